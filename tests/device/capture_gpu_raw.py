@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Capture raw GPU facts on a real NVIDIA machine, for fixtures and for checking our parsers.
 
-Run on a GPU box: python3 tests/device/capture_gpu_raw.py OUTDIR
+Run on a GPU box: python3 tests/device/capture_gpu_raw.py OUTDIR (no shebang: ansible-test allows none here)
 Writes nvidia-smi XML/text/CSV, driver version files, linker view, and a JSON dump of every NVML
 call the collection uses (value or the NVML error name), so a fake-NVML scenario can be built
 from a real card. Uses only the standard library and nvidia-ml-py.
