@@ -1,0 +1,278 @@
+"""Running at fleet scale: AWX schedules and execution environment, ansible-runner the way AWX runs
+playbooks, systemd timers for one box, Prometheus textfile metrics scraped by a real node_exporter."""
+
+import datetime
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import yaml
+from dateutil import rrule as du_rrule
+from dateutil import tz
+
+from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
+from testlib.system import apt_ensure
+
+pytestmark = pytest.mark.integration
+BIN = os.path.dirname(sys.executable)
+CADENCES = ["daily", "weekly", "monthly", "quarterly", "annual"]
+
+
+def _present_cadences():
+    return [c for c in CADENCES if os.path.exists(os.path.join(REPO_ROOT, "playbooks", c + ".yml"))]
+
+
+# ---------------------------------------------------------------- AWX / Automation Controller
+
+def test_awx_configure_resolves_its_modules():
+    proc = run_playbook("playbooks/awx_configure.yml", ["--syntax-check"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_awx_schedules_are_valid_rrules_in_the_users_time_zone():
+    proc = run_playbook("playbooks/awx_configure.yml", ["-e", "gpufleet_awx_preview=true", "-e", "gpufleet_awx_timezone=America/New_York"],
+                        json_output=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    data = json.loads(proc.stdout)
+    schedules = data["plays"][0]["tasks"][0]["hosts"]["localhost"]["__gpufleet_awx_schedules"]
+    assert sorted(schedules) == sorted(CADENCES)
+    newyork = tz.gettz("America/New_York")
+    after = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=newyork)
+    expected = {
+        "daily": "2026-11-27 06:00 Fri",
+        "weekly": "2026-11-29 03:00 Sun",
+        "monthly": "2026-12-01 04:00 Tue",
+        "quarterly": "2027-01-01 05:00 Fri",
+        "annual": "2027-01-02 05:00 Sat",
+    }
+    for cadence, rule in schedules.items():
+        assert rule.startswith("DTSTART;TZID=America/New_York:")
+        parsed = du_rrule.rrulestr(rule.replace(" RRULE:", "\nRRULE:"))
+        nxt = parsed.after(after)
+        assert nxt.strftime("%Y-%m-%d %H:%M %a") == expected[cadence], cadence
+        assert nxt.utcoffset() == datetime.timedelta(hours=-5)  # EST in winter: the user's zone, not UTC
+
+
+def test_execution_environment_build_context(tmp_path):
+    context = tmp_path / "context"
+    proc = subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", str(context)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # ansible-builder names it Dockerfile or Containerfile depending on the container runtime it finds.
+    containerfile = [(context / n).read_text() for n in ("Containerfile", "Dockerfile") if (context / n).exists()][0]
+    assert "quay.io/ansible/awx-ee:24.6.1" in containerfile
+    assert 'LABEL org.opencontainers.image.title="gpufleet.maintenance execution environment"' in containerfile
+    build = context / "_build"
+    python_reqs = (build / "requirements.txt").read_text()
+    assert "nvidia-ml-py==13.615.71" in python_reqs and "pySMART==1.4.3" in python_reqs
+    bindep = (build / "bindep.txt").read_text()
+    assert "smartmontools" in bindep and "pciutils" in bindep
+    galaxy = yaml.safe_load((build / "requirements.yml").read_text())
+    assert {c["name"] for c in galaxy["collections"]} >= {"awx.awx", "community.docker", "community.general"}
+
+
+# ---------------------------------------------------------------- ansible-runner, as AWX runs jobs
+
+def _private_data_dir(tmp_path):
+    pdd = tmp_path / "pdd"
+    (pdd / "env").mkdir(parents=True)
+    (pdd / "inventory").mkdir()
+    project = pdd / "project"
+    shutil.copytree(os.path.join(REPO_ROOT, "playbooks"), project / "playbooks")
+    # AWX installs the project's collections under the project; here the checkout is linked.
+    coll = project / "collections" / "ansible_collections" / "gpufleet"
+    coll.mkdir(parents=True)
+    os.symlink(REPO_ROOT, coll / "maintenance")
+    (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (pdd / "env" / "envvars").write_text(yaml.safe_dump({
+        "ANSIBLE_COLLECTIONS_PATH": str(project / "collections"), "ANSIBLE_DEPRECATION_WARNINGS": "0"}))
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump({"host_health_paths": ["/", "/nonexistent-gpufleet"]}))
+    return pdd
+
+
+def test_ansible_runner_runs_daily_with_events_and_artifacts(tmp_path):
+    import ansible_runner
+
+    pdd = _private_data_dir(tmp_path)
+    runner = ansible_runner.run(private_data_dir=str(pdd), playbook="playbooks/daily.yml", ident="daily-1", quiet=True,
+                                envvars={"PATH": BIN + os.pathsep + os.environ["PATH"]})
+    assert runner.status == "successful", runner.stdout.read()[-3000:]
+    assert runner.rc == 0
+    assert runner.stats["ok"]["localhost"] >= 3 and runner.stats["failures"] == {}
+    oks = [e for e in runner.events if e["event"] == "runner_on_ok"]
+    facts_events = [e for e in oks if "gpufleet_host" in (e["event_data"].get("res", {}).get("ansible_facts") or {})]
+    assert len(facts_events) == 1
+    disks = facts_events[0]["event_data"]["res"]["ansible_facts"]["gpufleet_host"]["disks"]
+    assert [d["path"] for d in disks] == ["/", "/nonexistent-gpufleet"]
+    artifacts = pdd / "artifacts" / "daily-1"
+    assert (artifacts / "status").read_text() == "successful"
+    assert (artifacts / "rc").read_text() == "0"
+    assert len(list((artifacts / "job_events").glob("*.json"))) == len(list(runner.events))
+    assert "status: " in (artifacts / "stdout").read_text()
+    # The cadence report (when the report step is part of the playbook) is an artifact of the job too.
+    reports = glob.glob(str(pdd / "project" / "reports" / "daily-*.json"))
+    if os.path.exists(os.path.join(REPO_ROOT, "plugins", "action", "history.py")):
+        assert reports, "the daily run wrote no report"
+
+
+def test_ansible_runner_transmit_worker_process_pipeline(tmp_path):
+    pdd = _private_data_dir(tmp_path)
+    runner_bin = os.path.join(BIN, "ansible-runner")
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    transmit = subprocess.Popen([runner_bin, "transmit", str(pdd), "-p", "playbooks/daily.yml"], stdout=subprocess.PIPE, env=env)
+    worker = subprocess.Popen([runner_bin, "worker"], stdin=transmit.stdout, stdout=subprocess.PIPE, env=env)
+    transmit.stdout.close()
+    out_dir = tmp_path / "processed"
+    process = subprocess.run([runner_bin, "process", str(out_dir)], stdin=worker.stdout, capture_output=True, text=True,
+                             env=env, timeout=300, check=False)
+    worker.wait(timeout=60)
+    transmit.wait(timeout=60)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    assert (out_dir / "artifacts" / "status").read_text() == "successful"
+    assert (out_dir / "artifacts" / "rc").read_text() == "0"
+    assert list((out_dir / "artifacts" / "job_events").glob("*.json"))
+    assert "gpufleet.maintenance.summary : Print the health summary" in process.stdout
+
+
+# ---------------------------------------------------------------- systemd timers for one box
+
+def _timers_playbook(tmp_path, cadences, state="present"):
+    playbook = tmp_path / "timers.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "cadence timers", "hosts": "localhost", "gather_facts": False,
+        "roles": [{"role": "gpufleet.maintenance.cadence_timers", "vars": {
+            "cadence_timers_state": state,
+            "cadence_timers_cadences": cadences,
+            "cadence_timers_checkout": REPO_ROOT,
+            "cadence_timers_venv": os.path.dirname(BIN),
+            "cadence_timers_unit_dir": str(tmp_path / "units"),
+            "cadence_timers_wrapper_path": str(tmp_path / "libexec" / "run-cadence"),
+        }}]}]))
+    (tmp_path / "units").mkdir(exist_ok=True)
+    return str(playbook)
+
+
+def test_cadence_timers_units_verify_and_are_idempotent(tmp_path):
+    cadences = _present_cadences()
+    assert "daily" in cadences
+    playbook = _timers_playbook(tmp_path, cadences)
+    check = run_playbook(playbook, ["--check"])
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert sorted(os.listdir(tmp_path / "units")) == [], "check mode wrote files"
+    first = run_playbook(playbook)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "systemd is not running" in first.stdout or "gpufleet-daily.timer" in first.stdout
+    units = sorted(os.listdir(tmp_path / "units"))
+    assert units == sorted(["gpufleet-%s.%s" % (c, k) for c in cadences for k in ("service", "timer")])
+    verify = subprocess.run(["systemd-analyze", "verify"] + [str(tmp_path / "units" / u) for u in units],
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    for cadence in cadences:
+        timer = (tmp_path / "units" / ("gpufleet-%s.timer" % cadence)).read_text()
+        assert "Persistent=true" in timer and "RandomizedDelaySec=15min" in timer
+        on_calendar = [line.split("=", 1)[1] for line in timer.splitlines() if line.startswith("OnCalendar=")][0]
+        cal = subprocess.run(["systemd-analyze", "calendar", on_calendar], capture_output=True, text=True, check=False)
+        assert cal.returncode == 0 and "Next elapse:" in cal.stdout, cal.stderr
+        service = (tmp_path / "units" / ("gpufleet-%s.service" % cadence)).read_text()
+        assert "ExecStart=%s %s" % (tmp_path / "libexec" / "run-cadence", cadence) in service
+        assert "SyslogIdentifier=gpufleet-%s" % cadence in service
+    second = run_playbook(playbook)
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout
+    removed = run_playbook(_timers_playbook(tmp_path, cadences, state="absent"))
+    assert removed.returncode == 0, removed.stdout
+    assert os.listdir(tmp_path / "units") == [] and not (tmp_path / "libexec" / "run-cadence").exists()
+
+
+def test_cadence_wrapper_prefixes_every_line(tmp_path):
+    playbook = _timers_playbook(tmp_path, ["daily"])
+    assert run_playbook(playbook).returncode == 0
+    proc = subprocess.run([str(tmp_path / "libexec" / "run-cadence"), "daily"], capture_output=True, text=True, check=False,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) > 5
+    prefix = "host=%s playbook=daily.yml collection=0.1.0 " % socket.gethostname()
+    assert all(line.startswith(prefix) for line in lines), lines[:3]
+    assert any("status: " in line for line in lines)
+
+
+# ---------------------------------------------------------------- Prometheus textfile metrics
+
+@pytest.fixture(scope="module")
+def prometheus_tools():
+    apt_ensure("prometheus", "prometheus-node-exporter")
+    return shutil.which("promtool") or "/usr/bin/promtool", shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SAMPLE_FACTS = {
+    "gpufleet_gpu": {"nvidia": {"gpus": [{"index": 0, "uuid": "GPU-b29d356a", "name": "NVIDIA H200", "temperature_c": 31,
+                                          "memory_temperature_c": 35, "power_draw_w": 101.4, "memory_used_mib": 615,
+                                          "memory_total_mib": 143771, "ecc": {"volatile_uncorrected": 0}}]},
+                     "checks": [{"check": "temperature", "gpu": 0, "status": "ok"}], "status": "ok"},
+    "gpufleet_smart": {"devices": [{"name": "/dev/nvme0", "model": "WDS100T2B0C", "serial": "X", "wear_pct_used": 2,
+                                    "projected_days_to_rated_tbw": 2100.0}], "checks": [], "status": "ok"},
+}
+
+
+def test_metrics_file_passes_promtool_and_is_scraped_by_node_exporter(tmp_path, prometheus_tools):
+    promtool, node_exporter = prometheus_tools
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    host = run_module("gpufleet.maintenance.host_facts", {"paths": ["/"]})["ansible_facts"]
+    facts = dict(SAMPLE_FACTS, **host)
+    path = str(textdir / "gpufleet.prom")
+    check = run_module("gpufleet.maintenance.prometheus_textfile", {"path": path, "facts": facts, "cadence": "daily"}, check=True)
+    assert check["changed"] is True and not os.path.exists(path)
+    result = run_module("gpufleet.maintenance.prometheus_textfile", {"path": path, "facts": facts, "cadence": "daily"})
+    assert result["changed"] is True and result["samples"] > 10
+    assert os.listdir(textdir) == ["gpufleet.prom"]  # no temp file left behind
+    text = open(path).read()
+    lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    again = run_module("gpufleet.maintenance.prometheus_textfile", {"path": path, "facts": facts})
+    assert again["changed"] is False
+    port = _free_port()
+    proc = subprocess.Popen([node_exporter, "--web.listen-address=127.0.0.1:%d" % port,
+                             "--collector.textfile.directory=%s" % textdir, "--no-collector.systemd"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        body = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None, "node_exporter did not answer"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert "node_textfile_scrape_error 0" in body
+    assert 'gpufleet_gpu_memory_temperature_celsius{gpu="0",name="NVIDIA H200",uuid="GPU-b29d356a",vendor="nvidia"} 35' in body
+    assert 'gpufleet_last_success_timestamp_seconds{cadence="daily"}' in body
+    assert 'gpufleet_disk_used_ratio{mount="/",path="/"}' in body
+    series = 'gpufleet_ssd_projected_seconds_to_rated_tbw{device="/dev/nvme0",model="WDS100T2B0C",serial="X"} '
+    values = [float(line[len(series):]) for line in body.splitlines() if line.startswith(series)]
+    assert values == [2100 * 86400.0]
+
+
+def test_metrics_module_fails_cleanly_without_the_directory(tmp_path):
+    result = run_module("gpufleet.maintenance.prometheus_textfile", {"path": str(tmp_path / "missing" / "x.prom")})
+    assert result["failed"] is True
+    assert "does not exist" in result["msg"] and "metrics_export_create_dir" in result["msg"]
