@@ -120,6 +120,10 @@ def _processes(gpu):
     return sorted(result, key=lambda p: p["pid"])
 
 
+def _enabled(flag):
+    return None if flag is None else ("enabled" if flag else "disabled")
+
+
 def _compute_mode(value):
     return value.lower().replace(" ", "_") if value else None
 
@@ -171,7 +175,7 @@ def parse_gpu(gpu, index):
         clocks_mem_mhz=number_of(gpu, "clocks/mem_clock", int),
         throttle_reasons=_throttle(gpu),
         ecc=dict(
-            mode_current=(lambda v: None if v is None else ("enabled" if v else "disabled"))(yes_no(gpu, "ecc_mode/current_ecc")),
+            mode_current=_enabled(yes_no(gpu, "ecc_mode/current_ecc")),
             volatile_corrected=_ecc_counts(ecc_node.find("volatile") if ecc_node is not None else None, True),
             volatile_uncorrected=_ecc_counts(ecc_node.find("volatile") if ecc_node is not None else None, False),
             aggregate_corrected=_ecc_counts(ecc_node.find("aggregate") if ecc_node is not None else None, True),

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._nvidia_smi import THROTTLE_REASONS, absent, lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._nvidia_smi import absent, lost_gpu
 
 # Bit of each clock event reason (nvmlClocksEventReason*), in the order of THROTTLE_REASONS.
 THROTTLE_BITS = (
@@ -35,8 +35,6 @@ ERROR_GPU_IS_LOST = 15
 ERROR_LIB_RM_VERSION_MISMATCH = 18
 ERROR_UNKNOWN = 999
 LOST_ERRORS = (ERROR_GPU_IS_LOST, ERROR_UNKNOWN)
-
-assert tuple(name for name, _bit in THROTTLE_BITS) == THROTTLE_REASONS
 
 
 class _GpuLost(Exception):

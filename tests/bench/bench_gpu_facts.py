@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of gpu_facts' own work for an 8-GPU host (targets: NVML < 300 ms, nvidia-smi < 1 s).
 
     .venv/bin/python tests/bench/bench_gpu_facts.py [--repeat 20]
@@ -68,13 +67,13 @@ def main():
 
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, ".collections"), **nvml_double.nvml_env(library, scenario))
     nvml_samples, gather_samples = [], []
-    for _ in range(args.repeat):
+    for _sample in range(args.repeat):
         out = json.loads(subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True).stdout)
         nvml_samples.append(out["s"])
         gather_samples.append(out["gather_s"])
 
     smi_samples, parse_samples = [], []
-    for _ in range(args.repeat):
+    for _sample in range(args.repeat):
         start = time.perf_counter()
         fact, _w = _gpu.gather(run_command, source="nvidia_smi", nvidia_smi_path=tool, include_processes=True)
         smi_samples.append(time.perf_counter() - start)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run gpu_facts' NVML path and nvidia-smi path on a REAL NVIDIA machine and compare them.
 
 Standalone (stdlib + nvidia-ml-py); imports the collection from the checkout:

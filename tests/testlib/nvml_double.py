@@ -152,8 +152,9 @@ def gpu_from_xml(gpu):
     put("pages_pending", _yes(gpu, "retired_pages/pending_retirement"))
     remap = gpu.find("remapped_rows")
     if remap is not None and len(remap) and _num(remap, "remapped_row_corr") is not None:
-        out["remap"] = "%d,%d,%d,%d" % (_num(remap, "remapped_row_corr"), _num(remap, "remapped_row_unc"),
-                                         _yes(remap, "remapped_row_pending") or 0, _yes(remap, "remapped_row_failure") or 0)
+        out["remap"] = "%d,%d,%d,%d" % (
+            _num(remap, "remapped_row_corr"), _num(remap, "remapped_row_unc"),
+            _yes(remap, "remapped_row_pending") or 0, _yes(remap, "remapped_row_failure") or 0)
     link = "pci/pci_gpu_link_info/"
     put("pcie_gen", _num(gpu, link + "pcie_gen/current_link_gen"))
     put("pcie_gen_max", _num(gpu, link + "pcie_gen/max_link_gen"))

@@ -15,7 +15,8 @@ HEALTHY = dict(index=0, state="ok", name="NVIDIA H100", temperature_c=40, memory
                retired_pages=dict(single_bit=0, double_bit=0, pending=False))
 
 
-def _status(gpu, check, thresholds=T):
+def _status(gpu, check, thresholds=None):
+    thresholds = thresholds or T
     found = [c for c in _gpu_checks.nvidia_gpu_checks(gpu, thresholds) if c["check"] == check]
     assert len(found) == 1, check
     return found[0]["status"]
@@ -71,6 +72,13 @@ def test_overrides_and_validation():
         _gpu_checks.merged_thresholds({"temp": 1})
     bad = dict(T, temperature_warn_c=95)
     assert _gpu_checks.validate_thresholds(bad) == ["temperature_crit_c (90) must not be below temperature_warn_c (95)"]
+
+
+def test_nvml_throttle_bits_match_the_xml_names():
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi, _nvml
+    assert tuple(name for name, _bit in _nvml.THROTTLE_BITS) == _nvidia_smi.THROTTLE_REASONS
+    assert _nvml.throttle_names(0x1 | 0x40 | 0x80) == ["gpu_idle", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
+    assert _nvml.cuda_version_string(12040) == "12.4" and _nvml.cuda_version_string(0) is None
 
 
 def test_lost_gpu_is_one_crit_check():
