@@ -129,3 +129,20 @@ def test_daily_playbook_with_the_double_shows_gpu_lines(tmp_path, library):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "gpu nvidia: 2 GPU(s), driver 535.54.03, CUDA 12.2 (via nvml)" in proc.stdout
     assert "gpu 1 NVIDIA A100-SXM4-80GB: 28 C, mem 44 C, 67 W" in proc.stdout
+
+
+def test_amd_rocm_smi_through_ansible(tmp_path):
+    capture = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "gpu", "rocm_smi", "vega20-wks-gl-xe-radeon-pro-vii.json")
+    tool = tmp_path / "rocm-smi"
+    tool.write_text("#!/bin/sh\n# rocm-smi stand-in: replays a saved capture.\ncat '%s'\n" % capture)
+    tool.chmod(0o755)
+    result = run_module("gpufleet.maintenance.gpu_facts", {"source": "nvidia_smi", "nvidia_smi_path": str(tmp_path / "none"),
+                                                           "amd_smi_path": str(tmp_path / "none"), "rocm_smi_path": str(tool)})
+    fact = result["ansible_facts"]["gpufleet_gpu"]
+    amd = fact["amd"]
+    assert amd["present"] is True and amd["source"] == "rocm_smi" and amd["driver_version"] == "5.9.17"
+    gpu = amd["gpus"][0]
+    assert gpu["name"] == "Radeon Instinct MI50 32GB" and gpu["temperature_edge_c"] == 36.0 and gpu["power_w"] == 26.0
+    assert fact["nvidia"]["present"] is False and fact["status"] == "ok"
+    assert {c["check"] for c in fact["checks"] if c.get("vendor") == "amd"} == {
+        "gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable", "fan_stopped"}

@@ -79,3 +79,45 @@ def test_garbled_json_is_a_problem(text):
     assert facts["present"] is False and "could not read the JSON" in problems[0]
     facts, problems = _amd_smi.parse_amd_smi(text)
     assert facts["present"] is False and "amd-smi metric --json: could not read the JSON" in problems[0]
+
+
+def _runner(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
+    import os
+    import subprocess
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ, **(environ_update or {})))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _tool(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n# %s stand-in for tests: replays a saved capture.\n%s\n" % (name, body))
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_gather_rocm_smi_standin_replays_capture(tmp_path, fixture_path):
+    capture = fixture_path("gpu", "rocm_smi", "mi100-rocm5.7.1.json")
+    tool = _tool(tmp_path, "rocm-smi", 'case "$*" in *--json*) cat "%s";; *) exit 2;; esac' % capture)
+    facts, problems = _amd_smi.gather(_runner, amd_smi_path=str(tmp_path / "absent-amd-smi"), rocm_smi_path=tool)
+    assert problems == []
+    assert facts["source"] == "rocm_smi" and len(facts["gpus"]) == 6 and facts["driver_version"] == "6.2.4"
+
+
+def test_gather_amd_smi_standin_metric_only(tmp_path, fixture_path):
+    capture = fixture_path("gpu", "rocm_smi", "amd-smi-metric-json-1gpu.json")
+    tool = _tool(tmp_path, "amd-smi", 'case "$1" in metric) cat "%s";; *) echo "not available" >&2; exit 1;; esac' % capture)
+    facts, problems = _amd_smi.gather(_runner, amd_smi_path=tool)
+    assert problems == []
+    assert facts["source"] == "amd_smi" and facts["gpus"][0]["temperature_junction_c"] == 49.0
+
+
+def test_gather_amd_smi_garbled_output_is_a_problem(tmp_path):
+    tool = _tool(tmp_path, "amd-smi", 'echo "[{\\"gpu\\": 0, \\"temperature\\": {"')
+    facts, problems = _amd_smi.gather(_runner, amd_smi_path=tool)
+    assert facts["present"] is False
+    assert problems and problems[0].startswith("amd-smi metric --json: could not read the JSON")
+
+
+def test_gather_without_tools(tmp_path):
+    facts, problems = _amd_smi.gather(_runner, amd_smi_path=str(tmp_path / "no-amd-smi"), rocm_smi_path=str(tmp_path / "no-rocm-smi"))
+    assert facts["present"] is False and facts["reason"] == "neither amd-smi nor rocm-smi found" and problems == []
