@@ -8,7 +8,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import _amd_s
 ROCM_SMI = {
     "mi100-rocm5.7.1.json": (6, "6.2.4", "Arcturus GL-XL [Instinct MI100]", 31.0, 34.0, 30.0, 39.0, 290.0, 32752, 6, None),
     "rx6700xt-rocm4.3.0.json": (1, "6.3.6", "67XA6S", 45.0, 47.0, 46.0, 6.0, 211.0, 12272, 1548, None),
-    "rx6700xt-rocm5.7.1.json": (1, "6.3.6", None, 45.0, 47.0, 46.0, 6.0, 211.0, 12272, None, None),
+    "rx6700xt-rocm5.7.1.json": (1, "6.3.6", "Navi 22 [Radeon RX 6700/6700 XT / 6800M]", 45.0, 47.0, 46.0, 6.0, 211.0, 12272, 1492, None),
     "rx6700xt-rocm6.0.2.json": (1, "6.3.6", "Navi 22 [Radeon RX 6700/6700 XT / 6800M]", 45.0, 47.0, 46.0, None, 211.0, 12272, 1500, None),
     "vega20-wks-gl-xe-radeon-pro-vii.json": (1, "5.9.17", "Radeon Instinct MI50 32GB", 36.0, 38.0, 35.0, 26.0, 225.0, 32752, 10, 0.0),
 }
@@ -29,14 +29,12 @@ def test_rocm_smi_captures(fixture_path, name):
     assert len(facts["gpus"]) == count
     gpu = facts["gpus"][0]
     assert gpu["index"] == 0
-    if name != "rx6700xt-rocm5.7.1.json":
-        assert gpu["name"] == gpu_name
+    assert gpu["name"] == gpu_name
     assert (gpu["temperature_edge_c"], gpu["temperature_junction_c"], gpu["temperature_memory_c"]) == (edge, junction, memory)
     assert gpu["power_w"] == power
     assert gpu["power_cap_w"] == cap
     assert gpu["vram_total_mib"] == total
-    if used is not None:
-        assert gpu["vram_used_mib"] == used
+    assert gpu["vram_used_mib"] == used
     assert gpu["fan_speed_pct"] == fan
     assert "N/A" not in repr(gpu)
 
