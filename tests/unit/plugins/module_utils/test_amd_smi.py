@@ -1,5 +1,7 @@
 """amd-smi / rocm-smi JSON parsing over every real capture."""
 
+import os
+
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _amd_smi
@@ -12,6 +14,18 @@ ROCM_SMI = {
     "rx6700xt-rocm6.0.2.json": (1, "6.3.6", "Navi 22 [Radeon RX 6700/6700 XT / 6800M]", 45.0, 47.0, 46.0, None, 211.0, 12272, 1500, None),
     "vega20-wks-gl-xe-radeon-pro-vii.json": (1, "5.9.17", "Radeon Instinct MI50 32GB", 36.0, 38.0, 35.0, 26.0, 225.0, 32752, 10, 0.0),
 }
+
+
+# Not redistributed (its licence forbids AI-training datasets): read from ../shared beside the checkout.
+SHARED_AMD_SMI = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "shared", "fixtures", "rocm_smi",
+                              "amd-smi-metric-json-1gpu.json")
+
+
+def _amd_smi_capture():
+    path = os.path.abspath(SHARED_AMD_SMI)
+    if not os.path.exists(path):
+        pytest.skip("needs %s (the amd-smi capture is not redistributed here: its licence has a NON-AI clause)" % path)
+    return path
 
 
 def _read(fixture_path, name):
@@ -53,7 +67,8 @@ def test_mi100_six_cards_in_order(fixture_path):
 
 
 def test_amd_smi_metric_capture(fixture_path):
-    facts, problems = _amd_smi.parse_amd_smi(_read(fixture_path, "amd-smi-metric-json-1gpu.json"))
+    with open(_amd_smi_capture()) as handle:
+        facts, problems = _amd_smi.parse_amd_smi(handle.read())
     assert problems == []
     assert facts["source"] == "amd_smi" and len(facts["gpus"]) == 1
     gpu = facts["gpus"][0]
@@ -102,7 +117,7 @@ def test_gather_rocm_smi_standin_replays_capture(tmp_path, fixture_path):
 
 
 def test_gather_amd_smi_standin_metric_only(tmp_path, fixture_path):
-    capture = fixture_path("gpu", "rocm_smi", "amd-smi-metric-json-1gpu.json")
+    capture = _amd_smi_capture()
     tool = _tool(tmp_path, "amd-smi", 'case "$1" in metric) cat "%s";; *) echo "not available" >&2; exit 1;; esac' % capture)
     facts, problems = _amd_smi.gather(_runner, amd_smi_path=tool)
     assert problems == []
