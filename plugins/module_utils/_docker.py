@@ -73,6 +73,12 @@ def container_name(container):
     return (names[0] or "").lstrip("/") or (container.get("Id") or "")[:12]
 
 
+def configured_image(container):
+    """The reference a container was created from: ``ConfiguredImage`` (``Config.Image``, added by
+    the collector) or ``Image`` of the list API, which becomes the image ID once the tag moved."""
+    return container.get("ConfiguredImage") or (container.get("Config") or {}).get("Image") or container.get("Image")
+
+
 def container_volume_names(container):
     """Names of the volumes a container mounts (from ``Mounts``)."""
     return [m.get("Name") for m in container.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")]
@@ -154,7 +160,7 @@ def container_entries(df, log_sizes=None):
     log_sizes = log_sizes or {}
     entries = []
     for container in df.get("Containers") or []:
-        configured = container.get("Image") or ""
+        configured = configured_image(container) or ""
         image = images.get(container.get("ImageID")) or {}
         try:
             name = parse(configured)["name"]

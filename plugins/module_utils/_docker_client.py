@@ -107,15 +107,30 @@ def read_daemon_json(path):
     return data, None
 
 
+def add_configured_image(client, containers):
+    """Set ``ConfiguredImage`` (``Config.Image``) and ``LogPath`` on each container of a list.
+
+    ``/containers/json`` shows the image ID instead of the configured reference once the tag has
+    moved to another image; the inspect keeps what the container was created from.
+    """
+    for container in containers:
+        try:
+            details = client.inspect_container(container.get("Id"))
+        except ENGINE_ERRORS:
+            continue
+        container["ConfiguredImage"] = (details.get("Config") or {}).get("Image")
+        container["LogPath"] = details.get("LogPath")
+    return containers
+
+
 def log_sizes(client, containers):
     """``{container id: bytes}`` of each container's json-file log (``LogPath``), where readable."""
     sizes = {}
     for container in containers:
         cid = container.get("Id")
-        try:
-            path = client.inspect_container(cid).get("LogPath")
-        except ENGINE_ERRORS:
-            continue
+        if "LogPath" not in container:
+            add_configured_image(client, [container])
+        path = container.get("LogPath")
         if path:
             try:
                 sizes[cid] = os.path.getsize(path)
@@ -315,7 +330,7 @@ def image_digest_run(params, check_mode, read_file, write_file):
     client = connect(params.get("docker_host"), params.get("timeout") or 60)
     try:
         images = call("listing images", client.images)
-        containers = call("listing containers", client.containers, all=True)
+        containers = add_configured_image(client, call("listing containers", client.containers, all=True))
         remote = {}
         if params.get("check_remote") and mode == "audit":
             for entry in entries:

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import container_name
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import configured_image, container_name
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_ref import (
     ImageRefError, digest_for_repo, is_digest, parse, split_repo_digest, split_repo_tag)
 
@@ -128,7 +128,7 @@ def _image_for_digest(images, name, digest):
 
 def _ref_of(container):
     try:
-        return parse(container.get("Image") or "")
+        return parse(configured_image(container) or "")
     except ImageRefError:
         return None
 
@@ -170,7 +170,7 @@ def audit(entries, images, containers, remote=None):
                 continue
             runs_pinned = bool(pinned_image) and container.get("ImageID") == pinned_image.get("Id")
             users.append({"name": container_name(container), "state": container.get("State"),
-                          "image": container.get("Image"), "image_id": container.get("ImageID"),
+                          "image": configured_image(container), "image_id": container.get("ImageID"),
                           "runs_pinned": runs_pinned})
         answer = remote.get(entry["image"]) or {}
         update, note = compare_remote(entry["digest"], answer.get("pinned_kind"), answer) if answer else (None, None)
@@ -208,17 +208,17 @@ def audit(entries, images, containers, remote=None):
         if ref is None:
             continue
         if not ref["digest"] and ref["name"] not in pinned_names:
-            unpinned.append({"name": name, "image": container.get("Image"), "image_id": container.get("ImageID")})
+            unpinned.append({"name": name, "image": configured_image(container), "image_id": container.get("ImageID")})
         if not ref["digest"]:
             current = _image_for_tag(images, ref["name"], ref["tag"] or "latest")
             if current is not None and current.get("Id") != container.get("ImageID"):
                 old = [i for i in images if i.get("Id") == container.get("ImageID")]
                 stale.append({
-                    "name": name, "image": container.get("Image"), "image_id": container.get("ImageID"),
+                    "name": name, "image": configured_image(container), "image_id": container.get("ImageID"),
                     "tag_image_id": current.get("Id"),
                     "running_image_dangling": bool(old) and not [t for t in old[0].get("RepoTags") or [] if not t.startswith("<none>")],
                     "message": "%s runs %s but %s now points to %s: recreate it to run the current image"
-                               % (name, (container.get("ImageID") or "")[:19], container.get("Image"), current.get("Id")[:19]),
+                               % (name, (container.get("ImageID") or "")[:19], configured_image(container), current.get("Id")[:19]),
                 })
     return {"entries": results, "unpinned": unpinned, "stale": stale}
 
@@ -231,6 +231,7 @@ def enforce_plan(entries, images, containers, recreate=False):
     ``recreate`` action only when ``recreate`` is true and they are not part of a Compose project.
     """
     actions = []
+    recreates = []
     recreate_needed = []
     for entry in entries:
         pinned_image = _image_for_digest(images, entry["name"], entry["digest"])
@@ -248,13 +249,14 @@ def enforce_plan(entries, images, containers, recreate=False):
             if pinned_image is not None and container.get("ImageID") == pinned_image.get("Id"):
                 continue
             labels = container.get("Labels") or {}
-            item = {"name": container_name(container), "id": container.get("Id"), "image": container.get("Image"),
+            item = {"name": container_name(container), "id": container.get("Id"), "image": configured_image(container),
                     "image_id": container.get("ImageID"), "pinned": "%s@%s" % (entry["name"], entry["digest"]),
                     "compose_project": labels.get(COMPOSE_PROJECT_LABEL)}
             recreate_needed.append(item)
             if recreate and not item["compose_project"]:
-                actions.append(dict(item, action="recreate", target=entry["image"]))
-    return {"actions": actions, "recreate_needed": recreate_needed}
+                recreates.append(dict(item, action="recreate", target=entry["image"]))
+    # Every image is in place before any container is recreated.
+    return {"actions": actions + recreates, "recreate_needed": recreate_needed}
 
 
 def lock_entries(existing, images, containers):
@@ -279,7 +281,7 @@ def lock_entries(existing, images, containers):
         key = "%s:%s" % (ref["name"], ref["tag"] or "latest")
         digest = digest_for_repo((by_id.get(container.get("ImageID")) or {}).get("RepoDigests"), ref["name"])
         if not digest:
-            not_pinnable.append({"name": container_name(container), "image": container.get("Image"),
+            not_pinnable.append({"name": container_name(container), "image": configured_image(container),
                                  "reason": "its image has no repo digest (built locally, never pushed or pulled)"})
             continue
         entry = {"image": key, "digest": digest, "name": ref["name"], "tag": ref["tag"] or "latest"}

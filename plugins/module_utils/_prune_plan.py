@@ -19,7 +19,7 @@ import re
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import (
-    COMPOSE_PROJECT_LABEL, KEEP_LABEL, container_name, container_volume_names, is_anonymous_volume,
+    COMPOSE_PROJECT_LABEL, KEEP_LABEL, configured_image, container_name, container_volume_names, is_anonymous_volume,
     is_dangling, repo_tags)
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_ref import (
     ImageRefError, is_digest, repo_name, split_repo_digest)
@@ -148,7 +148,7 @@ def plan(images, containers, volumes, build_cache=None, networks=None, now=None,
                 keep["containers"].append({"id": container.get("Id"), "name": name, "reason": reason})
             continue
         remove["containers"].append({
-            "id": container.get("Id"), "name": name, "image": container.get("Image"),
+            "id": container.get("Id"), "name": name, "image": configured_image(container),
             "state": container.get("State"), "bytes": _size(container.get("SizeRw")),
             "log_bytes": _size(log_sizes.get(container.get("Id"))),
         })

@@ -106,3 +106,12 @@ def test_docker_section():
     assert _docker.docker_section(_docker.absent("x")) == ["docker: not present (x)"]
     lines = _docker.docker_section(_docker.shape({"Driver": "overlay2", "DockerRootDir": "/d"}, {"Version": "20.10"}, {}))
     assert lines[0].startswith("docker 20.10 (overlay2, root /d")
+
+
+def test_configured_image_survives_a_moved_tag():
+    # /containers/json shows the image ID once the tag moved; the collector adds Config.Image.
+    listed = {"Id": "x", "Names": ["/app"], "Image": "sha256:" + "a" * 64, "ImageID": "sha256:" + "a" * 64, "State": "running"}
+    [entry] = _docker.container_entries({"Containers": [dict(listed, ConfiguredImage="app:1")]})
+    assert entry["image"] == "app:1"
+    assert _docker.configured_image({"Config": {"Image": "app:2"}, "Image": "sha256:x"}) == "app:2"
+    assert _docker.configured_image(listed) == listed["Image"]
