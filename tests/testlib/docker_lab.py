@@ -97,6 +97,9 @@ class Dockerd:
         args = ["inspect"] + (["--type", kind] if kind else []) + list(names)
         return json.loads(self.docker(*args).stdout)
 
+    def inspect_info(self):
+        return json.loads(self.docker("info", "--format", "{{json .}}").stdout)
+
     def make_image(self, tag, content, labels=None):
         """Import a busybox tree with ``/content.txt`` = ``content``; return the image ID."""
         tree = tempfile.mkdtemp(prefix="gpf6-img-", dir=self.dir)
@@ -167,7 +170,7 @@ class Registry:
 
 def run_module(module, args, check=False, diff=False):
     """One module ad hoc on localhost (``--check``/``--diff`` as asked); the host's result dict."""
-    cmd = [os.path.join(BIN, "ansible"), "localhost", "-m", module, "-a", json.dumps(args)]
+    cmd = [os.path.join(BIN, "ansible"), "localhost", "-m", module] + (["-a", json.dumps(args)] if args else [])
     cmd += ["--check"] if check else []
     cmd += ["--diff"] if diff else []
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=ansible_env(), capture_output=True, text=True, timeout=600, check=False)
