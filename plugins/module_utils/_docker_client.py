@@ -16,32 +16,21 @@ import traceback
 
 try:
     import docker
-    from docker.errors import APIError, DockerException, NotFound
+    from docker.errors import DockerException
     from requests.exceptions import RequestException
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
+    # What the SDK raises when the daemon is gone or answers garbage.
+    ENGINE_ERRORS = (DockerException, RequestException, OSError, ValueError)
 except ImportError:  # pragma: no cover - exercised where the SDK is absent
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
-
-    class DockerException(Exception):
-        pass
-
-    class APIError(DockerException):
-        pass
-
-    class NotFound(APIError):
-        pass
-
-    class RequestException(Exception):
-        pass
+    ENGINE_ERRORS = (OSError, ValueError)
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker
 
 MIN_API_VERSION = "1.41"
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
-# What the SDK raises when the daemon is gone or answers garbage.
-ENGINE_ERRORS = (DockerException, RequestException, OSError, ValueError)
 
 
 class EngineError(Exception):
@@ -210,15 +199,14 @@ def apply_prune(client, remove):
             label = item.get("name") or item.get("image") or item.get("id")
             try:
                 action(item)
-            except NotFound as exc:
-                skipped.append(dict(item, kind=kind, reason="already gone: %s" % _short(exc)))
-                continue
-            except APIError as exc:
-                if getattr(exc, "status_code", None) == 409:
+            except ENGINE_ERRORS as exc:
+                status = getattr(exc, "status_code", None)
+                if status == 404:
+                    skipped.append(dict(item, kind=kind, reason="already gone: %s" % _short(exc)))
+                    continue
+                if status == 409:
                     skipped.append(dict(item, kind=kind, reason="in use: %s" % _short(exc)))
                     continue
-                raise EngineError(step % label, _short(exc), done=removed)
-            except ENGINE_ERRORS as exc:
                 raise EngineError(step % label, _short(exc), done=removed)
             removed[kind].append(item)
     return {"removed": removed, "not_removed": skipped}

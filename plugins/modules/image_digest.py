@@ -12,8 +12,8 @@ module: image_digest
 short_description: Audit, enforce or lock Docker image digest pins from a manifest
 version_added: 0.1.0
 description:
-  - Works with an image pin manifest - a YAML or JSON file (or an inline list) of
-    C({image: "repo:tag", digest: "sha256:..."}) entries.
+  - "Works with an image pin manifest - a YAML or JSON file (or an inline list) of
+    C({image: repo:tag, digest: sha256:...}) entries."
   - C(mode=audit) compares the engine with the manifest - the local repo digests, whether
     containers run the pinned image, and with O(check_remote) whether the registry's tag now
     points to another digest (C(update_available), with the new digest). Running containers whose
@@ -43,7 +43,7 @@ options:
     default: audit
   manifest:
     description:
-      - Path of the manifest file (YAML or JSON - a list of entries or C({images: [...]})).
+      - Path of the manifest file (YAML or JSON), a list of entries or a mapping with key C(images) holding that list.
       - Required for O(mode=lock), which writes it.
     type: path
   entries:
