@@ -42,6 +42,10 @@ def test_lock_audit_update_enforce(lab, tmp_path):
     assert run_module(MODULE, args)["changed"] is False
     assert run_module(MODULE, args, check=True)["changed"] is False
 
+    # The same image pushed to a second repository: two RepoDigests, still no "update".
+    engine.docker("tag", ref, reg.address + "/gpf6/mirror:1")
+    engine.push(reg.address + "/gpf6/mirror:1")
+    assert len(engine.inspect(ref, kind="image")[0]["RepoDigests"]) == 2
     # audit, registry unchanged: up to date, the local-only image is unpinned.
     audit = {"mode": "audit", "manifest": manifest, "check_remote": True, "docker_host": engine.host}
     result = run_module(MODULE, audit)
