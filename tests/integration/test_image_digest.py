@@ -56,6 +56,7 @@ def test_lock_audit_update_enforce(lab, tmp_path):
     assert entry["containers"][0]["runs_pinned"] is True
     assert [u["name"] for u in result["unpinned"]] == ["gpf6-local"]
     assert result["stale"] == []
+    engine.docker("rmi", reg.address + "/gpf6/mirror:1")  # only the tag: the running image keeps its pin
 
     # The tag is pushed again with new content: update_available against the old pin, with the new digest.
     engine.make_image(ref, "version two")
