@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import gpu_summary_lines
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
 
 
 def human_bytes(number):
@@ -64,6 +65,7 @@ def _host_section(fact):
 SECTIONS = [
     ("gpufleet_host", "host", _host_section),
     ("gpufleet_gpu", "gpu", gpu_summary_lines),
+    ("gpufleet_docker", "docker", docker_section),
 ]
 
 

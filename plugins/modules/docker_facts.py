@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_facts
+short_description: Docker engine, disk use, logs and image pins of a host, with checks
+version_added: 0.1.0
+description:
+  - Reads the Docker engine through the Docker SDK for Python (API 1.41, Docker 20.10, or newer)
+    and returns one fact, C(gpufleet_docker) - engine and API version, storage driver, the Docker
+    root and its filesystem use, runtimes (is C(nvidia) registered), the daemon log driver and its
+    C(max-size)/C(max-file), disk use per category from the engine's C(/system/df), and one entry
+    per container (configured image, image ID, repo digest, pinned by digest, state, log size).
+  - Docker absent, the SDK missing or the daemon not answering give C(present=false) with the
+    reason, not a failure.
+author:
+  - gpufleet maintainers (@gpufleet)
+extends_documentation_fragment:
+  - gpufleet.maintenance.facts
+requirements:
+  - docker (the Docker SDK for Python) on the managed host
+options:
+  docker_host:
+    description:
+      - The daemon to read, for example C(unix:///var/run/docker.sock) or C(tcp://127.0.0.1:2375).
+      - Defaults to C(DOCKER_HOST) from the environment, then the local socket.
+    type: str
+  timeout:
+    description: Seconds to wait for each API call.
+    type: int
+    default: 30
+  daemon_json:
+    description:
+      - Path of the daemon configuration, read for C(log-opts) (the API does not report them).
+    type: path
+    default: /etc/docker/daemon.json
+  thresholds:
+    description: Overrides for the default thresholds; unknown keys are refused.
+    type: dict
+    default: {}
+    suboptions:
+      root_used_warn_pct:
+        description: Use of the filesystem holding the Docker root that gives a warning.
+        type: float
+        default: 80
+      root_used_crit_pct:
+        description: Use of the Docker root filesystem that is critical.
+        type: float
+        default: 90
+      container_log_warn_bytes:
+        description: Size of one container log (json-file) that gives a warning.
+        type: int
+        default: 1073741824
+      container_log_crit_bytes:
+        description: Size of one container log that is critical.
+        type: int
+        default: 10737418240
+      unpinned_status:
+        description: Status of the C(images_unpinned) check when running containers use images by tag.
+        type: str
+        choices: [ok, warn, crit]
+        default: warn
+seealso:
+  - module: gpufleet.maintenance.image_digest
+  - name: Docker maintenance
+    description: docs/docker.md in this collection.
+    link: https://example.invalid/gpufleet/maintenance/docs/docker.md
+"""
+
+EXAMPLES = r"""
+- name: Gather Docker facts
+  gpufleet.maintenance.docker_facts:
+
+- name: Warn when a container log passes 200 MB
+  gpufleet.maintenance.docker_facts:
+    thresholds:
+      container_log_warn_bytes: 200000000
+
+- name: Say which containers run unpinned images
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.gpufleet_docker.containers | rejectattr('pinned_by_digest') | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set by the module.
+  returned: always
+  type: dict
+  contains:
+    gpufleet_docker:
+      description: The Docker engine of the host, its disk use, checks and the worst status.
+      returned: always
+      type: dict
+      contains:
+        schema_version:
+          description: Version of this fact's layout.
+          type: int
+          sample: 1
+        present:
+          description: Whether a Docker daemon answered.
+          type: bool
+          sample: true
+        reason:
+          description: Why Docker is not present (C(null) when it is).
+          type: str
+          sample: null
+        engine_version:
+          description: Docker engine version.
+          type: str
+          sample: 20.10.24+dfsg1
+        api_version:
+          description: Highest API version of the engine.
+          type: str
+          sample: "1.41"
+        storage_driver:
+          description: Storage driver.
+          type: str
+          sample: overlay2
+        root_dir:
+          description: The Docker root directory.
+          type: str
+          sample: /var/lib/docker
+        root_fs:
+          description: Filesystem of the Docker root (C(size_bytes), C(used_bytes), C(free_bytes), C(used_pct)).
+          type: dict
+          sample: {size_bytes: 1000000000000, used_bytes: 420000000000, free_bytes: 530000000000, used_pct: 44.2}
+        runtimes:
+          description: Registered OCI runtimes.
+          type: list
+          elements: str
+          sample: [io.containerd.runc.v2, nvidia, runc]
+        default_runtime:
+          description: The default runtime.
+          type: str
+          sample: runc
+        nvidia_runtime:
+          description: Whether the C(nvidia) runtime is registered.
+          type: bool
+          sample: true
+        log_driver:
+          description: The daemon's default log driver.
+          type: str
+          sample: json-file
+        log_max_size:
+          description: C(log-opts.max-size) from daemon.json, as written (C(null) when unset).
+          type: str
+          sample: 50m
+        log_max_size_bytes:
+          description: C(max-size) in bytes.
+          type: int
+          sample: 50000000
+        log_max_file:
+          description: C(log-opts.max-file) from daemon.json.
+          type: int
+          sample: 3
+        disk_usage:
+          description:
+            - Sizes from the engine's C(/system/df) - C(images) (C(count), C(total_bytes),
+              C(dangling_count), C(dangling_bytes), C(unused_count), C(unused_bytes)),
+              C(containers) (C(count), C(running), C(stopped), C(writable_bytes), C(logs_bytes)),
+              C(volumes) (C(count), C(total_bytes), C(unused_anonymous_count),
+              C(unused_anonymous_bytes), C(unused_named_count), C(unused_named_bytes)) and
+              C(build_cache) (C(count), C(total_bytes), C(reclaimable_bytes)).
+          type: dict
+        containers:
+          description: One entry per container.
+          type: list
+          elements: dict
+          sample:
+            - name: ollama
+              id: 3f2a...
+              image: ollama/ollama:0.5.7
+              image_id: sha256:9c1f...
+              repo_digest: sha256:7e67...
+              pinned_by_digest: false
+              state: running
+              compose_project: null
+              keep: false
+              writable_bytes: 4096
+              log_bytes: 1048576
+        daemon_json:
+          description: The daemon.json path read.
+          type: str
+          sample: /etc/docker/daemon.json
+        thresholds:
+          description: The thresholds in force.
+          type: dict
+        checks:
+          description: Health checks (C(docker_root_used), C(container_log_size) per container, C(images_unpinned)).
+          type: list
+          elements: dict
+        status:
+          description: The worst status of the checks.
+          type: str
+          sample: warn
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import DEFAULT_THRESHOLDS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker_client import gather_facts
+
+
+def main():
+    threshold_options = dict(
+        root_used_warn_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_warn_pct"]),
+        root_used_crit_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_crit_pct"]),
+        container_log_warn_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_warn_bytes"]),
+        container_log_crit_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_crit_bytes"]),
+        unpinned_status=dict(type="str", choices=["ok", "warn", "crit"], default="warn"),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            docker_host=dict(type="str"),
+            timeout=dict(type="int", default=30),
+            daemon_json=dict(type="path", default="/etc/docker/daemon.json"),
+            thresholds=dict(type="dict", default={}, options=threshold_options),
+        ),
+        supports_check_mode=True,
+    )
+    facts, warnings = gather_facts(module.params["docker_host"], module.params["timeout"],
+                                   module.params["daemon_json"], module.params["thresholds"])
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, ansible_facts={"gpufleet_docker": facts})
+
+
+if __name__ == "__main__":
+    main()

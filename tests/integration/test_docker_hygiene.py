@@ -1,0 +1,196 @@
+"""The docker_hygiene role and docker_facts on a private dockerd (never the shared engine) with a real registry.
+
+The prune scenario: a named volume of a stopped container holding a file, an anonymous volume,
+dangling images, an old pinned image (dangling, but pinned by its repo digest), a stopped container
+labelled gpufleet.keep=true, a stopped container with a big log and an unused network.
+"""
+
+import json
+import os
+import re
+
+import pytest
+
+from testlib.ansible_run import run_playbook
+from testlib.docker_lab import Dockerd, Registry, run_module
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = """
+- name: Docker hygiene under test
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: gpufleet.maintenance.docker_hygiene
+  post_tasks:
+    - name: Save the report for the test
+      ansible.builtin.copy:
+        content: "{{ docker_hygiene_report | to_nice_json }}"
+        dest: "{{ report_path }}"
+        mode: "0600"
+      check_mode: false
+      changed_when: false  # the test's own bookkeeping, not part of the role's idempotence
+"""
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hygiene")
+    with Registry() as reg, Dockerd() as engine:
+        pinned_ref = reg.address + "/gpf6/pinned:1"
+        engine.make_image(pinned_ref, "pinned old content")
+        pinned_digest = engine.push(pinned_ref)
+        engine.make_image(pinned_ref, "pinned newer content")      # the old pinned image is now dangling
+        engine.docker("rmi", pinned_ref)                            # and the newer one is gone: only the pin remains
+        base = engine.make_image("gpf6/base:1", "base")
+        dangling = [engine.make_image(None, "dangling %d" % n) for n in range(2)]
+        engine.make_image("gpf6/old:1", "an old unused tagged image")
+        engine.docker("run", "--network", "none", "--name", "gpf6-vol", "-v", "gpf6data:/data", "gpf6/base:1",
+                      "sh", "-c", "echo precious > /data/file")
+        engine.docker("run", "--network", "none", "--name", "gpf6-anon", "-v", "/anon", "gpf6/base:1",
+                      "sh", "-c", "echo scratch > /anon/file")
+        engine.make_image("gpf6/keep:1", "kept")
+        engine.docker("create", "--network", "none", "--name", "gpf6-keep", "--label", "gpufleet.keep=true", "gpf6/keep:1")
+        engine.make_image("gpf6/logger:1", "logger")
+        engine.docker("run", "--network", "none", "--name", "gpf6-log", "gpf6/logger:1",
+                      "sh", "-c", "yes 'a line of a chatty container log' | head -n 40000")
+        engine.docker("network", "create", "gpf6-unused")
+        daemon_json = tmp / "daemon.json"
+        daemon_json.write_text(json.dumps({"data-root": "/srv/docker", "features": {"buildkit": True},
+                                           "log-opts": {"labels": "app"}}, indent=4))
+        manifest = tmp / "images.yml"
+        manifest.write_text("images:\n  - image: %s\n    digest: %s\n" % (pinned_ref, pinned_digest))
+        log_path = engine.inspect("gpf6-log", kind="container")[0]["LogPath"]
+        yield {"engine": engine, "tmp": tmp, "pinned": reg.address + "/gpf6/pinned@" + pinned_digest,
+               "daemon_json": daemon_json, "manifest": manifest, "dangling": dangling, "base": base,
+               "log_bytes": os.path.getsize(log_path)}
+
+
+def run_role(scene, check=False, name="report"):
+    report = scene["tmp"] / ("%s.json" % name)
+    playbook = scene["tmp"] / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    extra = {
+        "report_path": str(report),
+        "docker_hygiene_docker_host": scene["engine"].host,
+        "docker_hygiene_container_age": "0",
+        "docker_hygiene_image_age": "0",
+        "docker_hygiene_keep_per_repository": 0,
+        "docker_hygiene_pin_manifest": str(scene["manifest"]),
+        "docker_hygiene_daemon_json": str(scene["daemon_json"]),
+        "docker_hygiene_restart_allowed": False,
+    }
+    args = ["-e", json.dumps(extra)] + (["--check", "--diff"] if check else [])
+    proc = run_playbook(str(playbook), args)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    changed = int(re.search(r"localhost\s*:.*changed=(\d+)", proc.stdout).group(1))
+    with open(report) as handle:
+        return json.load(handle), changed, proc.stdout
+
+
+def state(engine):
+    return {
+        "containers": sorted(engine.docker("ps", "-a", "--format", "{{.Names}}").stdout.split()),
+        "images": sorted(engine.docker("images", "-aq", "--no-trunc").stdout.split()),
+        "volumes": sorted(engine.docker("volume", "ls", "-q").stdout.split()),
+        "networks": sorted(engine.docker("network", "ls", "--format", "{{.Name}}").stdout.split()),
+    }
+
+
+def test_facts_on_the_private_engine(scene):
+    engine = scene["engine"]
+    result = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host, "daemon_json": str(scene["daemon_json"]),
+                                                              "thresholds": {"container_log_warn_bytes": 100000}})
+    fact = result["ansible_facts"]["gpufleet_docker"]
+    assert fact["present"] is True and fact["api_version"] >= "1.41"
+    assert fact["root_dir"] == engine.inspect_info()["DockerRootDir"]
+    by_name = dict((c["name"], c) for c in fact["containers"])
+    assert by_name["gpf6-log"]["log_bytes"] == scene["log_bytes"] > 1000000
+    assert by_name["gpf6-keep"]["keep"] is True and by_name["gpf6-keep"]["state"] == "created"
+    checks = [c for c in fact["checks"] if c["check"] == "container_log_size" and c["status"] != "ok"]
+    assert [c["container"] for c in checks] == ["gpf6-log"]
+    assert fact["disk_usage"]["images"]["dangling_count"] >= 3   # two imports without a tag and the old pin
+    assert fact["disk_usage"]["volumes"]["unused_named_count"] == 0  # gpf6data is used by a stopped container
+
+
+def test_check_mode_lists_and_removes_nothing(scene):
+    engine = scene["engine"]
+    before = state(engine)
+    daemon_before = scene["daemon_json"].read_text()
+    report, _changed, out = run_role(scene, check=True, name="check")
+    assert state(engine) == before
+    assert scene["daemon_json"].read_text() == daemon_before
+    plan = report["plan"]
+    assert sorted(c["name"] for c in plan["containers"]) == ["gpf6-anon", "gpf6-log", "gpf6-vol"]
+    planned_images = set(i["id"] for i in plan["images"])
+    assert set(scene["dangling"]) <= planned_images
+    assert "gpf6/old:1" in [i["image"] for i in plan["images"]]
+    assert engine.inspect(scene["pinned"], kind="image")[0]["Id"] not in planned_images
+    assert [v["name"] for v in plan["volumes"]] != [] and "gpf6data" not in [v["name"] for v in plan["volumes"]]
+    assert [n["name"] for n in plan["networks"]] == ["gpf6-unused"]
+    assert report["planned_bytes"]["container_logs"] == scene["log_bytes"]
+    assert report["planned_bytes"]["total"] > scene["log_bytes"]
+    assert "would remove: 3 container(s)" in out
+
+
+def test_prune_keeps_what_matters_and_frees_what_the_facts_say(scene):
+    engine = scene["engine"]
+    facts_before = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host})["ansible_facts"]["gpufleet_docker"]
+    check_report, _c, _o = run_role(scene, check=True, name="plan")
+    report, changed, _out = run_role(scene, name="apply")
+    assert changed > 0
+    after = state(engine)
+    # Kept: the keep container (and its image), the named volume with its file, the pinned image.
+    assert after["containers"] == ["gpf6-keep"]
+    assert after["volumes"] == ["gpf6data"]
+    out = engine.docker("run", "--rm", "--network", "none", "-v", "gpf6data:/data", "gpf6/keep:1", "cat", "/data/file")
+    assert out.stdout.strip() == "precious"
+    engine.inspect(scene["pinned"], kind="image")
+    # Removed: everything else.
+    assert "gpf6-unused" not in after["networks"]
+    images_left = set(after["images"])
+    assert not set(scene["dangling"]) & images_left and scene["base"] not in images_left
+    assert images_left == {engine.inspect(scene["pinned"], kind="image")[0]["Id"], engine.inspect("gpf6/keep:1", kind="image")[0]["Id"]}
+    assert report["not_removed"] == []
+    # Bytes freed (facts before minus after) match the plan and the facts of the engine.
+    facts_after = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host})["ansible_facts"]["gpufleet_docker"]
+    freed = report["freed_bytes"]
+    planned = check_report["planned_bytes"]
+    for category, key in (("images", "total_bytes"), ("volumes", "total_bytes")):
+        assert freed[category] == facts_before["disk_usage"][category][key] - facts_after["disk_usage"][category][key]
+    assert freed["images"] == planned["images"] > 0
+    assert freed["container_logs"] == planned["container_logs"] == scene["log_bytes"]
+    assert freed["volumes"] == planned["volumes"]
+    assert freed["containers"] == planned["containers"]
+    assert facts_after["disk_usage"]["images"]["count"] == 2
+    # daemon.json: log rotation merged, the user's other keys kept, restart pending (not allowed).
+    daemon = json.loads(scene["daemon_json"].read_text())
+    assert daemon["data-root"] == "/srv/docker" and daemon["features"] == {"buildkit": True}
+    assert daemon["log-driver"] == "json-file"
+    assert daemon["log-opts"] == {"labels": "app", "max-size": "50m", "max-file": "3"}
+    assert report["daemon_json_changed"] is True and report["restart_pending"] is True
+
+    # A second run changes nothing.
+    again, changed, _out = run_role(scene, name="again")
+    assert changed == 0
+    assert again["daemon_json_changed"] is False and again["restart_pending"] is False
+    assert state(engine) == after
+    assert again["freed_bytes"]["total"] == 0
+
+
+def test_docker_absent_is_not_a_failure(tmp_path):
+    result = run_module("gpufleet.maintenance.docker_facts", {"docker_host": "unix://%s/nothing.sock" % tmp_path})
+    assert result.get("failed") is not True
+    fact = result["ansible_facts"]["gpufleet_docker"]
+    assert fact["present"] is False and "nothing.sock" in fact["reason"]
+
+
+def test_facts_on_the_shared_engine():
+    """Read-only: the engine the foundation runs (scripts/docker-infra engine)."""
+    import subprocess
+    proc = subprocess.run(["docker", "version", "--format", "{{.Server.APIVersion}}"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip("the shared Docker engine does not answer (scripts/docker-infra engine starts it): %s" % proc.stderr.strip())
+    fact = run_module("gpufleet.maintenance.docker_facts", {})["ansible_facts"]["gpufleet_docker"]
+    assert fact["present"] is True and fact["api_version"] == proc.stdout.strip()
+    assert fact["root_fs"]["size_bytes"] > 0 and 0 <= fact["root_fs"]["used_pct"] <= 100

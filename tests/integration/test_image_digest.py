@@ -1,0 +1,137 @@
+"""image_digest on a real engine (a private dockerd) and a real registry (Debian's docker-registry)."""
+
+import os
+
+import pytest
+import yaml
+
+from testlib.docker_lab import Dockerd, Registry, free_port, run_module
+
+pytestmark = pytest.mark.integration
+MODULE = "gpufleet.maintenance.image_digest"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with Registry() as reg, Dockerd() as engine:
+        yield reg, engine
+
+
+def test_lock_audit_update_enforce(lab, tmp_path):
+    reg, engine = lab
+    ref = reg.address + "/gpf6/app:1"
+    name = reg.address + "/gpf6/app"
+    engine.make_image(ref, "version one")
+    d1 = engine.push(ref)
+    engine.docker("run", "-d", "--network", "none", "--name", "gpf6-app", ref)
+    engine.make_image("gpf6/local:dev", "built here")
+    engine.docker("run", "-d", "--network", "none", "--name", "gpf6-local", "gpf6/local:dev")
+    manifest = str(tmp_path / "images.yml")
+    args = {"mode": "lock", "manifest": manifest, "docker_host": engine.host}
+
+    # lock: check mode shows the diff and writes nothing; apply writes; again changes nothing.
+    result = run_module(MODULE, args, check=True, diff=True)
+    assert result["changed"] is True and not os.path.exists(manifest), result
+    assert d1 in result["diff"]["after"] and result["diff"]["before"] == ""
+    result = run_module(MODULE, args, diff=True)
+    assert result["changed"] is True, result
+    with open(manifest) as handle:
+        written = yaml.safe_load(handle)
+    assert written == {"images": [{"image": ref, "digest": d1}]}
+    assert [n["name"] for n in result["not_pinnable"]] == ["gpf6-local"]
+    assert run_module(MODULE, args)["changed"] is False
+    assert run_module(MODULE, args, check=True)["changed"] is False
+
+    # The same image pushed to a second repository: two RepoDigests, still no "update".
+    engine.docker("tag", ref, reg.address + "/gpf6/mirror:1")
+    engine.push(reg.address + "/gpf6/mirror:1")
+    assert len(engine.inspect(ref, kind="image")[0]["RepoDigests"]) == 2
+    # audit, registry unchanged: up to date, the local-only image is unpinned.
+    audit = {"mode": "audit", "manifest": manifest, "check_remote": True, "docker_host": engine.host}
+    result = run_module(MODULE, audit)
+    assert result["changed"] is False, result
+    [entry] = result["entries"]
+    assert entry["status"] == "ok" and entry["update_available"] is False and entry["remote_digest"] == d1
+    assert entry["remote_digest_kind"] == "manifest"
+    assert entry["containers"][0]["runs_pinned"] is True
+    assert [u["name"] for u in result["unpinned"]] == ["gpf6-local"]
+    assert result["stale"] == []
+    engine.docker("rmi", reg.address + "/gpf6/mirror:1")  # only the tag: the running image keeps its pin
+
+    # The tag is pushed again with new content: update_available against the old pin, with the new digest.
+    engine.make_image(ref, "version two")
+    d2 = engine.push(ref)
+    assert d2 != d1
+    result = run_module(MODULE, audit)
+    [entry] = result["entries"]
+    assert entry["update_available"] is True and entry["remote_digest"] == d2, entry
+    assert d2 in entry["remote_note"]
+    # The tag moved locally: the container still runs the old (now dangling) image, so it is stale.
+    assert entry["status"] == "drift" and entry["tag_matches_pin"] is False
+    [stale] = result["stale"]
+    assert stale["name"] == "gpf6-app" and stale["running_image_dangling"] is True
+
+    # enforce: the pinned digest is missing locally -> pull it and point the tag back at it.
+    engine.docker("rm", "-f", "gpf6-app")
+    engine.docker("tag", ref, "gpf6/keep-v2:1")
+    engine.docker("rmi", ref, name + "@" + d1)
+    assert engine.docker("image", "inspect", name + "@" + d1, check=False).returncode != 0
+    # a container on the new content: enforce must report it, not restart it
+    engine.docker("tag", "gpf6/keep-v2:1", ref)
+    engine.docker("run", "-d", "--network", "none", "--name", "gpf6-app2", ref)
+    enforce = {"mode": "enforce", "manifest": manifest, "docker_host": engine.host}
+    result = run_module(MODULE, enforce, check=True, diff=True)
+    assert result["changed"] is True
+    assert [a["action"] for a in result["actions"]] == ["pull", "tag"], result["actions"]
+    assert engine.docker("image", "inspect", name + "@" + d1, check=False).returncode != 0  # check mode pulled nothing
+    result = run_module(MODULE, enforce)
+    assert result["changed"] is True and result.get("failed") is not True, result
+    pinned_id = engine.inspect(name + "@" + d1, kind="image")[0]["Id"]
+    assert engine.inspect(ref, kind="image")[0]["Id"] == pinned_id
+    assert [r["name"] for r in result["recreate_needed"]] == ["gpf6-app2"]
+    assert engine.inspect("gpf6-app2", kind="container")[0]["State"]["Running"] is True  # not restarted
+    result = run_module(MODULE, enforce)
+    assert result["changed"] is False and [r["name"] for r in result["recreate_needed"]] == ["gpf6-app2"]
+
+    # recreate: true puts the container on the pinned image, same name, running.
+    result = run_module(MODULE, dict(enforce, recreate=True))
+    assert result["changed"] is True, result
+    after = engine.inspect("gpf6-app2", kind="container")[0]
+    assert after["Image"] == pinned_id and after["State"]["Running"] is True
+    assert run_module(MODULE, dict(enforce, recreate=True))["changed"] is False
+
+
+def test_malformed_manifest_fails_before_any_change(lab, tmp_path):
+    reg, engine = lab
+    ref = reg.address + "/gpf6/bad:1"
+    engine.make_image(ref, "bad manifest test")
+    before = engine.inspect(ref, kind="image")[0]["Id"]
+    manifest = tmp_path / "bad.yml"
+    manifest.write_text("images:\n  - image: %s\n    digest: sha256:%s\n  - image: %s/gpf6/other:1\n    digest: sha256:nothex\n"
+                        % (ref, "a" * 64, reg.address))
+    result = run_module(MODULE, {"mode": "enforce", "manifest": str(manifest), "docker_host": engine.host})
+    assert result["failed"] is True
+    assert "entry 2" in result["msg"] and "gpf6/other:1" in result["msg"], result["msg"]
+    assert engine.inspect(ref, kind="image")[0]["Id"] == before
+
+
+def test_registry_down_gives_a_warning_per_image(lab, tmp_path):
+    _reg, engine = lab
+    port = free_port()
+    entries = [{"image": "127.0.0.1:%d/gpf6/a:1" % port, "digest": "sha256:" + "a" * 64},
+               {"image": "127.0.0.1:%d/gpf6/b:1" % port, "digest": "sha256:" + "b" * 64}]
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  webui:\n    image: ghcr.io/open-webui/open-webui:main\n"
+                       "  db:\n    image: qdrant/qdrant@sha256:%s\n" % ("c" * 64))
+    result = run_module(MODULE, {"mode": "audit", "entries": entries, "check_remote": True, "docker_host": engine.host,
+                                 "compose_files": [str(compose)], "timeout": 30})
+    assert result.get("failed") is not True, result
+    warnings = [w for w in result.get("warnings", []) if "registry did not answer" in w]
+    assert len(warnings) == 2, result.get("warnings")
+    assert all(e["update_available"] is None and e["remote_error"] for e in result["entries"])
+    assert result["compose_unpinned"] == [{"file": str(compose), "service": "webui", "image": "ghcr.io/open-webui/open-webui:main"}]
+
+
+def test_daemon_not_answering_fails_naming_the_step(tmp_path):
+    result = run_module(MODULE, {"mode": "audit", "entries": [], "docker_host": "unix://%s/none.sock" % tmp_path})
+    assert result["failed"] is True and "connecting to the Docker daemon" in result["msg"]
