@@ -117,7 +117,7 @@ def device_checks(record, old, thresholds):
                                  % (label, failed[0].get("status")), device=name))
     elif not recent:
         checks.append(make_check("self_test", "warn", None, thresholds["self_test_max_age_days"],
-                                 "%s: no self-test in the last %s days of power-on time: schedule them "
+                                 "%s: no self-test in the last %g days of power-on time: schedule them "
                                  "(ssd_wear_smartd_schedule)" % (label, thresholds["self_test_max_age_days"]),
                                  device=name))
     else:

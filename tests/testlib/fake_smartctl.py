@@ -12,6 +12,7 @@ It reads a scenario (JSON) from ``$GPUFLEET_FAKE_SMARTCTL_SCENARIO`` or, when un
 
 It answers the argument patterns pySMART and smart_facts use:
 
+* ``--version``: the version banner (smartctl 7.3);
 * ``--scan-open`` (text, or ``--json``): one line per device, ``/dev/X -d TYPE # ...``;
 * ``-d test DEV``: ``Device of type 'TYPE' [...] opened``; unknown devices: smartctl's own
   "Unable to detect device type" text and exit status 1;
@@ -58,6 +59,10 @@ def main(argv):
     out = sys.stdout.buffer
     want_json = "--json" in argv or "-j" in argv or any(a.startswith("--json=") for a in argv)
 
+    if "--version" in argv or "-V" in argv:
+        out.write(HEADER.encode())
+        return 0
+
     if "--scan-open" in argv or "--scan" in argv:
         if want_json:
             listing = {"json_format_version": [1, 0], "smartctl": {"version": [7, 3], "exit_status": 0},
@@ -94,8 +99,15 @@ def main(argv):
         sys.stderr.write("fake smartctl: unexpected arguments %r\n" % (argv,))
         return 1
     if dev is None:
-        out.write((HEADER + "%s: Unable to detect device type\n"
-                   "Please specify device type with the -d option.\n" % target).encode())
+        if want_json:
+            doc = {"json_format_version": [1, 0],
+                   "smartctl": {"version": [7, 3], "exit_status": 1,
+                                "messages": [{"string": "%s: Unable to detect device type" % target,
+                                              "severity": "error"}]}}
+            out.write(json.dumps(doc, indent=2).encode() + b"\n")
+        else:
+            out.write((HEADER + "%s: Unable to detect device type\n"
+                       "Please specify device type with the -d option.\n" % target).encode())
         return 1
     if dev.get("standby") and "-n" in argv and argv[argv.index("-n") + 1].startswith("standby"):
         if want_json:
