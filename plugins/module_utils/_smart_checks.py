@@ -168,7 +168,7 @@ def device_checks(record, old, thresholds):
         limit = thresholds["tbw_projection_warn_days"]
         status = "warn" if days <= limit else "ok"
         checks.append(make_check("tbw_projection", status, days, limit,
-                                 "%s reaches its rated %s TBW in about %d days at %s/day%s" % (
+                                 "%s reaches its rated %g TBW in about %d days at %s/day%s" % (
                                      label, record.get("rated_tbw"), days, _tb(record.get("write_rate_bytes_per_day")),
                                      ": plan the replacement or move the write-heavy jobs" if status == "warn" else ""),
                                  device=name))
@@ -226,7 +226,7 @@ def drive_line(record):
         parts.append(record.get("nand_type") or "unknown")
     parts.append("written %s" % _tb(record.get("data_written_bytes")))
     if record.get("rated_tbw"):
-        parts.append("%s %% of %s TBW" % (record.get("tbw_used_pct"), record["rated_tbw"]))
+        parts.append("%s %% of %g TBW" % (record.get("tbw_used_pct"), record["rated_tbw"]))
     if record.get("write_rate_bytes_per_day") is not None:
         parts.append("%s/day" % _tb(record["write_rate_bytes_per_day"]))
     if record.get("projected_days_to_rated_tbw") is not None:
