@@ -559,7 +559,7 @@ def _make_smartctl_class():
         """pySMART's Smartctl with its process runs routed through ``_runner`` (C locale, timeout)."""
 
         def __init__(self, run_command, path, timeout, options):
-            _PySmartSmartctl.__init__(self, smartctl_path=path, options=list(options))
+            super(RunnerSmartctl, self).__init__(smartctl_path=path, options=list(options))
             self._run_command = run_command
             self._timeout = timeout
             self.calls = []
@@ -643,8 +643,9 @@ def read_device(smartctl, name, smartctl_type, wake=False):
         reason = unsupported_reason(all_lines) or (
             "smartctl could not read SMART data (%s)" % ", ".join(decode_exit_status(rc) or ["no data"]))
     if reason:
-        keep = dict((k, record.get(k)) for k in ("name", "smartctl_type", "interface", "model", "serial", "firmware",
-                                                  "capacity_bytes", "logical_block_size", "_tests"))
+        kept = ("name", "smartctl_type", "interface", "model", "serial", "firmware", "capacity_bytes",
+                "logical_block_size", "_tests")
+        keep = dict((k, record.get(k)) for k in kept)
         record = empty_device(name)
         record.update(keep)
         record.update(smart_supported=False, state="unsupported", reason=reason, exit_status=rc,

@@ -65,8 +65,8 @@ def test_module_check_mode_and_previous_give_rates(fake):
     previous["collected_epoch_s"] -= 10 * 86400
     previous["devices"][0]["data_written_bytes"] -= 500 * 10 ** 9
     previous["devices"][0]["unsafe_shutdowns"] = 40
-    second = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"],
-                                                              "rated_tbw": {"BTNH93710FS91P0B": 200}, "previous": previous})
+    args = {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"], "rated_tbw": {"BTNH93710FS91P0B": 200}, "previous": previous}
+    second = run_module("gpufleet.maintenance.smart_facts", args)
     drive = second["ansible_facts"]["gpufleet_smart"]["devices"][0]
     elapsed = second["ansible_facts"]["gpufleet_smart"]["collected_epoch_s"] - previous["collected_epoch_s"]
     assert 10 * 86400 <= elapsed < 10 * 86400 + 120

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A stand-in ``smartctl`` that replays real captured output (the hardware boundary of smart_facts).
 
 It reads a scenario (JSON) from ``$GPUFLEET_FAKE_SMARTCTL_SCENARIO`` or, when unset, from

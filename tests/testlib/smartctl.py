@@ -23,8 +23,7 @@ def install_fake_smartctl(directory, devices, interpreter=None):
         json.dump({"fixtures": os.path.abspath(FIXTURES), "log": log, "devices": devices}, handle, indent=2)
     path = os.path.join(directory, "smartctl")
     with open(FAKE) as source, open(path, "w") as target:
-        body = source.read().split("\n", 1)[1]
-        target.write("#!%s\n%s" % (interpreter or sys.executable, body))
+        target.write("#!%s\n%s" % (interpreter or sys.executable, source.read()))
     os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path, log
 
