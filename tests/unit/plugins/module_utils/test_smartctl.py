@@ -381,3 +381,19 @@ def test_not_root_says_become(tmp_path):
     assert "needs root (become: true)" in drive["reason"] and "Open failed" in drive["reason"]
     access = [c for c in fact["checks"] if c["check"] == "smart_access"][0]
     assert access["status"] == "warn" and "become: true" in access["message"]
+
+
+def test_type_detected_with_d_test_and_wake_reads_a_standby_disk(tmp_path):
+    path, log = install_fake_smartctl(tmp_path, {
+        "/dev/nvme0": {"type": "nvme", "text": "text-nvme-samsung-970evoplus-500gb-smartctl72.txt"},
+        "/dev/sdb": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt", "standby": True}})
+    fact, _warnings = _smartctl.collect(run_command, smartctl_path=path, devices=["/dev/nvme0", "/dev/sdb:sat"],
+                                        euid=0, mounts_text="", wake=True)
+    samsung, hdd = fact["devices"]
+    assert ["-d", "test", "/dev/nvme0"] in calls(log)  # pySMART asks smartctl for the type
+    assert samsung["smartctl_type"] == "nvme" and samsung["nand_type"] == "tlc"
+    assert samsung["model"] == "Samsung SSD 970 EVO Plus 500GB" and samsung["data_written_bytes"] == 1954515 * 512000
+    assert samsung["unsafe_shutdowns"] == 4 and samsung["temperature_c"] == 41
+    # wake: true drops -n standby, so the standby disk is read (and spun up)
+    assert hdd["state"] == "active" and hdd["power_on_hours"] == 1380
+    assert not [argv for argv in calls(log) if "standby" in argv]
