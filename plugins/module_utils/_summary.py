@@ -15,6 +15,7 @@ __metaclass__ = type
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import gpu_summary_lines
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import smart_section
 
 
 def human_bytes(number):
@@ -66,6 +67,7 @@ SECTIONS = [
     ("gpufleet_host", "host", _host_section),
     ("gpufleet_gpu", "gpu", gpu_summary_lines),
     ("gpufleet_docker", "docker", docker_section),
+    ("gpufleet_smart", "smart", smart_section),
 ]
 
 

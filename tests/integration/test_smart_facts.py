@@ -1,0 +1,176 @@
+"""smart_facts and the ssd_wear role through the real Ansible; the real smartctl on this machine's disk.
+
+Drives are replayed by the stand-in smartctl (tests/testlib/fake_smartctl.py) from real captures;
+the unsupported path runs the real smartctl (smartmontools) against this machine's virtual disk.
+"""
+
+import glob
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smartctl
+from testlib.ansible_run import run_module, run_playbook
+from testlib.smartctl import calls, install_fake_smartctl
+from testlib.system import apt_ensure
+
+pytestmark = pytest.mark.integration
+
+DRIVES = {
+    "/dev/nvme0": {"type": "nvme", "text": "text-nvme-twsc-tsc3an1t0-smartctl75.txt"},
+    "/dev/nvme1": {"type": "nvme", "json": "json-nvme-intel-660p-1tb-qlc.json"},
+    "/dev/sda": {"type": "sat", "json": "json-sata-hdd-wd-hc550-16tb-exit64.json"},
+    "/dev/sdb": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt", "standby": True},
+}
+
+
+def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=True):
+    env = dict(os.environ)
+    env.update(environ_update or {})
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, input=data, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def fake(tmp_path):
+    return install_fake_smartctl(tmp_path / "bin", DRIVES)
+
+
+def test_module_reads_replayed_drives(fake):
+    path, log = fake
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"INTEL SSDPEKNW010T8": 200}})
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    fact = result["ansible_facts"]["gpufleet_smart"]
+    by_name = {d["name"]: d for d in fact["devices"]}
+    assert sorted(by_name) == sorted(DRIVES)
+    assert by_name["/dev/nvme0"]["data_written_bytes"] == 771163648000
+    qlc = by_name["/dev/nvme1"]
+    assert qlc["nand_type"] == "qlc" and qlc["tbw_used_pct"] == 1.99 and qlc["unsafe_shutdowns"] == 43
+    assert by_name["/dev/sda"]["exit_status_words"] == ["error log has errors"]
+    assert by_name["/dev/sdb"]["state"] == "standby"
+    assert fact["status"] == "warn"  # no drive has a recent self-test
+    assert not [argv for argv in calls(log) if "-t" in argv]
+
+
+def test_module_check_mode_and_previous_give_rates(fake):
+    path, _log = fake
+    first = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"]}, check=True)
+    assert first["changed"] is False
+    previous = first["ansible_facts"]["gpufleet_smart"]
+    # the same drive, 10 days and 500 GB of writes earlier: 50 GB/day; rated 200 TBW, 196.020003328 TB left
+    previous["collected_epoch_s"] -= 10 * 86400
+    previous["devices"][0]["data_written_bytes"] -= 500 * 10 ** 9
+    previous["devices"][0]["unsafe_shutdowns"] = 40
+    args = {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"], "rated_tbw": {"BTNH93710FS91P0B": 200}, "previous": previous}
+    second = run_module("gpufleet.maintenance.smart_facts", args)
+    drive = second["ansible_facts"]["gpufleet_smart"]["devices"][0]
+    elapsed = second["ansible_facts"]["gpufleet_smart"]["collected_epoch_s"] - previous["collected_epoch_s"]
+    assert 10 * 86400 <= elapsed < 10 * 86400 + 120
+    assert abs(drive["write_rate_bytes_per_day"] - 50 * 10 ** 9) < 50 * 10 ** 9 * 0.0002
+    assert abs(drive["projected_days_to_rated_tbw"] - 3920) <= 1  # 196.020003328e12 / 50e9 = 3920.4
+    checks = {c["check"]: c for c in drive["checks"]}
+    assert checks["unsafe_shutdowns"]["status"] == "warn" and checks["tbw_projection"]["status"] == "ok"
+
+
+def test_module_bad_input_fails_cleanly(fake):
+    path, _log = fake
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "thresholds": {"wear_warn_pct": 90, "wear_crit_pct": 80}})
+    assert result["failed"] is True and "wear_crit_pct (80.0) must not be below wear_warn_pct (90.0)" in result["msg"]
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"x": "lots"}})
+    assert result["failed"] is True and result["msg"].startswith("rated_tbw: values must be numbers")
+
+
+def test_module_without_smartctl(tmp_path):
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": str(tmp_path / "smartctl")})
+    fact = result["ansible_facts"]["gpufleet_smart"]
+    assert fact["present"] is False and "install smartmontools" in fact["reason"]
+    assert fact["status"] == "warn" and fact["checks"][0]["check"] == "smartctl_present"
+
+
+def _virtio_disks():
+    return sorted("/dev/" + os.path.basename(p) for p in glob.glob("/sys/block/vd*"))
+
+
+def test_real_smartctl_on_this_machines_virtual_disk():
+    apt_ensure("smartmontools")
+    disks = _virtio_disks()
+    if not disks:
+        pytest.skip("this machine has no virtio disk (/sys/block/vd*) for the unsupported-device path")
+    result = run_module("gpufleet.maintenance.smart_facts", {"devices": [disks[0]]})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_smart"]
+    version = subprocess.run(["smartctl", "--version"], capture_output=True, text=True, check=False).stdout
+    assert fact["present"] is True and fact["smartctl_version"] == re.search(r"smartctl (\d+\.\d+)", version).group(1)
+    drive = fact["devices"][0]
+    assert drive["smart_supported"] is False and drive["state"] == "unsupported"
+    assert drive["reason"] == "%s: Unable to detect device type" % disks[0]
+    assert drive["exit_status"] == 1 and drive["exit_status_words"] == ["command line error"]
+    assert drive["checks"][0]["check"] == "smart_read" and drive["checks"][0]["status"] == "ok"
+
+
+def test_real_smartctl_unprivileged_open_is_refused(tmp_path):
+    """smartctl run as nobody (setpriv) on the virtual disk as SAT: the open is refused; the fact says become."""
+    apt_ensure("smartmontools", "util-linux")
+    disks = _virtio_disks()
+    if not disks:
+        pytest.skip("this machine has no virtio disk (/sys/block/vd*) for the unprivileged-open path")
+    wrapper = tmp_path / "smartctl"
+    wrapper.write_text("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %s \"$@\"\n"
+                       % subprocess.run(["sh", "-c", "command -v smartctl"], capture_output=True, text=True, check=True).stdout.strip())
+    wrapper.chmod(0o755)
+    fact, _warnings = _smartctl.collect(run_command, smartctl_path=str(wrapper), devices=["%s:sat" % disks[0]],
+                                        euid=65534, mounts_text="")
+    drive = fact["devices"][0]
+    assert drive["smart_supported"] is False and drive["exit_status"] == 2
+    assert drive["exit_status_words"] == ["device open failed"]
+    assert "Permission denied" in drive["reason"] and "needs root (become: true)" in drive["reason"]
+
+
+def test_ssd_wear_role_table_smartd_schedule_and_idempotence(tmp_path):
+    """The role on this machine: the drive under / replays the QLC Intel 660p capture (so / is a critical
+    path on a QLC drive), a second drive is in standby; smartd.conf is a temporary copy."""
+    with open("/proc/self/mounts") as handle:
+        root_disk = "/dev/" + _smartctl.critical_path_disks(["/"], handle.read())["/"][0]
+    path, _log = install_fake_smartctl(tmp_path / "bin", {
+        root_disk: {"type": "nvme", "json": "json-nvme-intel-660p-1tb-qlc.json"},
+        "/dev/sdz": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt", "standby": True}})
+    conf = tmp_path / "smartd.conf"
+    conf.write_text("# smartd.conf as Debian ships it\nDEVICESCAN -d removable -n standby -m root -M exec /usr/share/smartmontools/smartd-runner\n")
+    previous = {"schema_version": 1, "collected_epoch_s": 0, "devices": [
+        {"name": root_disk, "serial": "BTNH93710FS91P0B", "data_written_bytes": 3979996672000 - 10 ** 12,
+         "unsafe_shutdowns": 43, "media_errors": 0}]}
+    extra = {"ssd_wear_smartctl_path": path, "ssd_wear_smartd_schedule": True, "ssd_wear_smartd_conf": str(conf),
+             "ssd_wear_smartd_restart": False, "ssd_wear_rated_tbw": {"INTEL SSDPEKNW010T8": 200},
+             "ssd_wear_previous": previous, "ssd_wear_critical_paths": ["/", "/nonexistent-gpufleet"]}
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps(extra))
+    first = run_playbook("tests/integration/files/ssd_wear_play.yml", ["-e", "@%s" % varfile], json_output=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    report = json.loads(first.stdout)
+    tasks = dict((task["task"]["name"].split(" : ")[-1], task["hosts"]["localhost"]) for task in report["plays"][0]["tasks"])
+    table = tasks["Print the per-drive table"]["msg"]
+    assert table[0] == "status: WARN"
+    assert any(line.startswith("smart %s: nvme INTEL SSDPEKNW010T8, wear 0 %%, qlc, written 3.98 TB, 1.99 %% of 200 TBW, "
+                               % root_disk) for line in table), table
+    assert "smart /dev/sdz: standby (not woken)" in table
+    assert any(line.startswith("WARN qlc_critical_path: %s (INTEL SSDPEKNW010T8) is a QLC drive backing /" % root_disk)
+               for line in table), table
+    drive = [d for d in tasks["Read the SMART data of the drives"]["ansible_facts"]["gpufleet_smart"]["devices"]
+             if d["name"] == root_disk][0]
+    assert drive["backs_paths"] == ["/"]
+    # 1 TB since epoch 0: a rate of about 1e12 / (now / 86400) bytes a day, so the projection is decades away
+    assert 0 < drive["write_rate_bytes_per_day"] < 10 ** 9 and drive["projected_days_to_rated_tbw"] > 180
+    assert tasks["Write the smartd self-test schedule"]["changed"] is True
+    assert tasks["Restart smartd"].get("skipped") is True  # notified; ssd_wear_smartd_restart is false here
+    assert report["stats"]["localhost"]["changed"] == 1
+    lines = conf.read_text().splitlines()
+    assert lines == ["# smartd.conf as Debian ships it",
+                     "DEVICESCAN -a -n standby,q -s (S/../.././02|L/../../6/03) -W 4,60,70 -m root"]
+    second = run_playbook("tests/integration/files/ssd_wear_play.yml", ["-e", "@%s" % varfile], json_output=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(second.stdout)["stats"]["localhost"]["changed"] == 0
+    assert conf.read_text().splitlines() == lines

@@ -1,0 +1,157 @@
+"""_smart_checks: write rates and endurance projections (numbers worked by hand), thresholds, summary."""
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smart_checks, _smartctl, _summary
+from testlib.smartctl import FIXTURES
+
+DAY = 86400
+
+
+def drive_from(fixture, **changes):
+    with open(os.path.join(FIXTURES, fixture)) as handle:
+        record = _smartctl.from_json(json.load(handle))
+    record.update(state="active", smart_supported=True)
+    record = _smartctl.finish_record(record, {}, {})
+    record.update(changes)
+    return record
+
+
+def fact_of(*records, **extra):
+    fact = {"schema_version": 1, "present": True, "as_root": True, "collected_epoch_s": extra.pop("at", 0),
+            "devices": [copy.deepcopy(r) for r in records]}
+    fact.update(extra)
+    return fact
+
+
+def checks_of(record, name):
+    return [c for c in record["checks"] if c["check"] == name]
+
+
+def test_two_snapshots_of_the_same_drive_rate_and_projection():
+    """Intel P4500: 5014522069 data units = 2,567,435,299,328,000 bytes (2567.44 TB) written now.
+
+    The previous snapshot, 20 days earlier, had 2,000,000 data units (1.024 TB) less:
+    rate = 1.024e12 / 20 = 51.2e9 bytes/day. Rated 2630 TBW: remaining = 2630e12 - 2567.435299328e12
+    = 62.564700672e12 bytes; / 51.2e9 = 1221.97 -> 1221 days (ok, over 180).
+    """
+    now = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", rated_tbw=2630, serial="P4500-1")
+    assert now["data_written_bytes"] == 2567435299328000
+    before = dict(now, data_written_bytes=now["data_written_bytes"] - 2000000 * 512000, unsafe_shutdowns=104)
+    fact = _smart_checks.evaluate(fact_of(now, at=1000 + 20 * DAY), fact_of(before, at=1000))
+    drive = fact["devices"][0]
+    assert drive["write_rate_bytes_per_day"] == 51200000000
+    assert drive["projected_days_to_rated_tbw"] == 1221
+    projection = checks_of(drive, "tbw_projection")[0]
+    assert projection["status"] == "ok" and projection["value"] == 1221 and projection["threshold"] == 180
+    shutdowns = checks_of(drive, "unsafe_shutdowns")[0]
+    assert shutdowns["status"] == "warn" and shutdowns["value"] == 106 and "2 unsafe shutdowns" in shutdowns["message"]
+
+
+def test_projection_within_180_days_warns():
+    """Rated 2600 TBW: remaining = 2600e12 - 2567.435299328e12 = 32.564700672e12 bytes.
+
+    Previous snapshot 7 days earlier with 1.4 TB less: rate = 1.4e12 / 7 = 200e9 bytes/day;
+    32.564700672e12 / 200e9 = 162.8 -> 162 days (warn, at or under 180).
+    """
+    now = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", rated_tbw=2600, serial="P4500-2")
+    before = dict(now, data_written_bytes=now["data_written_bytes"] - 1400000000000)
+    drive = _smart_checks.evaluate(fact_of(now, at=7 * DAY), fact_of(before, at=0))["devices"][0]
+    assert drive["write_rate_bytes_per_day"] == 200000000000
+    assert drive["projected_days_to_rated_tbw"] == 162
+    check = checks_of(drive, "tbw_projection")[0]
+    assert check["status"] == "warn" and "about 162 days at 0.20 TB/day" in check["message"]
+
+
+def test_rate_without_rated_tbw_and_past_rated():
+    now = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    before = dict(now, data_written_bytes=now["data_written_bytes"] - 10 ** 11)
+    drive = _smart_checks.evaluate(fact_of(now, at=2 * DAY), fact_of(before, at=0))["devices"][0]
+    assert drive["write_rate_bytes_per_day"] == 5 * 10 ** 10
+    assert drive["projected_days_to_rated_tbw"] is None and "rated_tbw not given" in drive["rate_reason"]
+    past = dict(now, rated_tbw=3)  # 3 TB rated, 3.98 TB written
+    drive = _smart_checks.evaluate(fact_of(past, at=2 * DAY), fact_of(before, at=0))["devices"][0]
+    assert drive["projected_days_to_rated_tbw"] == 0
+    assert checks_of(drive, "tbw_projection")[0]["status"] == "warn"
+
+
+@pytest.mark.parametrize("previous_changes, at, reason", [
+    (None, 10 * DAY, "no previous snapshot"),
+    ({"data_written_bytes": None}, 10 * DAY, "data written unknown"),
+    ({}, 60, "less than an hour apart"),
+    ({"data_written_bytes": 10 ** 16}, 10 * DAY, "went down"),
+])
+def test_no_rate_reasons(previous_changes, at, reason):
+    now = drive_from("json-nvme-intel-660p-1tb-qlc.json", rated_tbw=200)
+    previous = None if previous_changes is None else fact_of(dict(now, **previous_changes), at=0)
+    drive = _smart_checks.evaluate(fact_of(now, at=at), previous)["devices"][0]
+    assert drive["write_rate_bytes_per_day"] is None and reason in drive["rate_reason"]
+    assert not checks_of(drive, "tbw_projection")
+
+
+def test_previous_is_matched_by_serial_not_position():
+    a = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    b = drive_from("json-nvme-micron-7450-3.2tb.json", serial="MICRON-1")
+    previous = fact_of(dict(b, media_errors=0), dict(a, media_errors=0), at=0)
+    now = fact_of(a, dict(b, media_errors=3), at=DAY)
+    fact = _smart_checks.evaluate(now, previous)
+    micron = fact["devices"][1]
+    grew = checks_of(micron, "media_errors")[0]
+    assert grew["status"] == "warn" and grew["value"] == 3 and grew["threshold"] == 0
+    assert checks_of(fact["devices"][0], "media_errors")[0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("changes, check, status", [
+    ({"wear_pct_used": 69}, "wear", "ok"),
+    ({"wear_pct_used": 70}, "wear", "warn"),
+    ({"wear_pct_used": 85}, "wear", "crit"),
+    ({"available_spare_pct": 9}, "available_spare", "crit"),
+    ({"available_spare_pct": 10}, "available_spare", "ok"),
+    ({"temperature_c": 71}, "temperature", "warn"),
+    ({"health_passed": False}, "smart_health", "crit"),
+    ({"pending_sectors": 8}, "pending_sectors", "warn"),
+    ({"backs_paths": ["/var/lib/docker"]}, "qlc_critical_path", "warn"),
+    ({"self_tests": {"short": {"status": "Completed: read failure", "passed": False, "lifetime_hours": 2400, "age_hours": 1},
+                     "long": None, "count": 1}}, "self_test", "warn"),
+    ({"self_tests": {"short": {"status": "Completed without error", "passed": True, "lifetime_hours": 2000, "age_hours": 401},
+                     "long": None, "count": 1}}, "self_test", "ok"),
+    ({"self_tests": {"short": {"status": "Completed without error", "passed": True, "lifetime_hours": 1000, "age_hours": 1401},
+                     "long": None, "count": 1}}, "self_test", "warn"),
+])
+def test_thresholds(changes, check, status):
+    record = drive_from("json-nvme-intel-660p-1tb-qlc.json", **changes)
+    drive = _smart_checks.evaluate(fact_of(record))["devices"][0]
+    assert checks_of(drive, check)[0]["status"] == status
+    assert drive["status"] == max((c["status"] for c in drive["checks"]), key=["ok", "warn", "crit"].index)
+
+
+def test_wear_crit_message_says_replace():
+    drive = _smart_checks.evaluate(fact_of(drive_from("json-nvme-intel-660p-1tb-qlc.json", wear_pct_used=90)))["devices"][0]
+    wear = checks_of(drive, "wear")[0]
+    assert wear["threshold"] == 85 and "replace the drive" in wear["message"]
+
+
+def test_custom_thresholds():
+    record = drive_from("json-nvme-intel-p3700-800gb-51pct-spare93.json")
+    fact = _smart_checks.evaluate(fact_of(record), thresholds={"wear_warn_pct": 40, "wear_crit_pct": 50})
+    assert checks_of(fact["devices"][0], "wear")[0]["status"] == "crit"
+    assert fact["thresholds"]["wear_crit_pct"] == 50 and fact["thresholds"]["temperature_warn_c"] == 70
+
+
+def test_summary_section_and_summary_lines():
+    worn = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", name="/dev/nvme6", rated_tbw=2630)
+    worn["tbw_used_pct"] = 97.62
+    standby = dict(_smartctl.empty_device("/dev/sdb"), state="standby")
+    fact = _smart_checks.evaluate(fact_of(worn, standby))
+    lines = _summary.summary_lines({"gpufleet_smart": fact})
+    assert lines[0] == "status: WARN"
+    assert lines[1] == ("smart /dev/nvme6: nvme INTEL SSDPE2KX020T7, wear 75 %, tlc, written 2567.44 TB, "
+                        "97.62 % of 2630 TBW, 19 C, PASSED [WARN]")
+    assert lines[2] == "smart /dev/sdb: standby (not woken)"
+    assert any(line.startswith("WARN wear: wear of /dev/nvme6") for line in lines)
+    assert _smart_checks.smart_section({"present": False, "reason": "smartctl not found"}) == ["smart: smartctl not found"]
+    assert _smart_checks.smart_section({"present": True, "devices": []}) == ["smart: no drives found by smartctl"]
