@@ -508,7 +508,7 @@ def pin(apt, params, check_mode=False, lock_files=LOCK_FILES):
     black_path = params.get("blacklist_path") or BLACKLIST_PATH
     prefs_text = read_text(prefs_path)
     black_text = read_text(black_path)
-    requests = params["packages"]
+    requests = [dict(name=name, version=None) for name in params.get("names") or []] + list(params.get("packages") or [])
     targets, _unmatched = expand_requests(requests, installed,
                                           set(parse_preferences(prefs_text)) | set(parse_blacklist(black_text)))
     policy = apt.policy([n for n in targets if n in installed])
@@ -547,7 +547,8 @@ def pin(apt, params, check_mode=False, lock_files=LOCK_FILES):
         if wrong:
             raise AptError("apt-mark hold: %s still not held afterwards; check dpkg --get-selections" % ", ".join(wrong),
                            results=result)
-    if params.get("verify_upgrade") and "apt-get" in apt.tools:
+    # In check mode with a pending plan the simulation would describe the host before the pins: skip it.
+    if params.get("verify_upgrade") and "apt-get" in apt.tools and not (check_mode and result["changed"]):
         result["simulation"] = {}
         for command in params["verify_upgrade"]:
             moves = apt.simulate(command)

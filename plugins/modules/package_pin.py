@@ -32,12 +32,19 @@ attributes:
     support: full
     description: Shows hold states before/after and the content of the preferences and apt.conf.d files.
 options:
+  names:
+    description:
+      - Package names or shell globs, without a version (the installed or already pinned one is
+        used); shorthand for O(packages) entries with only a name. Give O(names), O(packages) or both.
+    type: list
+    elements: str
+    default: []
   packages:
     description:
-      - The packages to hold or release.
+      - The packages to hold or release, with an optional version each.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       name:
         description:
@@ -114,10 +121,10 @@ seealso:
 EXAMPLES = r"""
 - name: Hold the NVIDIA driver stack at the installed versions
   gpufleet.maintenance.package_pin:
-    packages:
-      - name: nvidia-driver-*
-      - name: libnvidia-compute-*
-      - name: nvidia-dkms-*
+    names:
+      - nvidia-driver-*
+      - libnvidia-compute-*
+      - nvidia-dkms-*
 
 - name: Pin one package at an exact version (fails if something else is installed)
   gpufleet.maintenance.package_pin:
@@ -192,7 +199,7 @@ status:
   sample: ok
 simulation:
   description: Per O(verify_upgrade) command, the pinned packages it would move and those apt keeps back.
-  returned: when O(verify_upgrade) is set
+  returned: when O(verify_upgrade) is set (not in check mode when the plan is not empty)
   type: dict
   sample: {upgrade: {moves: {}, kept_back: [nvidia-driver-535]}}
 lock_waited_s:
@@ -211,7 +218,8 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner impor
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            packages=dict(type="list", elements="dict", required=True, options=dict(
+            names=dict(type="list", elements="str", default=[]),
+            packages=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 version=dict(type="str"),
             )),
@@ -225,6 +233,7 @@ def main():
             lock_timeout=dict(type="int", default=120),
             verify_upgrade=dict(type="list", elements="str", choices=["upgrade", "dist-upgrade"], default=[]),
         ),
+        required_one_of=[("names", "packages")],
         supports_check_mode=True,
     )
     tools = dict((name, find_tool(name)) for name in _apt.REQUIRED_TOOLS + ("apt-get",))
