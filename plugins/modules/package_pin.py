@@ -35,7 +35,7 @@ options:
   names:
     description:
       - Package names or shell globs, without a version (the installed or already pinned one is
-        used); shorthand for O(packages) entries with only a name. Give O(names), O(packages) or both.
+        used); shorthand for O(packages) entries with only a name. O(names) and O(packages) add up; both empty is a no-op.
     type: list
     elements: str
     default: []
@@ -233,7 +233,6 @@ def main():
             lock_timeout=dict(type="int", default=120),
             verify_upgrade=dict(type="list", elements="str", choices=["upgrade", "dist-upgrade"], default=[]),
         ),
-        required_one_of=[("names", "packages")],
         supports_check_mode=True,
     )
     tools = dict((name, find_tool(name)) for name in _apt.REQUIRED_TOOLS + ("apt-get",))
