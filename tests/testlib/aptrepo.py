@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A local APT repository of small fake GPU-stack packages, built with the real dpkg-deb.
 
 Each package exists at an old and a new version with Ubuntu-style names and dependencies
