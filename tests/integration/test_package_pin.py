@@ -1,0 +1,78 @@
+"""package_pin through the real Ansible, apt and dpkg of this machine, read-only.
+
+The state-changing paths (holds, pin files, upgrades, drift, bump and rollback, the dpkg lock) run
+on throw-away containers in molecule/driver_pin; here the module only reads this host's real
+package database (audit and check mode), so the machine running the tests is never changed.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from testlib.ansible_run import run_module
+
+pytestmark = pytest.mark.integration
+
+PREFS = "/etc/apt/preferences.d/gpufleet-package-pin.pref"
+BLACK = "/etc/apt/apt.conf.d/51gpufleet-package-pin"
+
+
+def _showhold():
+    return subprocess.run(["apt-mark", "showhold"], capture_output=True, text=True, check=True).stdout
+
+
+def _version(package):
+    return subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(autouse=True)
+def _debian_only():
+    if not os.path.exists("/var/lib/dpkg/status"):
+        pytest.skip("needs a Debian/Ubuntu host with dpkg (no /var/lib/dpkg/status)")
+
+
+def test_audit_reports_the_real_versions_and_changes_nothing():
+    holds = _showhold()
+    result = run_module("gpufleet.maintenance.package_pin", {"names": ["dpkg", "apt*"], "mode": "audit"})
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    by_name = {p["name"]: p for p in result["packages"]}
+    assert by_name["dpkg"]["installed_version"] == _version("dpkg")
+    assert by_name["apt"]["installed_version"] == _version("apt")
+    assert by_name["apt"]["pattern"] == "apt*"
+    assert by_name["dpkg"]["held_before"] is ("dpkg" in holds.split())
+    assert result["plan"] == {"hold": [], "unhold": [], "files": []}
+    assert _showhold() == holds
+
+
+def test_check_mode_plans_a_hold_and_changes_nothing():
+    holds = _showhold()
+    if "dpkg" in holds.split():
+        pytest.skip("dpkg is already held on this machine")
+    before = [os.path.exists(PREFS), os.path.exists(BLACK)]
+    result = run_module("gpufleet.maintenance.package_pin", {"names": ["dpkg"]}, check=True)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True
+    assert result["plan"]["hold"] == ["dpkg"]
+    entry = result["packages"][0]
+    assert entry["pinned_version"] == _version("dpkg") and entry["held_after"] is True
+    assert _showhold() == holds
+    assert [os.path.exists(PREFS), os.path.exists(BLACK)] == before
+
+
+def test_missing_package_fails_with_a_clear_message():
+    result = run_module("gpufleet.maintenance.package_pin", {"names": ["gpufleet-no-such-package"]}, check=True)
+    assert result["failed"] is True
+    assert "gpufleet-no-such-package is not installed: install it first, fix the name, or set missing_ok" in result["msg"]
+    assert "Traceback" not in result.get("module_stderr", "")
+    ok = run_module("gpufleet.maintenance.package_pin", {"names": ["gpufleet-no-such-package"], "missing_ok": True},
+                    check=True)
+    assert ok.get("failed") is not True and ok["changed"] is False and ok["packages"] == []
+
+
+def test_nothing_requested_is_a_no_op():
+    result = run_module("gpufleet.maintenance.package_pin", {"mode": "audit"})
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False and result["packages"] == [] and result["status"] == "ok"
