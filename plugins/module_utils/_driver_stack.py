@@ -351,7 +351,10 @@ def _kernel(ctx, reader, packages):
     }
 
 
-def _dkms_entries(ctx, reader, warnings):
+DKMS_DRIVER_PACKAGES = ("nvidia-dkms-*", "nvidia-kernel-dkms", "nvidia-open-dkms*", "amdgpu-dkms")
+
+
+def _dkms_entries(ctx, reader, warnings, expect_dkms=True):
     """(entries, source) from ``dkms status`` (live) or the /var/lib/dkms tree."""
     if ctx.live and ctx.run_command is not None:
         tool = ctx.tool("dkms")
@@ -366,8 +369,9 @@ def _dkms_entries(ctx, reader, warnings):
                 warnings.append("dkms status reported: %s" % error)
             return parsed["entries"], "dkms status"
     if not reader.isdir("var/lib/dkms"):
-        if ctx.live:
-            warnings.append("dkms facts not reported: dkms not found and no /var/lib/dkms")
+        if ctx.live and expect_dkms:
+            warnings.append("dkms facts not reported: dkms not found and no /var/lib/dkms, "
+                            "though a DKMS driver package is installed")
         return None, None
     entries, tree_warnings = _dkms.scan_tree(reader.path("var/lib/dkms"))
     warnings.extend(tree_warnings)
@@ -647,7 +651,8 @@ def gather(ctx):
     warnings = []
     reader = _Reader(ctx.root, warnings)
     packages, package_source = _packages(ctx, reader, warnings)
-    dkms_entries, dkms_source = _dkms_entries(ctx, reader, warnings)
+    expect_dkms = packages is None or bool(_dpkg.select(packages, DKMS_DRIVER_PACKAGES))
+    dkms_entries, dkms_source = _dkms_entries(ctx, reader, warnings, expect_dkms)
     fact = {
         "schema_version": SCHEMA_VERSION,
         "root": ctx.root,
