@@ -494,14 +494,14 @@ def _cuda(ctx, reader, packages):
             if toolkit["path"] and os.path.realpath(reader.path(toolkit["path"])) == target:
                 default = toolkit["path"]
     toolkit_includes = [t["path"] + "/include" for t in toolkits if t["path"]]
-    cudnn, _ = _upstream_of(packages, ["libcudnn*", "cudnn*-cuda-*"])
+    cudnn = _upstream_of(packages, ["libcudnn*", "cudnn*-cuda-*"])[0]
     if cudnn is None:
         cudnn = header_version(_headers(reader, toolkit_includes, "cudnn_version.h") or "",
                                ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"))
-    nccl, _ = _upstream_of(packages, ["libnccl2", "libnccl*"])
+    nccl = _upstream_of(packages, ["libnccl2", "libnccl*"])[0]
     if nccl is None:
         nccl = header_version(_headers(reader, toolkit_includes, "nccl.h") or "", ("NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH"))
-    tensorrt, _ = _upstream_of(packages, ["tensorrt", "tensorrt-libs", "libnvinfer[0-9]*", "libnvinfer-bin"])
+    tensorrt = _upstream_of(packages, ["tensorrt", "tensorrt-libs", "libnvinfer[0-9]*", "libnvinfer-bin"])[0]
     if tensorrt is None:
         tensorrt = header_version(_headers(reader, toolkit_includes, "NvInferVersion.h") or "",
                                   ("NV_TENSORRT_MAJOR", "NV_TENSORRT_MINOR", "NV_TENSORRT_PATCH", "NV_TENSORRT_BUILD"))
@@ -564,7 +564,7 @@ def _rocm(ctx, reader, packages, dkms_entries):
     amdgpu_dkms = [e for e in dkms_entries or [] if e["module"] == "amdgpu"]
     hip = parse_hip_version(reader.read("opt/rocm/bin/.hipVersion") or "")
     if hip is None:
-        hip, _ = _upstream_of(packages, ["hip-runtime-amd"])
+        hip = _upstream_of(packages, ["hip-runtime-amd"])[0]
     targets = []
     for props in reader.glob("sys/class/kfd/kfd/topology/nodes/*/properties"):
         target = parse_kfd_properties(reader.read(props) or "")
@@ -585,7 +585,7 @@ def _rocm(ctx, reader, packages, dkms_entries):
 
 
 def _container_toolkit(ctx, reader, packages, warnings):
-    version, _ = _upstream_of(packages, ["nvidia-container-toolkit", "nvidia-container-toolkit-base"])
+    version = _upstream_of(packages, ["nvidia-container-toolkit", "nvidia-container-toolkit-base"])[0]
     docker_runtime = None
     daemon = reader.read("etc/docker/daemon.json")
     if daemon is not None:
@@ -941,8 +941,8 @@ def summary_section(fact):
     rocm = fact.get("rocm") or {}
     parts = []
     if nvidia.get("installed"):
-        parts.append("nvidia %s (CUDA %s)" % (nvidia.get("kernel_module_version") or nvidia.get("userspace_version") or "n/a",
-                                             nvidia.get("cuda_driver_version") or "n/a"))
+        driver = nvidia.get("kernel_module_version") or nvidia.get("userspace_version") or "n/a"
+        parts.append("nvidia %s (CUDA %s)" % (driver, nvidia.get("cuda_driver_version") or "n/a"))
     toolkits = [t.get("version") for t in fact.get("cuda_toolkits") or [] if t.get("version")]
     if toolkits:
         parts.append("toolkits %s" % ", ".join(toolkits))

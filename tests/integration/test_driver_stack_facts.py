@@ -51,8 +51,10 @@ def test_dpkg_query_and_the_status_file_agree(dpkg_root):
     queried, warnings = _dpkg.parse_query(dpkg_root.query(_dpkg.QUERY_FORMAT))
     assert warnings == []
     with open(os.path.join(dpkg_root.admindir, "status")) as handle:
-        from_file, _ = _dpkg.parse_status_file(handle.read())
-    strip = lambda packages: sorted((p["name"], p["version"], p["held"], p["installed"]) for p in packages)  # noqa: E731
+        from_file = _dpkg.parse_status_file(handle.read())[0]
+    def strip(packages):
+        return sorted((p["name"], p["version"], p["held"], p["installed"]) for p in packages)
+
     assert strip(queried) == strip(from_file) and len(queried) == 4
 
 

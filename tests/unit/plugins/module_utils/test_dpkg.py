@@ -71,7 +71,7 @@ def test_parse_status_file_matches_the_query_shape():
 
 
 def test_select_filters_installed_by_pattern_and_sorts():
-    packages, _ = _dpkg.parse_query(QUERY)
+    packages = _dpkg.parse_query(QUERY)[0]
     chosen = _dpkg.select(packages, ["nvidia-*", "libnvidia-compute-*"])
     assert [p["name"] for p in chosen] == ["libnvidia-compute-535", "libnvidia-compute-535", "nvidia-dkms-535",
                                            "nvidia-driver-535"]

@@ -148,7 +148,7 @@ def test_driver_library_mismatch_is_reboot_pending(tmp_path):
     tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
     tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
     tree.nvml("515.105.01").dkms("nvidia", "515.105.01", RUNNING)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     mismatch = checks_named(fact, "driver_library_mismatch")[0]
     assert mismatch["status"] == "crit" and mismatch["value"] == "515.105.01" and mismatch["threshold"] == "515.76"
     assert "reboot" in mismatch["message"]
@@ -161,7 +161,7 @@ def test_dkms_missing_for_the_newest_kernel_is_broken(tmp_path):
     tree = clean_box(tmp_path)
     tree.kernel(NEWEST).write("var/run/reboot-required", "*** System restart required ***\n")
     tree.write("var/run/reboot-required.pkgs", "linux-image-%s\nlinux-base\n" % NEWEST)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     assert fact["kernel"]["newest_release"] == NEWEST and fact["kernel"]["reboot_required"] is True
     assert fact["kernel"]["reboot_required_packages"] == ["linux-base", "linux-image-%s" % NEWEST]
     missing = [c for c in checks_named(fact, "dkms_missing_for_kernel") if c["status"] == "crit"]
@@ -172,14 +172,14 @@ def test_dkms_missing_for_the_newest_kernel_is_broken(tmp_path):
 
 def test_dkms_built_for_the_newest_kernel_at_an_old_version(tmp_path):
     tree = clean_box(tmp_path).kernel(NEWEST).dkms("nvidia", "570.133.07", NEWEST)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     crit = [c for c in checks_named(fact, "dkms_missing_for_kernel") if c["status"] == "crit"]
     assert len(crit) == 1 and crit[0]["value"] == "570.133.07" and crit[0]["threshold"] == "575.57.08"
 
 
 def test_newer_kernel_with_its_module_is_reboot_pending(tmp_path):
     tree = clean_box(tmp_path).kernel(NEWEST).dkms("nvidia", "575.57.08", NEWEST)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     assert fact["status"] == "ok"
     assert fact["verdict"] == "reboot_pending" and fact["verdict_link"] == "kernel"
     assert NEWEST in fact["verdict_reason"]
@@ -191,7 +191,7 @@ def test_toolkit_newer_than_driver(tmp_path):
     tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt")).nvml("515.76")
     tree.write("usr/local/cuda-12.4/version.json", '{"cuda": {"version": "12.4.1"}}')
     tree.write("usr/local/cuda-11.8/version.txt", "CUDA Version 11.8.89\n")
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     by_toolkit = dict((c["toolkit"], c) for c in checks_named(fact, "toolkit_newer_than_driver"))
     assert by_toolkit["/usr/local/cuda-12.4"]["status"] == "crit"
     assert by_toolkit["/usr/local/cuda-12.4"]["threshold"] == "550.54.15"
@@ -230,7 +230,7 @@ def test_torch_cu126_on_a_550_driver(tmp_path):
 def test_torch_cu126_on_an_11x_driver_is_broken(tmp_path):
     tree = Tree(tmp_path).write("sys/module/nvidia/version", "515.76\n")
     tree.venv("/venv", torch_version="2.6.0+cu126", cuda="12.6")
-    fact, _ = run(tree, python_envs=["/venv"])
+    fact = run(tree, python_envs=["/venv"])[0]
     check = checks_named(fact, "wheel_cuda_newer_than_driver")[0]
     assert check["status"] == "crit" and "insufficient" in check["message"]
     assert fact["verdict"] == "broken"
@@ -247,7 +247,7 @@ def test_rocm_userspace_dkms_mismatch(tmp_path):
     for node, version in ((0, 0), (1, 90010), (2, 110501)):
         tree.write("sys/class/kfd/kfd/topology/nodes/%d/properties" % node,
                    "cpu_cores_count 0\nsimd_count 440\ngfx_target_version %d\nvendor_id 4098\n" % version)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     rocm = fact["rocm"]
     assert rocm["version"] == "6.3.1-48" and rocm["release"] == "6.3" and rocm["amdgpu_dkms_release"] == "6.0"
     assert rocm["amdgpu_dkms_version"] == "1:6.3.6.60000-1697589.22.04"
@@ -264,7 +264,7 @@ def test_packages_not_held_and_nouveau(tmp_path):
     tree.dpkg(("nvidia-driver-575", "575.57.08-0ubuntu1", False), ("nvidia-dkms-575", "575.57.08-0ubuntu1", True),
               ("cuda-toolkit-12-9", "12.9.1-1", False))
     tree.proc_modules("nouveau", "nvidia")
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     held = checks_named(fact, "driver_packages_not_held")[0]
     assert held["status"] == "warn" and held["value"] == ["cuda-toolkit-12-9", "nvidia-driver-575"]
     assert fact["held_packages"] == ["nvidia-dkms-575"]
@@ -276,14 +276,14 @@ def test_secure_boot_with_an_unsigned_module(tmp_path):
     tree = clean_box(tmp_path)
     tree.write("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a", b"\x06\x00\x00\x00\x01", binary=True)
     tree.write("lib/modules/%s/updates/dkms/nvidia.ko.xz" % RUNNING, lzma.compress(b"\x7fELF unsigned"), binary=True)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     assert fact["kernel"]["secure_boot"] == "enabled"
     check = checks_named(fact, "secure_boot_unsigned_module")[0]
     assert check["status"] == "crit" and "mokutil" in check["message"]
     # a signed one is fine
     tree.write("lib/modules/%s/updates/dkms/nvidia.ko.xz" % RUNNING,
                lzma.compress(b"\x7fELF signed" + b"sig" + b"~Module signature appended~\n"), binary=True)
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     assert checks_named(fact, "secure_boot_unsigned_module")[0]["status"] == "ok"
 
 
@@ -298,7 +298,7 @@ def test_garbled_nvidia_version_is_warned_and_skipped(tmp_path):
 
 def test_old_driver_outside_the_data(tmp_path):
     tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-440.95.01.txt"))
-    fact, _ = run(tree)
+    fact = run(tree)[0]
     assert fact["nvidia"]["kernel_module_version"] == "440.95.01"
     assert fact["nvidia"]["cuda_driver_version"] == "unknown"
 
@@ -435,8 +435,8 @@ def test_gfx_target(value, target):
 
 def test_copy_of_fixture_tree_is_independent(tmp_path):
     """Building a tree twice from the same samples gives the same facts (no state kept between runs)."""
-    first, _ = run(clean_box(tmp_path / "a"))
-    second, _ = run(clean_box(tmp_path / "b"))
+    first = run(clean_box(tmp_path / "a"))[0]
+    second = run(clean_box(tmp_path / "b"))[0]
     for fact in (first, second):
         fact.pop("root")
     assert first == second
