@@ -52,6 +52,7 @@ def test_dpkg_query_and_the_status_file_agree(dpkg_root):
     assert warnings == []
     with open(os.path.join(dpkg_root.admindir, "status")) as handle:
         from_file = _dpkg.parse_status_file(handle.read())[0]
+
     def strip(packages):
         return sorted((p["name"], p["version"], p["held"], p["installed"]) for p in packages)
 
