@@ -481,6 +481,8 @@ def _cuda(ctx, reader, packages):
             version, source = (match.group(1), "directory name") if match else (None, None)
         toolkits.append({"version": version, "path": path, "package": None, "source": source})
     for package in _dpkg.select(packages or [], ["cuda-toolkit-[0-9]*"]):
+        if not re.match(r"^cuda-toolkit-\d+-\d+$", package["name"]):
+            continue  # cuda-toolkit-12-config-common and friends are not toolkits
         version = package["upstream_version"]
         same = [t for t in toolkits if t["version"] and _cuda_compat.cuda_major_minor(t["version"]) == _cuda_compat.cuda_major_minor(version)]
         if same:
@@ -675,7 +677,8 @@ def gather(ctx):
             fact["container_toolkit"]["containers"] = _probe_containers(ctx, warnings)
     fact["held_packages"] = [p["name"] for p in packages or [] if p["installed"] and p["held"]] if packages is not None else None
     fact["unheld_driver_packages"] = sorted(set(
-        p["name"] for p in _dpkg.select(packages or [], ctx.hold_patterns) if not p["held"])) if packages is not None else None
+        p["name"] for p in _dpkg.select(packages or [], ctx.hold_patterns)
+        if not p["held"] and not p["name"].endswith("config-common"))) if packages is not None else None
     checks, verdict, reason, link = evaluate(fact)
     fact.update(checks=checks, status=worst_status(checks), verdict=verdict, verdict_reason=reason, verdict_link=link)
     return fact, warnings
@@ -871,11 +874,13 @@ def evaluate(fact):
                 continue
             what = ("torch %s (built for CUDA %s) in %s" % (env["torch_version"], cuda, env["prefix"]) if env["torch_cuda"]
                     else "CUDA runtime wheel %s in %s" % (cuda, env["prefix"]))
-            checks.append(_compat_check(
-                "wheel_cuda_newer_than_driver", cuda, driver, what,
-                "upgrade the driver, or install a wheel for CUDA %s or older (e.g. the cu%s index)"
-                % (nvidia["cuda_driver_version"], (nvidia["cuda_driver_version"] or "").replace(".", "")),
-                env=env["prefix"]))
+            driver_cuda = nvidia["cuda_driver_version"]
+            if driver_cuda and driver_cuda != _cuda_compat.UNKNOWN:
+                fix = ("upgrade the driver, or install a wheel for CUDA %s or older (e.g. the cu%s index)"
+                       % (driver_cuda, driver_cuda.replace(".", "")))
+            else:
+                fix = "upgrade the driver, or install a wheel built for an older CUDA"
+            checks.append(_compat_check("wheel_cuda_newer_than_driver", cuda, driver, what, fix, env=env["prefix"]))
 
     # held packages
     unheld = fact.get("unheld_driver_packages")
@@ -907,7 +912,10 @@ def evaluate(fact):
 
 
 def _verdict(checks, reboot_links):
-    broken = [c for c in checks if c["status"] == "crit" and c["check"] in _BROKEN]
+    mismatch = any(c["check"] == "driver_library_mismatch" and c["status"] == "crit" for c in checks)
+    broken = [c for c in checks if c["status"] == "crit" and c["check"] in _BROKEN
+              # NVML fails because of the module/library mismatch: the reboot fixes both
+              and not (mismatch and c["check"] == "nvml_init")]
     if broken:
         first = broken[0]
         link = _link_of(first["check"])

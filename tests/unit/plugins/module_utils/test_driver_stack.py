@@ -441,3 +441,31 @@ def test_copy_of_fixture_tree_is_independent(tmp_path):
         fact.pop("root")
     assert first == second
     shutil.rmtree(str(tmp_path / "a"))
+
+
+def test_nvml_failing_from_a_mismatch_is_still_reboot_pending(tmp_path, monkeypatch):
+    """'Driver/library version mismatch' makes NVML fail too; the reboot realigns both."""
+    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
+    tree.nvml("515.105.01").proc_modules("nvidia")
+    replay = Replay({"-L": (18, "Failed to initialize NVML: Driver/library version mismatch\n", "")})
+    tools = stand_ins(tmp_path, "nvidia-smi")
+    tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
+    fact = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))[0]
+    assert checks_named(fact, "nvml_init")[0]["status"] == "crit"
+    assert fact["verdict"] == "reboot_pending" and fact["verdict_link"] == "kernel_module"
+
+
+def test_toolkit_config_packages_are_not_toolkits(tmp_path):
+    tree = Tree(tmp_path).dpkg(("cuda-toolkit-12-4", "12.4.1-1", True), ("cuda-toolkit-12-4-config-common", "12.4.127-1", False),
+                               ("cuda-toolkit-12-config-common", "12.9.79-1", False))
+    fact = run(tree)[0]
+    assert [t["package"] for t in fact["cuda_toolkits"]] == ["cuda-toolkit-12-4"]
+    assert fact["unheld_driver_packages"] == []
+
+
+def test_wheel_fix_when_the_driver_cuda_is_unknown(tmp_path):
+    tree = Tree(tmp_path).write("sys/module/nvidia/version", "440.95.01\n")
+    tree.venv("/venv", torch_version="2.6.0+cu126", cuda="12.6")
+    check = checks_named(run(tree, python_envs=["/venv"])[0], "wheel_cuda_newer_than_driver")[0]
+    assert check["status"] == "crit" and check["message"].endswith("install a wheel built for an older CUDA")
