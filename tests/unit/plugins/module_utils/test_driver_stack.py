@@ -469,3 +469,38 @@ def test_wheel_fix_when_the_driver_cuda_is_unknown(tmp_path):
     tree.venv("/venv", torch_version="2.6.0+cu126", cuda="12.6")
     check = checks_named(run(tree, python_envs=["/venv"])[0], "wheel_cuda_newer_than_driver")[0]
     assert check["status"] == "crit" and check["message"].endswith("install a wheel built for an older CUDA")
+
+
+@pytest.mark.parametrize("sample, kernels, running, missing", [
+    # the real Fedora 28 listing: every installed kernel has nvidia 396.45
+    ("dkms-status-legacy-comma-format-fedora28.txt",
+     ["4.17.11-200.fc28.x86_64", "4.17.12-200.fc28.x86_64", "4.17.14-202.fc28.x86_64"], "4.17.14-202.fc28.x86_64", []),
+    # a newer kernel installed since: the listing has no build for it
+    ("dkms-status-legacy-comma-format-fedora28.txt",
+     ["4.17.14-202.fc28.x86_64", "4.18.5-200.fc28.x86_64"], "4.17.14-202.fc28.x86_64", ["4.18.5-200.fc28.x86_64"]),
+    # the real slash-format listing: nvidia/390.157 is only 'added', built for no kernel
+    ("dkms-status-slash-format-added-built-installed.txt", ["6.4.1-zen1-1-zen"], "6.4.1-zen1-1-zen", ["6.4.1-zen1-1-zen"]),
+])
+def test_live_dkms_status_samples_in_the_chain(tmp_path, monkeypatch, sample, kernels, running, missing):
+    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    tree = Tree(tmp_path).running(running)
+    for release in kernels:
+        tree.kernel(release)
+    replay = Replay({"dkms status": (0, fixture(sample), "")})
+    tools = stand_ins(tmp_path, "dkms")
+    tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
+    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    assert fact["sources"]["dkms"] == "dkms status"
+    crit = sorted(c["kernel"] for c in checks_named(fact, "dkms_missing_for_kernel") if c["status"] == "crit")
+    assert crit == missing
+    assert fact["verdict"] == ("broken" if missing else "ok")
+
+
+def test_live_dkms_error_sample_is_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    replay = Replay({"dkms status": (1, "", fixture("dkms-status-error-missing-dkms-conf.txt"))})
+    tools = stand_ins(tmp_path, "dkms")
+    tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
+    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    assert fact["dkms"] == []
+    assert any(w.startswith("dkms status reported: Error! Could not locate dkms.conf file.") for w in warnings)
