@@ -16,6 +16,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks impor
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import gpu_summary_lines
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import smart_section
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import summary_section as _driver_stack_section
 
 
 def human_bytes(number):
@@ -68,6 +69,7 @@ SECTIONS = [
     ("gpufleet_gpu", "gpu", gpu_summary_lines),
     ("gpufleet_docker", "docker", docker_section),
     ("gpufleet_smart", "smart", smart_section),
+    ("gpufleet_driver_stack", "driver stack", _driver_stack_section),
 ]
 
 

@@ -1,0 +1,90 @@
+"""driver_stack_facts through the real Ansible, on real dpkg databases (built with dpkg-deb + dpkg -i)."""
+
+import os
+import subprocess
+
+import pytest
+
+from testlib.ansible_run import run_module, run_playbook
+from testlib.fake_debs import UBUNTU_DRIVER_STACK, DpkgRoot, build_deb
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg
+
+pytestmark = pytest.mark.integration
+MODULE = "gpufleet.maintenance.driver_stack_facts"
+
+
+@pytest.fixture
+def dpkg_root(tmp_path):
+    """A root tree whose dpkg database holds the Ubuntu-style driver packages, one of them held."""
+    root = DpkgRoot(tmp_path / "root")
+    debs = [build_deb(str(tmp_path), name, version, depends, files) for name, version, depends, files in UBUNTU_DRIVER_STACK]
+    root.install(*debs)
+    root.hold("nvidia-driver-535")
+    return root
+
+
+def test_packages_and_held_flags_from_a_real_dpkg_database(dpkg_root):
+    result = run_module(MODULE, {"root": dpkg_root.root})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_driver_stack"]
+    assert fact["sources"]["packages"] == "/var/lib/dpkg/status" and fact["live"] is False
+    packages = dict((p["name"], p) for p in fact["nvidia"]["packages"])
+    assert sorted(packages) == ["libnvidia-compute-535", "nvidia-dkms-535", "nvidia-driver-535"]
+    assert packages["nvidia-driver-535"]["held"] is True
+    assert packages["nvidia-dkms-535"]["held"] is False
+    assert packages["libnvidia-compute-535"]["upstream_version"] == "535.183.01"
+    assert fact["held_packages"] == ["nvidia-driver-535"]
+    assert fact["unheld_driver_packages"] == ["cuda-toolkit-12-4", "libnvidia-compute-535", "nvidia-dkms-535"]
+    assert fact["nvidia"]["userspace_version"] == "535.183.01"
+    assert fact["nvidia"]["userspace_source"] == "libnvidia-ml.so.535.183.01"
+    assert fact["cuda_toolkits"] == [{"version": "12.4.1", "path": "/usr/local/cuda-12.4", "package": "cuda-toolkit-12-4",
+                                      "source": "version file"}]
+    toolkit = [c for c in fact["checks"] if c["check"] == "toolkit_newer_than_driver"][0]
+    assert toolkit["status"] == "warn"   # 12.4.1 needs 550.54.15; 535 runs it by minor version compatibility
+    assert [c["status"] for c in fact["checks"] if c["check"] == "driver_packages_not_held"] == ["warn"]
+    assert fact["verdict"] == "ok" and fact["status"] == "warn"
+
+
+def test_dpkg_query_and_the_status_file_agree(dpkg_root):
+    """The two sources of _dpkg read the same database the same way (real dpkg-query)."""
+    queried, warnings = _dpkg.parse_query(dpkg_root.query(_dpkg.QUERY_FORMAT))
+    assert warnings == []
+    with open(os.path.join(dpkg_root.admindir, "status")) as handle:
+        from_file = _dpkg.parse_status_file(handle.read())[0]
+
+    def strip(packages):
+        return sorted((p["name"], p["version"], p["held"], p["installed"]) for p in packages)
+
+    assert strip(queried) == strip(from_file) and len(queried) == 4
+
+
+def test_live_host_uses_dpkg_query_and_matches_apt_mark(tmp_path):
+    result = run_module(MODULE, {})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_driver_stack"]
+    assert fact["live"] is True and fact["sources"]["packages"] == "dpkg-query" and fact["sources"]["commands"] == "run"
+    held = subprocess.run(["apt-mark", "showhold"], capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(fact["held_packages"]) == sorted(p.split(":")[0] for p in held)
+    assert fact["kernel"]["running_release"] == os.uname().release
+    assert fact["verdict"] in ("ok", "reboot_pending", "broken")
+
+
+def test_check_mode_reads_the_same(dpkg_root):
+    normal = run_module(MODULE, {"root": dpkg_root.root})
+    checked = run_module(MODULE, {"root": dpkg_root.root}, check=True)
+    assert checked["changed"] is False
+    assert checked["ansible_facts"] == normal["ansible_facts"]
+
+
+def test_a_root_that_does_not_exist_fails_clearly(tmp_path):
+    result = run_module(MODULE, {"root": str(tmp_path / "missing")})
+    assert result["failed"] is True
+    assert result["msg"] == "reading the driver stack: root %s does not exist or is not a directory" % (tmp_path / "missing")
+
+
+def test_daily_summary_has_a_driver_stack_section():
+    proc = run_playbook("playbooks/daily.yml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "driver stack: OK" in proc.stdout or "driver stack: REBOOT_PENDING" in proc.stdout \
+        or "driver stack: BROKEN" in proc.stdout, proc.stdout[-3000:]

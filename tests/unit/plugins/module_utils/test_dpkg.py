@@ -1,0 +1,114 @@
+"""_dpkg: dpkg-query lines and the dpkg status file give the same package dicts, held flags included."""
+
+import subprocess
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg
+
+QUERY = (
+    "nvidia-driver-535\t535.183.01-0ubuntu0.22.04.1\thold ok installed\n"
+    "libnvidia-compute-535:amd64\t535.183.01-0ubuntu0.22.04.1\tinstall ok installed\n"
+    "libnvidia-compute-535:i386\t535.183.01-0ubuntu0.22.04.1\tinstall ok installed\n"
+    "nvidia-dkms-535\t535.183.01-0ubuntu0.22.04.1\thold ok installed\n"
+    "amdgpu-dkms\t1:6.8.5.60200-2009582.22.04\tinstall ok installed\n"
+    "nvidia-driver-470\t470.256.02-0ubuntu0.22.04.1\tdeinstall ok config-files\n"
+    "garbled line without tabs\n"
+    "\n"
+)
+
+STATUS = """Package: nvidia-driver-535
+Status: hold ok installed
+Priority: optional
+Architecture: amd64
+Version: 535.183.01-0ubuntu0.22.04.1
+Depends: nvidia-dkms-535 (= 535.183.01-0ubuntu0.22.04.1),
+ libnvidia-compute-535 (= 535.183.01-0ubuntu0.22.04.1)
+Description: NVIDIA driver metapackage
+ A continuation line: with a colon.
+
+Package: cuda-toolkit-12-4
+Status: install ok installed
+Architecture: amd64
+Version: 12.4.1-1
+
+Package: nvidia-driver-470
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 470.256.02-0ubuntu0.22.04.1
+
+Status: install ok installed
+Version: 1.0
+"""
+
+
+def test_parse_query_reads_names_versions_and_holds():
+    packages, warnings = _dpkg.parse_query(QUERY)
+    names = [(p["name"], p["arch"], p["held"], p["installed"]) for p in packages]
+    assert names == [
+        ("nvidia-driver-535", None, True, True),
+        ("libnvidia-compute-535", "amd64", False, True),
+        ("libnvidia-compute-535", "i386", False, True),
+        ("nvidia-dkms-535", None, True, True),
+        ("amdgpu-dkms", None, False, True),
+        ("nvidia-driver-470", None, False, False),
+    ]
+    assert packages[0]["upstream_version"] == "535.183.01"
+    assert packages[4]["upstream_version"] == "6.8.5.60200"
+    assert packages[5]["status"] == "config-files"
+    assert len(warnings) == 1 and "line 7" in warnings[0]
+
+
+def test_parse_status_file_matches_the_query_shape():
+    packages, warnings = _dpkg.parse_status_file(STATUS)
+    assert [(p["name"], p["version"], p["held"], p["installed"]) for p in packages] == [
+        ("nvidia-driver-535", "535.183.01-0ubuntu0.22.04.1", True, True),
+        ("cuda-toolkit-12-4", "12.4.1-1", False, True),
+        ("nvidia-driver-470", "470.256.02-0ubuntu0.22.04.1", False, False),
+    ]
+    assert packages[1]["upstream_version"] == "12.4.1"
+    assert len(warnings) == 1 and "without Package" in warnings[0]
+
+
+def test_select_filters_installed_by_pattern_and_sorts():
+    packages = _dpkg.parse_query(QUERY)[0]
+    chosen = _dpkg.select(packages, ["nvidia-*", "libnvidia-compute-*"])
+    assert [p["name"] for p in chosen] == ["libnvidia-compute-535", "libnvidia-compute-535", "nvidia-dkms-535",
+                                           "nvidia-driver-535"]
+    assert [p["name"] for p in _dpkg.select(packages, ["nvidia-driver-*"], installed_only=False)] == [
+        "nvidia-driver-470", "nvidia-driver-535"]
+    assert list(_dpkg.by_name(chosen)) == ["libnvidia-compute-535", "nvidia-dkms-535", "nvidia-driver-535"]
+
+
+@pytest.mark.parametrize("version, upstream", [
+    ("1:2.3-4", "2.3"), ("535.183.01-0ubuntu1", "535.183.01"), ("3.134", "3.134"),
+    ("2.21.5-1+cuda12.4", "2.21.5"), ("1:6.3.6.60000-1697589.22.04", "6.3.6.60000"), (None, None), ("", None),
+])
+def test_upstream_version(version, upstream):
+    assert _dpkg.upstream_version(version) == upstream
+
+
+def test_list_packages_runs_the_real_dpkg_query():
+    """This machine's real dpkg: the listing agrees with dpkg-query's own answer for a package."""
+    def run_command(argv, check_rc=False, environ_update=None, data=None, handle_exceptions=True):
+        proc = subprocess.run(argv, capture_output=True, text=True, env=dict(environ_update or {}, PATH="/usr/bin:/bin"), check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    packages, warnings = _dpkg.list_packages(run_command)
+    assert warnings == []
+    dpkg = _dpkg.by_name(packages)["dpkg"]
+    expected = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "dpkg"], capture_output=True, text=True, check=True).stdout
+    assert dpkg["version"] == expected and dpkg["installed"]
+
+
+def test_list_packages_without_dpkg_query_raises(monkeypatch):
+    monkeypatch.setattr(_dpkg._runner, "find_tool", lambda name, explicit=None: None)
+    with pytest.raises(_dpkg.DpkgError, match="dpkg-query not found"):
+        _dpkg.list_packages(None)
+
+
+def test_list_packages_reports_a_failing_dpkg_query():
+    def run_command(argv, **_kwargs):
+        return 2, "", "dpkg-query: error: database is locked"
+    with pytest.raises(_dpkg.DpkgError, match="database is locked"):
+        _dpkg.list_packages(run_command, dpkg_query="/usr/bin/dpkg-query")
