@@ -75,6 +75,35 @@ def parse_module_list(text):
     return set(line.split()[0] for line in (text or "").splitlines() if line.strip())
 
 
+def parse_ld_so_conf(text):
+    """Directories named in an ld.so.conf(.d) file (``include`` lines are handled by the caller)."""
+    dirs = []
+    for line in (text or "").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("include ") and line.startswith("/"):
+            dirs.append(line)
+    return dirs
+
+
+def linker_dirs(reader):
+    """LIB_DIRS plus the directories of /etc/ld.so.conf and /etc/ld.so.conf.d/*.conf, relative to root.
+
+    Container images and some vendor installs keep the userspace driver outside the standard
+    directories (for example /usr/local/nvidia/lib64, seen on a real H200 machine).
+    """
+    dirs = list(LIB_DIRS)
+    texts = [reader.read("etc/ld.so.conf") or ""]
+    for name in sorted(reader.listdir("etc/ld.so.conf.d")):
+        if name.endswith(".conf"):
+            texts.append(reader.read("etc/ld.so.conf.d/" + name) or "")
+    for text in texts:
+        for directory in parse_ld_so_conf(text):
+            relative = directory.strip("/")
+            if relative not in dirs:
+                dirs.append(relative)
+    return dirs
+
+
 def parse_reboot_required_pkgs(text):
     return sorted(set(line.strip() for line in (text or "").splitlines() if line.strip()))
 
@@ -415,7 +444,7 @@ def _nvidia(ctx, reader, packages, dkms_entries, warnings):
         nvidia_loaded = True if module_version else None
 
     libs = set()
-    for directory in LIB_DIRS:
+    for directory in linker_dirs(reader):
         for name in reader.listdir(directory):
             match = _LIBNVML.match(name)
             if match:

@@ -504,3 +504,18 @@ def test_live_dkms_error_sample_is_a_warning(tmp_path, monkeypatch):
     fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
     assert fact["dkms"] == []
     assert any(w.startswith("dkms status reported: Error! Could not locate dkms.conf file.") for w in warnings)
+
+
+def test_userspace_driver_found_through_ld_so_conf_as_on_a_real_h200(tmp_path):
+    """Seen on a lent H200: libnvidia-ml.so.580.159.04 lives in /usr/local/nvidia/lib64, named only by
+    /etc/ld.so.conf.d; without reading the linker configuration the userspace version was null."""
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
+    tree.write("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  "
+               "Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0 (GCC) \n")
+    tree.write("usr/local/nvidia/lib64/libnvidia-ml.so.580.159.04", "")
+    tree.write("etc/ld.so.conf.d/000_cuda.conf", "/usr/local/cuda/targets/x86_64-linux/lib\n")
+    tree.write("etc/ld.so.conf.d/nvidia.conf", "# driver mounted by the runtime\n/usr/local/nvidia/lib64\n/usr/local/nvidia/lib\n")
+    fact = run(tree)[0]
+    assert fact["nvidia"]["userspace_version"] == "580.159.04"
+    assert fact["nvidia"]["kernel_module_version"] == "580.159.04"
+    assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
