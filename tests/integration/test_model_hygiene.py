@@ -165,3 +165,68 @@ def test_log_rotate_compresses_deletes_spares_open_files_and_is_idempotent(tmp_p
     after = run_module("gpufleet.maintenance.log_rotate", {"paths": [str(logs)], "compress_days": 30, "delete_days": 365})
     assert [os.path.basename(a["path"]) for a in after["actions"]] == ["busy.log"] and after["changed"] is True
     assert (logs / "busy.log.gz").exists()
+
+
+# ------------------------------------------------------------------ runner units and front door
+
+def _runner_playbook(tmp_path, runners, nginx=True, state="present"):
+    import yaml
+
+    playbook = tmp_path / "runners.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "runners", "hosts": "localhost", "gather_facts": False, "roles": [{
+        "role": "gpufleet.maintenance.runner_service", "vars": {
+            "runner_service_state": state,
+            "runner_service_runners": runners,
+            "runner_service_unit_dir": str(tmp_path / "units"),
+            "runner_service_nginx": nginx,
+            "runner_service_nginx_sites_dir": str(tmp_path / "sites-available"),
+            "runner_service_nginx_enabled_dir": str(tmp_path / "sites-enabled"),
+        }}]}]))
+    for name in ("units", "sites-available", "sites-enabled"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    return str(playbook)
+
+
+def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tmp_path):
+    from testlib.ansible_run import run_playbook
+    from testlib.system import apt_ensure
+
+    apt_ensure("nginx-light", "openssl")
+    cert, key = tmp_path / "tls.pem", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=llm.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    runners = [
+        {"name": "ollama", "exec": "/usr/bin/sleep infinity", "version": "0.12.6", "model": "gemma3:270m", "port": 11434,
+         "memory_max": "48G", "cpu_quota": "400%", "restart_daily_at": "04:30", "server_name": "llm.test",
+         "tls_certificate": str(cert), "tls_certificate_key": str(key), "listen_port": 8443},
+        {"name": "llama-server", "exec": "/usr/bin/sleep 1000", "version": "b6500", "port": 8080,
+         "environment": {"LLAMA_ARG_CTX_SIZE": "8192"}, "tls_certificate": str(cert), "tls_certificate_key": str(key),
+         "listen_port": 8444},
+    ]
+    playbook = _runner_playbook(tmp_path, runners)
+    check = run_playbook(playbook, ["--check"])
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert os.listdir(tmp_path / "units") == [] and os.listdir(tmp_path / "sites-available") == []
+    first = run_playbook(playbook)
+    assert first.returncode == 0, first.stdout + first.stderr
+    units = sorted(os.listdir(tmp_path / "units"))
+    assert units == ["llama-server.service", "ollama-restart.service", "ollama-restart.timer", "ollama.service"]
+    ollama = (tmp_path / "units" / "ollama.service").read_text()
+    assert "Description=ollama model runner 0.12.6 serving gemma3:270m on 127.0.0.1:11434" in ollama
+    assert 'Environment="OLLAMA_HOST=127.0.0.1:11434"' in ollama
+    assert "Restart=on-failure" in ollama and "MemoryMax=48G" in ollama and "CPUQuota=400%" in ollama
+    verify = subprocess.run(["systemd-analyze", "verify"] + [str(tmp_path / "units" / u) for u in units],
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n  include %s/*.conf;\n}\n"
+                    % (tmp_path, tmp_path / "sites-enabled"))
+    nginx_t = subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True, text=True, check=False)
+    assert nginx_t.returncode == 0, nginx_t.stderr
+    site = (tmp_path / "sites-available" / "gpufleet-ollama.conf").read_text()
+    assert "proxy_read_timeout 600s;" in site and "client_max_body_size 50m;" in site and "server 127.0.0.1:11434;" in site
+    second = run_playbook(playbook)
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout
+    gone = run_playbook(_runner_playbook(tmp_path, runners, state="absent"))
+    assert gone.returncode == 0, gone.stdout
+    assert os.listdir(tmp_path / "units") == [] and os.listdir(tmp_path / "sites-enabled") == []
