@@ -230,3 +230,87 @@ def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tm
     gone = run_playbook(_runner_playbook(tmp_path, runners, state="absent"))
     assert gone.returncode == 0, gone.stdout
     assert os.listdir(tmp_path / "units") == [] and os.listdir(tmp_path / "sites-enabled") == []
+
+
+# ------------------------------------------------------------------ model switch and rollback
+
+RUNNER = r"""
+import http.server, json, os, sys
+model_dir, port = sys.argv[1], int(sys.argv[2])
+model = os.readlink(os.path.join(model_dir, "current"))  # what a runner loads at start
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"status": "ok", "model": model}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+RESTART = """#!/bin/sh
+# stand-in for `systemctl restart runner`: stop the old process, start a new one, detached
+[ -f "{pidfile}" ] && kill "$(cat "{pidfile}")" 2>/dev/null && sleep 0.2
+setsid {python} {runner} {models} {port} >/dev/null 2>&1 < /dev/null &
+echo $! > "{pidfile}"
+"""
+
+
+def _get(url):
+    import urllib.request
+
+    return json.loads(urllib.request.urlopen(url, timeout=2).read())
+
+
+def test_model_switch_and_timed_rollback(tmp_path):
+    import socket
+    import yaml
+    from testlib.ansible_run import run_playbook
+
+    models = tmp_path / "models" / "gemma3"
+    models.mkdir(parents=True)
+    for version in ("2026-10-01.gguf", "2026-11-01.gguf", "2026-11-20.gguf"):
+        (models / version).write_bytes(b"GGUF" + version.encode())
+    os.symlink("2026-10-01.gguf", models / "current")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "runner.py").write_text(RUNNER)
+    restart = tmp_path / "restart.sh"
+    restart.write_text(RESTART.format(pidfile=tmp_path / "runner.pid", python=sys.executable, runner=tmp_path / "runner.py",
+                                      models=models, port=port))
+    restart.chmod(0o755)
+    subprocess.run([str(restart)], check=True)
+    url = "http://127.0.0.1:%d/health" % port
+    variables = tmp_path / "vars.yml"
+    variables.write_text(yaml.safe_dump({"model_pin_dir": str(models), "model_pin_restart_command": [str(restart)],
+                                         "model_pin_health_url": url}))
+    switch = tmp_path / "switch.yml"
+    switch.write_text(yaml.safe_dump([{"name": "switch", "hosts": "localhost", "gather_facts": False,
+                                       "roles": [{"role": "gpufleet.maintenance.model_pin"}]}]))
+    try:
+        first = run_playbook(str(switch), ["-e", "@%s" % variables, "-e", "model_pin_version=2026-11-20.gguf"])
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert os.readlink(models / "current") == "2026-11-20.gguf"
+        assert os.readlink(models / "previous") == "2026-10-01.gguf"
+        assert _get(url)["model"] == "2026-11-20.gguf"
+        again = run_playbook(str(switch), ["-e", "@%s" % variables, "-e", "model_pin_version=2026-11-20.gguf"])
+        assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
+        refused = run_playbook(str(switch), ["-e", "@%s" % variables, "-e", '{"model_pin_prune": ["2026-10-01.gguf"]}'])
+        assert refused.returncode != 0 and "refusing to delete 2026-10-01.gguf" in refused.stdout
+        assert (models / "2026-10-01.gguf").exists()
+        rollback = run_playbook("playbooks/model_rollback.yml", ["-e", "@%s" % variables, "-e", "gpufleet_hosts=localhost"])
+        assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+        import re
+
+        match = re.search(r"rolled back \S+\s+to 2026-10-01.gguf in ([0-9.]+) s", rollback.stdout)
+        assert match, rollback.stdout
+        assert float(match.group(1)) < 60
+        assert os.readlink(models / "current") == "2026-10-01.gguf"
+        assert os.readlink(models / "previous") == "2026-11-20.gguf"
+        assert _get(url)["model"] == "2026-10-01.gguf"
+        pruned = run_playbook(str(switch), ["-e", "@%s" % variables, "-e", '{"model_pin_prune": ["2026-11-01.gguf"]}'])
+        assert pruned.returncode == 0 and not (models / "2026-11-01.gguf").exists()
+    finally:
+        pid = (tmp_path / "runner.pid").read_text().strip()
+        subprocess.run(["kill", pid], check=False)
