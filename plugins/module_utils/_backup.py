@@ -208,3 +208,9 @@ def drill(scratch, backup_manifest_path, model_manifest_path, cache):
         checks = [make_check("backup_restore_drill", "ok", checked, 0,
                              "restored %d file(s), every checksum matches the manifests" % checked)]
     return {"files_checked": checked, "problems": problems, "checks": checks, "status": worst_status(checks)}, warnings
+
+
+def summary_section(fact):
+    """Summary line of ``gpufleet_backup`` (for ``_summary.SECTIONS``)."""
+    return ["backup %s: restore drill %s, %s file(s) verified, %d problem(s)" % (
+        fact.get("snapshot"), (fact.get("status") or "n/a").upper(), fact.get("files_checked"), len(fact.get("problems") or []))]

@@ -135,3 +135,11 @@ def build_fact(listeners, ufw, nft, ports=None, allowed=()):
         "checks": checks,
         "status": worst_status(checks),
     }
+
+
+def summary_section(fact):
+    """Summary line of ``gpufleet_exposure`` (for ``_summary.SECTIONS``)."""
+    exposed = ["%s:%s" % (s.get("address") or "*", s.get("port")) for s in fact.get("exposed") or []]
+    firewall = next((c.get("value") for c in fact.get("checks") or [] if c.get("check") == "firewall"), None)
+    return ["exposure: %s; firewall %s" % ("open to the network: " + ", ".join(exposed) if exposed else "no inference port open to the network",
+                                           firewall or "n/a")]

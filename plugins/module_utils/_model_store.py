@@ -242,3 +242,16 @@ def _fix(entry):
     if entry.get("kind") == "ollama_blob":
         return "re-pull the model that uses this blob (`ollama pull <model>`)"
     return "re-download the model or restore it from the backup, then verify its checksum"
+
+
+def summary_section(fact):
+    """Summary line of ``gpufleet_models`` (for ``_summary.SECTIONS``)."""
+    problems = [p for p in fact.get("problems") or [] if p.get("problem") != "deferred"]
+    deferred = len(fact.get("problems") or []) - len(problems)
+    line = "models: %s file(s) match %s" % (fact.get("files_checked"), fact.get("manifest") or "the manifest")
+    if problems:
+        line = "models: %d problem(s) in %s file(s) checked against %s" % (
+            len(problems), fact.get("files_checked"), fact.get("manifest") or "the manifest")
+    if deferred:
+        line += ", %d deferred to a later run" % deferred
+    return [line]

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup, _exposure, _model_store
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
 
 
@@ -62,6 +63,9 @@ def _host_section(fact):
 # fact name -> (section title, formatter). Later capabilities add their own entries.
 SECTIONS = [
     ("gpufleet_host", "host", _host_section),
+    ("gpufleet_models", "models", _model_store.summary_section),
+    ("gpufleet_exposure", "exposure", _exposure.summary_section),
+    ("gpufleet_backup", "backup", _backup.summary_section),
 ]
 
 
