@@ -31,6 +31,7 @@ attributes:
     description: O(mode=snapshot) runs C(rsync --dry-run) and writes nothing; O(mode=drill) is not run.
   diff_mode:
     support: none
+    description: The changes are returned as rsync's itemized list in RV(changes), not as a diff.
 requirements:
   - rsync on the host (and on the target for rsync over SSH)
 options:

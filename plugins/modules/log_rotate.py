@@ -16,7 +16,7 @@ description:
     (modification time), keeping their modification time, and deletes files (compressed or not)
     older than O(delete_days).
   - Never touches a file that a running process holds open (read from C(/proc/*/fd)).
-  - Idempotent: a second run finds nothing to do.
+  - Idempotent, a second run finds nothing to do.
 author:
   - gpufleet maintainers (@gpufleet)
 attributes:

@@ -12,13 +12,13 @@ module: model_manifest
 short_description: Write and verify manifests (size, sha256) of model files, Hugging Face caches and Ollama stores
 version_added: 0.1.0
 description:
-  - O(mode=scan) writes a manifest of the model artefacts under O(roots): GGUF, safetensors and other
+  - O(mode=scan) writes a manifest of the model artefacts under O(roots) (GGUF, safetensors and other
     weight files, Hugging Face cache snapshots, and Ollama's store (C(models/blobs/sha256-...) files and
-    the model:tag to blob digests of C(models/manifests/...)).
+    the model:tag to blob digests of C(models/manifests/...))).
   - O(mode=verify) compares the files with the manifest and reports missing, extra, size and checksum
     mismatches, and Ollama blobs whose content does not hash to the digest in their own name, each with
     the fix. Sets the fact C(gpufleet_models) with checks.
-  - Hashing hundreds of GB every day is avoided by a cache keyed on (device, inode, size, mtime): an
+  - Hashing hundreds of GB every day is avoided by a cache keyed on (device, inode, size, mtime); an
     unchanged file is not read again unless O(full=true). O(max_bytes_per_run) caps the bytes hashed per
     run; the files hashed longest ago go first, so a full re-hash spreads over several runs.
 author:

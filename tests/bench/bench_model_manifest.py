@@ -52,7 +52,7 @@ def main():
         for index in range(args.files):
             path = os.path.join(models, "bench-%d-q4_k_m.gguf" % index)
             with open(path, "wb") as handle:
-                for _ in range(per_file):
+                for dummy in range(per_file):
                     handle.write(chunk)
             paths.append(path)
         total = sum(os.path.getsize(p) for p in paths)

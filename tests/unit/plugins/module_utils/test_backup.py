@@ -114,8 +114,6 @@ def test_drill_catches_a_flipped_byte_and_a_missing_file(tmp_path):
 
 def test_drill_without_weights_or_manifest_is_crit(tmp_path):
     scratch, state = _restored(tmp_path)
-
-
     shutil.rmtree(scratch / str(tmp_path / "live" / "models").lstrip("/"))
     result, dummy = _backup.drill(str(scratch), str(state / "backup-manifest.json"), str(state / "models.json"), HashCache())
     assert result["status"] == "crit" and result["problems"][0]["problem"] == "weights_missing"
