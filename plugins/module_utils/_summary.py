@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup, _exposure, _model_store
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import gpu_summary_lines
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
@@ -70,6 +71,9 @@ SECTIONS = [
     ("gpufleet_docker", "docker", docker_section),
     ("gpufleet_smart", "smart", smart_section),
     ("gpufleet_driver_stack", "driver stack", _driver_stack_section),
+    ("gpufleet_models", "models", _model_store.summary_section),
+    ("gpufleet_exposure", "exposure", _exposure.summary_section),
+    ("gpufleet_backup", "backup", _backup.summary_section),
 ]
 
 

@@ -1,0 +1,150 @@
+"""The backup role and backup_snapshot module through the real Ansible and the real rsync, on real files."""
+
+import json
+import os
+
+import pytest
+import yaml
+
+from testlib.ansible_run import run_module, run_playbook
+from testlib.system import apt_ensure
+
+pytestmark = pytest.mark.integration
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Configs, prompts, a unit, two GGUF weights and their model manifest, as a host would have them."""
+    apt_ensure("rsync")
+    src = tmp_path / "etc" / "gpufleet"
+    src.mkdir(parents=True)
+    (src / "ollama.env").write_text("OLLAMA_HOST=127.0.0.1:11434\nOLLAMA_KEEP_ALIVE=10m\n")
+    (src / "prompts").mkdir()
+    (src / "prompts" / "support.txt").write_text("You are a careful support assistant.\n")
+    (src / "ollama.service").write_text("[Service]\nExecStart=/usr/bin/ollama serve\n")
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("gemma3-4b-q4_k_m.gguf", "qwen2.5-7b-q4_k_m.gguf"):
+        (models / name).write_bytes(b"GGUF" + os.urandom(4 * MIB))
+    manifest = tmp_path / "state" / "models.manifest.json"
+    manifest.parent.mkdir()
+    scan = run_module("gpufleet.maintenance.model_manifest", {"roots": [str(models)], "manifest": str(manifest), "mode": "scan"})
+    assert scan["changed"] is True, scan
+    (tmp_path / "drills").mkdir()
+    return {"root": tmp_path, "src": src, "models": models, "manifest": manifest, "target": tmp_path / "backup",
+            "state": tmp_path / "state" / "backup"}
+
+
+def _playbook(store, name, **extra):
+    variables = {
+        "backup_target": str(store["target"]), "backup_name": name,
+        "backup_sources": [str(store["src"]), str(store["manifest"])],
+        "backup_weights": True, "backup_weight_roots": [str(store["models"])],
+        "backup_model_manifest": str(store["manifest"]), "backup_state_dir": str(store["state"]),
+        "backup_drill_parent": str(store["root"] / "drills"),
+    }
+    variables.update(extra)
+    path = store["root"] / "backup.yml"
+    path.write_text(yaml.safe_dump([{"name": "backup", "hosts": "localhost", "gather_facts": False,
+                                     "roles": [{"role": "gpufleet.maintenance.backup", "vars": variables}]}]))
+    return str(path)
+
+
+def _inodes(tree):
+    found = {}
+    for dirpath, dummy, files in os.walk(tree):
+        for name in files:
+            stat = os.lstat(os.path.join(dirpath, name))
+            found[os.path.relpath(os.path.join(dirpath, name), tree)] = (stat.st_ino, stat.st_nlink, stat.st_size)
+    return found
+
+
+def test_check_mode_writes_nothing_then_snapshots_drill_and_hard_links(store):
+    check = run_playbook(_playbook(store, "2026-10"), ["--check"])
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not store["target"].exists() and not store["state"].exists()
+
+    first = run_playbook(_playbook(store, "2026-10"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "restored 6 file(s), every checksum matches the manifests" in first.stdout, first.stdout
+    snap1 = store["target"] / "2026-10"
+    assert (snap1 / str(store["models"]).lstrip("/") / "gemma3-4b-q4_k_m.gguf").stat().st_size == 4 * MIB + 4
+    assert (snap1 / str(store["state"]).lstrip("/") / "backup-manifest.json").exists()
+    assert os.listdir(store["root"] / "drills") == []  # the scratch copy is removed after the drill
+
+    again = run_playbook(_playbook(store, "2026-10"))
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
+
+    (store["src"] / "ollama.env").write_text("OLLAMA_HOST=127.0.0.1:11434\nOLLAMA_KEEP_ALIVE=30m\n")
+    second = run_playbook(_playbook(store, "2026-11"))
+    assert second.returncode == 0 and "every checksum matches" in second.stdout, second.stdout
+    old, new = _inodes(snap1), _inodes(store["target"] / "2026-11")
+    weights = [p for p in new if p.endswith(".gguf")]
+    assert len(weights) == 2
+    for path in weights:  # unchanged weights are the same inode, linked from both snapshots
+        assert new[path][0] == old[path][0] and new[path][1] >= 2
+    env = [p for p in new if p.endswith("ollama.env")][0]
+    assert new[env][0] != old[env][0]  # the changed config is a new copy
+    old_inodes = set(v[0] for v in old.values())
+    extra = sum(v[2] for v in new.values() if v[0] not in old_inodes)
+    assert extra < 64 * 1024, extra  # the second snapshot costs the changed small files, not the 8 MiB of weights
+
+
+def test_drill_catches_a_corrupted_backup(store):
+    first = run_playbook(_playbook(store, "2026-10", backup_drill=False))
+    assert first.returncode == 0, first.stdout + first.stderr
+    copy = store["target"] / "2026-10" / str(store["models"]).lstrip("/") / "qwen2.5-7b-q4_k_m.gguf"
+    data = bytearray(copy.read_bytes())
+    data[2 * MIB] ^= 0x01  # one flipped bit, same size: only the checksum can tell
+    copy.write_bytes(bytes(data))
+    args = {"mode": "drill", "target": str(store["target"]), "name": "2026-10", "scratch": str(store["root"] / "drills" / "s1"),
+            "state_dir": str(store["state"]), "model_manifest": str(store["manifest"])}
+    bad = run_module("gpufleet.maintenance.backup_snapshot", args)
+    fact = bad["ansible_facts"]["gpufleet_backup"]
+    assert fact["status"] == "crit" and fact["checks"][0]["check"] == "backup_restore_drill"
+    assert [(os.path.basename(p["path"]), p["problem"]) for p in fact["problems"]] == [("qwen2.5-7b-q4_k_m.gguf", "checksum_mismatch")]
+    assert "cannot be trusted" in fact["checks"][0]["message"]
+    assert not os.path.exists(args["scratch"])
+
+    conf = store["target"] / "2026-10" / str(store["src"]).lstrip("/") / "prompts" / "support.txt"
+    stat = conf.stat()
+    conf.write_text("You are a CAREFUL support assistant.\n")  # bit rot in the backup: same size, same mtime,
+    os.utime(conf, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # so rsync's quick check re-takes nothing
+    failed = run_playbook(_playbook(store, "2026-10", backup_drill_fail_on_crit=True))
+    assert failed.returncode != 0 and "restore drill found 1 problem(s), first checksum_mismatch" in failed.stdout, failed.stdout
+    assert "support.txt" in failed.stdout
+
+
+def test_drill_reports_a_missing_snapshot_as_crit_and_bad_input_cleanly(store):
+    args = {"mode": "drill", "target": str(store["target"]), "name": "1999-01", "scratch": str(store["root"] / "drills" / "x"),
+            "state_dir": str(store["state"])}
+    result = run_module("gpufleet.maintenance.backup_snapshot", args)
+    fact = result["ansible_facts"]["gpufleet_backup"]
+    assert fact["status"] == "crit" and "could not restore snapshot" in fact["checks"][0]["message"]
+    busy = store["root"] / "drills" / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("not mine")
+    refused = run_module("gpufleet.maintenance.backup_snapshot", dict(args, scratch=str(busy)))
+    assert refused["failed"] is True and "not an empty directory" in refused["msg"]
+    assert (busy / "keep.txt").read_text() == "not mine"
+    missing = run_module("gpufleet.maintenance.backup_snapshot", {"target": str(store["target"]), "name": "2026-10",
+                                                                  "sources": [str(store["root"] / "nope")]})
+    assert missing["failed"] is True and "does not exist" in missing["msg"]
+
+
+def test_snapshot_over_an_ssh_style_remote_shell(store, tmp_path_factory):
+    """rsync's remote path (host:path, -e) against a real rsync server started by a local stand-in for ssh."""
+    rsh = tmp_path_factory.mktemp("rsh") / "fake-ssh"
+    rsh.write_text('#!/bin/sh\n# stand-in for ssh: drop -l user and the host name, run the remote command here\n'
+                   '[ "$1" = -l ] && shift 2\nshift\nexec sh -c "$*"\n')
+    rsh.chmod(0o755)
+    target = "backup@nas.test:%s" % (store["root"] / "remote")
+    args = {"target": target, "name": "2026-10", "sources": [str(store["src"])], "state_dir": str(store["state"]), "rsh": str(rsh)}
+    first = run_module("gpufleet.maintenance.backup_snapshot", args)
+    assert first["changed"] is True and first["link_dest"] is None, first
+    second = run_module("gpufleet.maintenance.backup_snapshot", dict(args, name="2026-11"))
+    assert second["link_dest"] == "2026-10" and second["files_copied"] == 0, second
+    drill = run_module("gpufleet.maintenance.backup_snapshot", dict(args, mode="drill", name="2026-11", scratch=str(store["root"] / "drills" / "r")))
+    assert drill["ansible_facts"]["gpufleet_backup"]["status"] == "ok", drill
+    assert json.loads((store["state"] / "backup-manifest.json").read_text())["files"][0]["sha256"]
