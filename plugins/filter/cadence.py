@@ -37,7 +37,12 @@ def fleet_facts(hosts, hostvars, names=None):
     result = {}
     for host in hosts:
         try:
-            facts = hostvars[host].get("ansible_facts") or {}
+            host_vars = hostvars[host]
+            facts = dict(host_vars.get("ansible_facts") or {})
+            # Facts set with set_fact (gpufleet_tls) are host variables: taken when named.
+            for name in wanted:
+                if name not in facts and isinstance(host_vars.get(name), dict):
+                    facts[name] = host_vars.get(name)
         except (KeyError, TypeError, AttributeError):
             raise AnsibleFilterError("fleet_facts: no host variables for %r (pass hostvars as the first argument)" % host)
         result[host] = dict((key, value) for key, value in facts.items()

@@ -28,8 +28,10 @@ def test_tls_fact_none_is_empty():
 def test_fleet_facts_filters_names():
     hostvars = {"a": {"ansible_facts": {"gpufleet_host": {"status": "ok"}, "gpufleet_gpu": {"status": "warn"}, "distribution": "Debian",
                                         "gpufleet_bad": "not a dict"}},
-                "b": {}}
+                "b": {"gpufleet_tls": {"status": "crit"}, "gpufleet_thresholds_host": {"disk_used_warn_pct": 80}}}
     assert f.fleet_facts(["a", "b"], hostvars) == {"a": {"gpufleet_host": {"status": "ok"}, "gpufleet_gpu": {"status": "warn"}}, "b": {}}
+    # set_fact facts are host variables: taken only when named (group vars are dicts too).
+    assert f.fleet_facts(["b"], hostvars, ["gpufleet_tls"]) == {"b": {"gpufleet_tls": {"status": "crit"}}}
     assert f.fleet_facts(["a"], hostvars, ["gpufleet_host"]) == {"a": {"gpufleet_host": {"status": "ok"}}}
     with pytest.raises(AnsibleFilterError, match="list of host names"):
         f.fleet_facts("a", hostvars)
