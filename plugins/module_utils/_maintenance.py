@@ -365,3 +365,29 @@ def gather(collect, thresholds, run, find_tool, since=None, log_paths=(), read=r
     fact["checks"] = checks
     fact["status"] = worst_status(checks)
     return fact, warnings
+
+
+def summary_section(fact):
+    """Lines for the printed health summary (``_summary.SECTIONS``)."""
+    lines = []
+    journal = fact.get("journal")
+    if journal:
+        if journal.get("present"):
+            lines.append("journal since %s: %d error, %d timeout, %d out-of-memory, %d Xid line(s)" % (
+                datetime.datetime.fromtimestamp(fact.get("since_s") or 0, tz=datetime.timezone.utc).strftime("%Y-%m-%d"),
+                journal.get("errors", 0), journal.get("timeouts", 0), journal.get("oom", 0), journal.get("xid", 0)))
+        else:
+            lines.append("journal: not read (%s)" % journal.get("reason"))
+    firmware = fact.get("firmware")
+    if firmware:
+        lines.append("firmware: BIOS %s (%s), microcode %s" % (firmware.get("bios_version") or "n/a",
+                                                              firmware.get("bios_date") or "n/a", firmware.get("microcode") or "n/a"))
+    auto = fact.get("autoupdate")
+    if auto:
+        if auto.get("present"):
+            lines.append("auto-updates: unattended-upgrades %s, automatic reboot %s, window %s" % (
+                "on" if auto.get("unattended_upgrades") else "off", "on" if auto.get("automatic_reboot") else "off",
+                ", ".join((auto.get("timers") or {}).get("apt-daily-upgrade") or []) or "n/a"))
+        else:
+            lines.append("auto-updates: not checked (%s)" % auto.get("reason"))
+    return lines

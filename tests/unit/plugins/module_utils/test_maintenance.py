@@ -139,3 +139,19 @@ def test_gather_failing_tools():
     assert "Failed to open journal" in fact["journal"]["reason"]
     assert fact["autoupdate"]["present"] is False and "Syntax error" in fact["autoupdate"]["reason"]
     assert fact["status"] == "warn"
+
+
+def test_summary_section_and_summary_lines():
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+    fact = {"since_s": 1764115200, "status": "crit",
+            "journal": {"present": True, "errors": 2, "timeouts": 1, "oom": 1, "xid": 2},
+            "firmware": {"bios_version": None, "bios_date": None, "microcode": "0x1000065"},
+            "autoupdate": {"present": False, "reason": "apt-config not found"},
+            "checks": [{"check": "log_xid", "status": "crit", "message": "NVIDIA Xid lines in the journal is 2"}]}
+    assert m.summary_section(fact) == [
+        "journal since 2025-11-26: 2 error, 1 timeout, 1 out-of-memory, 2 Xid line(s)",
+        "firmware: BIOS n/a (n/a), microcode 0x1000065",
+        "auto-updates: not checked (apt-config not found)"]
+    lines = summary_lines({"gpufleet_maintenance": fact})
+    assert lines[0] == "status: CRIT" and lines[-1] == "CRIT log_xid: NVIDIA Xid lines in the journal is 2"
+    assert m.summary_section({"journal": {"present": False, "reason": "no journalctl"}}) == ["journal: not read (no journalctl)"]

@@ -108,3 +108,17 @@ def test_projection_edges():
 ])
 def test_like(pattern, text, match):
     assert r.like(pattern, text) is match
+
+
+def test_report_matches_the_documented_schema():
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema (ships with ansible-lint in the dev venv)")
+    import os
+    schema_path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "report-schema.json")
+    with open(schema_path) as handle:
+        schema = json.load(handle)
+    report = r.build("daily", T0 + 28 * DAY, _hosts(), {"dead-box": None}, _history(), CHARTS,
+                     [{"title": "x", "lines": ["a"]}])
+    jsonschema.validate(json.loads(json.dumps(report)), schema)
+    report["hosts"][0]["status"] = "bad"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(report, schema)
