@@ -13,8 +13,8 @@ short_description: Record a cadence run in the controller's SQLite history and a
 version_added: 0.1.0
 description:
   - Runs on the controller (action plugin). Writes one run (one row per host, metric and check) to
-    a SQLite database in one transaction, then answers the queries asked for: trends (series,
-    last value, maximum, slope per 30 days), maxima over a window, incidents per host, energy.
+    a SQLite database in one transaction, then answers the queries asked for (trends with series,
+    last value, maximum and slope per 30 days, maxima over a window, incidents per host, energy).
   - Metrics are the numeric keys of the C(gpufleet_*) facts whose names end in a unit
     (C(_c), C(_w), C(_pct), C(_bytes), C(_s)...), named C(<area>.<key>) or C(<area>.<list>.<key>)
     with the GPU index, device or path as subject.

@@ -17,8 +17,8 @@ description:
     since O(since_s) and in the runner logs under O(log_paths) written since then.
   - C(firmware) reads the BIOS vendor, version and date (C(/sys/class/dmi/id), else C(dmidecode))
     and the CPU microcode revision (C(/proc/cpuinfo)); absent data is C(null) with a reason.
-  - C(autoupdate) reads C(apt-config dump) and the apt timers: unattended upgrades, automatic
-    reboots, whether the driver stack is kept out of them, and the upgrade window.
+  - C(autoupdate) reads C(apt-config dump) and the apt timers (unattended upgrades, automatic
+    reboots, whether the driver stack is kept out of them, and the upgrade window).
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
