@@ -88,9 +88,9 @@ def decide(state, problems, checked_hosts, now, repeat_hours):
 def summary_text(alerts, cadence, report_path=None):
     lines = ["gpufleet %s run: %d alert(s)" % (cadence, len(alerts))]
     for alert in alerts:
-        lines.append("[%s] %s %s (%s, was %s): %s" % (alert["status"].upper(), alert["host"], alert["key"],
-                                                       alert["reason"].replace("_", " "), alert["previous"],
-                                                       alert["message"]))
+        lines.append("[%s] %s %s (%s, was %s): %s" % (
+            alert["status"].upper(), alert["host"], alert["key"], alert["reason"].replace("_", " "),
+            alert["previous"], alert["message"]))
     if report_path:
         lines.append("report: %s" % report_path)
     return "\n".join(lines)
@@ -121,8 +121,8 @@ def validate_targets(targets):
             continue
         kind = target.get("type", "webhook")
         if kind not in TARGET_TYPES:
-            errors.append("target %d (%s): type must be one of %s" % (position, target.get("name", "unnamed"),
-                                                                       ", ".join(TARGET_TYPES)))
+            errors.append("target %d (%s): type must be one of %s" % (
+                position, target.get("name", "unnamed"), ", ".join(TARGET_TYPES)))
         elif kind in ("webhook", "slack") and not str(target.get("url", "")).startswith(("http://", "https://")):
             errors.append("target %d (%s): url must start with http:// or https://" % (position, target.get("name", "unnamed")))
         elif kind == "email" and not target.get("to"):

@@ -88,7 +88,7 @@ def energy_lines(energy, price, currency):
 
 
 def _version_key(text):
-    return tuple(int(part) for part in re.findall(r"\d+", str(text).split("-")[0])[:4])
+    return tuple(int(part) for part in re.findall(r"\d+", str(text).split("-", 1)[0])[:4])
 
 
 def trend_lines(trends, rising_warn_per_30d=None, patterns=None):
@@ -146,8 +146,8 @@ def sections(cadence, history, hosts=None, options=None):
     if cadence == "weekly":
         result.append({"title": "Temperature maxima of the week", "lines": maxima_lines(history.get("maxima"))})
     if cadence == "monthly":
-        result.append({"title": "Energy", "lines": energy_lines(history.get("energy"), options.get("energy_price_per_kwh", 0.0),
-                                                              options.get("currency", ""))})
+        result.append({"title": "Energy", "lines": energy_lines(
+            history.get("energy"), options.get("energy_price_per_kwh", 0.0), options.get("currency", ""))})
         result.append({"title": "Memory-junction and temperature trends",
                        "lines": trend_lines(history.get("trends"), options.get("trend_rising_warn_per_30d"), options.get("trend_metrics"))
                        or ["no temperature history yet"]})

@@ -380,8 +380,8 @@ def summary_section(fact):
             lines.append("journal: not read (%s)" % journal.get("reason"))
     firmware = fact.get("firmware")
     if firmware:
-        lines.append("firmware: BIOS %s (%s), microcode %s" % (firmware.get("bios_version") or "n/a",
-                                                              firmware.get("bios_date") or "n/a", firmware.get("microcode") or "n/a"))
+        lines.append("firmware: BIOS %s (%s), microcode %s" % (
+            firmware.get("bios_version") or "n/a", firmware.get("bios_date") or "n/a", firmware.get("microcode") or "n/a"))
     auto = fact.get("autoupdate")
     if auto:
         if auto.get("present"):

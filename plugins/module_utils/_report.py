@@ -190,8 +190,8 @@ def svg_chart(chart, width=640, height=260):
         return pad_t + (1 - (value - v_min) / float(v_max - v_min)) * plot_h
 
     out = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="%d" height="%d" '
-           'viewBox="0 0 %d %d" data-metric="%s" aria-label="%s">' % (width, height, width, height,
-                                                                    _esc(chart.get("metric_like", "")), _esc(chart["title"]))]
+           'viewBox="0 0 %d %d" data-metric="%s" aria-label="%s">' % (
+               width, height, width, height, _esc(chart.get("metric_like", "")), _esc(chart["title"]))]
     out.append('<title>%s</title>' % _esc(chart["title"]))
     out.append('<text x="%d" y="18" font-size="14" font-weight="bold">%s%s</text>' % (
         pad_l, _esc(chart["title"]), (" (%s)" % _esc(chart["unit"])) if chart.get("unit") else ""))
@@ -291,21 +291,23 @@ def render_markdown(report):
              "| host | status | %s |" % " | ".join(report["areas"]),
              "| --- | --- |%s" % (" --- |" * len(report["areas"]))]
     for row in report["hosts"]:
-        lines.append("| %s | %s | %s |" % (row["host"], row["status"] if row["reachable"] else "unreachable",
-                                          " | ".join(row["areas"].get(a) or "n/a" for a in report["areas"])))
+        lines.append("| %s | %s | %s |" % (
+            row["host"], row["status"] if row["reachable"] else "unreachable",
+            " | ".join(row["areas"].get(a) or "n/a" for a in report["areas"])))
     lines += ["", "## Problems", ""]
     if not report["problems"]:
         lines.append("Every check is ok.")
     for p in report["problems"]:
-        lines.append("- **%s** %s %s/%s%s: %s" % (p["status"].upper(), p["host"], p["area"], p["check"],
-                                                   (" (%s)" % p["subject"]) if p["subject"] else "",
-                                                   str(p["message"]).replace("\n", " ")))
+        lines.append("- **%s** %s %s/%s%s: %s" % (
+            p["status"].upper(), p["host"], p["area"], p["check"],
+            (" (%s)" % p["subject"]) if p["subject"] else "", str(p["message"]).replace("\n", " ")))
     if report["charts"]:
         lines += ["", "## Trends", ""]
         for chart in report["charts"]:
             for series in chart["series"]:
-                lines.append("- %s, %s: last %s %s%s" % (chart["title"], series["label"], _num(series["last"]),
-                                                        chart["unit"], (", " + _series_note(series)) if _series_note(series) else ""))
+                note = _series_note(series)
+                lines.append("- %s, %s: last %s %s%s" % (
+                    chart["title"], series["label"], _num(series["last"]), chart["unit"], (", " + note) if note else ""))
     for section in report["sections"]:
         lines += ["", "## %s" % section.get("title", ""), ""]
         lines += ["- %s" % line for line in section.get("lines") or []]

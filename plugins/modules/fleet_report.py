@@ -23,12 +23,16 @@ author:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: none
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   action:
     support: full
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
   delegation:
     support: none
+    description: Can be used in conjunction with delegate_to and related keywords.
     details: Always runs on the controller.
 options:
   cadence:

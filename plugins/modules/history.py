@@ -26,12 +26,16 @@ author:
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: none
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   action:
     support: full
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
   delegation:
     support: none
+    description: Can be used in conjunction with delegate_to and related keywords.
     details: Always runs on the controller.
 options:
   path:
@@ -136,7 +140,14 @@ history:
       description: One entry per host, metric and subject.
       type: list
       elements: dict
-      sample: [{host: gpu-ws-01, metric: gpu.gpus.memory_temperature_c, subject: "0", points: [[1764000000, 78.0], [1766592000, 92.0]], last: 92.0, max: 92.0, slope_per_30d: 14.0}]
+      sample:
+        - host: gpu-ws-01
+          metric: gpu.gpus.memory_temperature_c
+          subject: "0"
+          points: [[1764000000, 78.0], [1766592000, 92.0]]
+          last: 92.0
+          max: 92.0
+          slope_per_30d: 14.0
     maxima:
       description: Host to metric to subject to the maximum over the window.
       type: dict

@@ -22,8 +22,10 @@ author:
 attributes:
   check_mode:
     support: full
+    description: Returns the plan (the files that would be compressed) without compressing.
   diff_mode:
     support: full
+    description: The diff lists the files before (uncompressed) and after (compressed).
 options:
   paths:
     description: Directories searched recursively.

@@ -112,12 +112,24 @@ ansible_facts:
           description: BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported.
           type: dict
           returned: when C(firmware) is collected
-          sample: {bios_vendor: American Megatrends, bios_version: "1.40", bios_date: 03/14/2023, bios_age_days: 988, microcode: "0xa201016", cpu_model: AMD Ryzen 9 7950X, cpu_count: 32}
+          sample:
+            bios_vendor: American Megatrends
+            bios_version: "1.40"
+            bios_date: 03/14/2023
+            bios_age_days: 988
+            microcode: "0xa201016"
+            cpu_model: AMD Ryzen 9 7950X
+            cpu_count: 32
         autoupdate:
           description: The automatic-update settings and timers.
           type: dict
           returned: when C(autoupdate) is collected
-          sample: {present: true, unattended_upgrades: true, automatic_reboot: false, driver_packages_blocked: false, timers: {apt-daily-upgrade: ["*-*-* 6:00"]}}
+          sample:
+            present: true
+            unattended_upgrades: true
+            automatic_reboot: false
+            driver_packages_blocked: false
+            timers: {apt-daily-upgrade: ["*-*-* 6:00"]}
         checks:
           description: Health checks of the parts gathered.
           type: list

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Time playbooks/daily.yml against the naive seed-style daily (tests/bench/naive-daily.yml) over the
 same container hosts, in one run, and print a Markdown table for docs/performance.md.
 
@@ -74,7 +73,7 @@ def main():
                 inv = os.path.join(workdir, "inventory.json")
                 inventory(names, inv)
                 naive, ours = [], []
-                for _ in range(args.repeat):  # interleaved, so both see the same machine load
+                for _round in range(args.repeat):  # interleaved, so both see the same machine load
                     naive.append(run(os.path.join(ROOT, "tests", "bench", "naive-daily.yml"), inv, workdir))
                     ours.append(run(os.path.join(ROOT, "playbooks", "daily.yml"), inv, workdir))
                 n, o = statistics.median(naive), statistics.median(ours)
@@ -87,8 +86,8 @@ def main():
     print("| hosts | naive daily (median of %d) | playbooks/daily.yml | ratio | target | machine |" % args.repeat)
     print("| --- | --- | --- | --- | --- | --- |")
     for count, n, o, ratio in rows:
-        print("| %d | %.1f s | %.1f s | %.2f | <= 0.50 | %s, %d CPUs, %s |" % (count, n, o, ratio, platform.system(), os.cpu_count(),
-                                                                            time.strftime("%Y-%m-%d")))
+        print("| %d | %.1f s | %.1f s | %.2f | <= 0.50 | %s, %d CPUs, %s |" % (
+            count, n, o, ratio, platform.system(), os.cpu_count(), time.strftime("%Y-%m-%d")))
     return 0 if all(r[3] <= 0.5 for r in rows) else 1
 
 

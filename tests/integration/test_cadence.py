@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from testlib.ansible_run import REPO_ROOT, run_playbook
+from testlib.ansible_run import run_playbook
 from testlib.system import apt_ensure
 
 pytestmark = pytest.mark.integration
@@ -99,7 +99,7 @@ def _chromium(tmp_path, html):
 
 
 def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
-    for _ in range(3):
+    for _run in range(3):
         proc = _play(tmp_path)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         time.sleep(1.1)  # distinct report names and history timestamps

@@ -2,8 +2,6 @@
 
 import datetime
 
-import pytest
-
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _maintenance as m
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner import ToolResult
 

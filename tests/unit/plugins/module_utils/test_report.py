@@ -15,10 +15,11 @@ T0 = 1764000000.0
 def _hosts():
     return {
         "ok-box": {"gpufleet_host": {"status": "ok", "checks": [{"check": "disk_used", "status": "ok", "message": "fine"}]}},
-        "warm-box": {"gpufleet_host": {"status": "warn", "checks": [
-            {"check": "disk_used", "path": "/", "status": "warn", "value": 82, "threshold": 80,
-             "message": "disk use of / is 82 % (warning at 80 %): prune old models"}]},
-                     "gpufleet_gpu": {"status": "ok", "checks": []}},
+        "warm-box": {
+            "gpufleet_host": {"status": "warn", "checks": [
+                {"check": "disk_used", "path": "/", "status": "warn", "value": 82, "threshold": 80,
+                 "message": "disk use of / is 82 % (warning at 80 %): prune old models"}]},
+            "gpufleet_gpu": {"status": "ok", "checks": []}},
     }
 
 
