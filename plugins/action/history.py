@@ -21,7 +21,7 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _VALID_ARGS = frozenset(("path", "cadence", "hosts", "failed_hosts", "record", "trend_metrics", "trend_days",
                              "maxima_metric_like", "maxima_days", "incidents_days", "energy_metric_like",
-                             "energy_days", "energy_price_per_kwh", "timeout_s", "now"))
+                             "energy_days", "energy_price_per_kwh", "last_metric_like", "timeout_s", "now"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -40,6 +40,7 @@ class ActionModule(ActionBase):
             energy_metric_like=dict(type="str", default="%power%\\_w"),
             energy_days=dict(type="int", default=0),
             energy_price_per_kwh=dict(type="float", default=0.0),
+            last_metric_like=dict(type="list", elements="str", default=[]),
             timeout_s=dict(type="float", default=5.0),
             now=dict(type="float"),
         ))
@@ -48,7 +49,7 @@ class ActionModule(ActionBase):
         record = args["record"] and not self._task.check_mode
         answer = {"path": path, "run_id": None, "error": None, "recorded": False,
                   "schema_version": _history.SCHEMA_VERSION, "now": now, "trends": [], "maxima": {},
-                  "incidents": {}, "energy": {}}
+                  "incidents": {}, "energy": {}, "last": {}}
         hosts = args["hosts"]
         conn = None
         try:
@@ -63,6 +64,10 @@ class ActionModule(ActionBase):
                 answer["maxima"] = _history.maxima(conn, now - args["maxima_days"] * 86400.0, args["maxima_metric_like"])
             if args["incidents_days"]:
                 answer["incidents"] = _history.incidents(conn, now - args["incidents_days"] * 86400.0)
+            for pattern in args["last_metric_like"]:
+                # Values from before this run: what smart_facts and friends call "previous".
+                for host, metrics in _history.last_values(conn, names, pattern, before=now).items():
+                    answer["last"].setdefault(host, {}).update(metrics)
             if args["energy_days"]:
                 answer["energy"] = self._energy(conn, names, now, args)
         except _history.HistoryError as exc:

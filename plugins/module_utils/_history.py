@@ -256,6 +256,25 @@ def last_value(conn, host, metric, subject="", before=None):
     return None if row is None else (row[0], row[1])
 
 
+def last_values(conn, hosts, metric_like, before=None):
+    """``{host: {metric: {subject: [ts, value]}}}``: the newest value of each matching metric (e.g. ``previous``)."""
+    result = {}
+    sql = ("SELECT m.host, m.metric, m.subject, m.ts, m.value FROM metrics m JOIN ("
+           "SELECT host, metric, subject, MAX(ts) AS ts FROM metrics WHERE metric LIKE ? ESCAPE '\\'%s "
+           "GROUP BY host, metric, subject) newest ON m.host = newest.host AND m.metric = newest.metric "
+           "AND m.subject = newest.subject AND m.ts = newest.ts ORDER BY m.host, m.metric, m.subject")
+    args = [metric_like]
+    where = ""
+    if before is not None:
+        where = " AND ts < ?"
+        args.append(before)
+    wanted = set(hosts)
+    for host, metric, subject, ts, value in conn.execute(sql % where, args):
+        if host in wanted:
+            result.setdefault(host, {}).setdefault(metric, {})[subject] = [ts, value]
+    return result
+
+
 def series(conn, host, metric, subject="", since=None):
     """``[(ts, value), ...]`` oldest first."""
     sql = "SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND subject = ?"

@@ -91,6 +91,13 @@ options:
     description: Price of a kWh, for the cost.
     type: float
     default: 0.0
+  last_metric_like:
+    description:
+      - Patterns of metrics whose newest value from before this run is returned in RV(history.last)
+        (the C(previous) value of a counter such as SSD wear or data written).
+    type: list
+    elements: str
+    default: []
   timeout_s:
     description: Seconds to wait for a database locked by another run.
     type: float
@@ -156,6 +163,10 @@ history:
       description: Host to the number of runs with a crit check, a warn check, or a failure.
       type: dict
       sample: {gpu-ws-01: {crit_runs: 2, warn_runs: 9, failed_runs: 1}}
+    last:
+      description: Host to metric to subject to C([ts, value]), the newest value before this run (O(last_metric_like)).
+      type: dict
+      sample: {gpu-ws-01: {smart.devices.data_units_written: {/dev/nvme0: [1764000000, 123456.0]}}}
     energy:
       description: Host to kWh and cost over the window.
       type: dict
@@ -181,6 +192,7 @@ def main():
             energy_metric_like=dict(type="str", default="%power%\\_w"),
             energy_days=dict(type="int", default=0),
             energy_price_per_kwh=dict(type="float", default=0.0),
+            last_metric_like=dict(type="list", elements="str", default=[]),
             timeout_s=dict(type="float", default=5.0),
             now=dict(type="float"),
         ),

@@ -359,3 +359,23 @@ def test_daily_log_rotation_check_then_apply_then_nothing(tmp_path):
     assert not old.exists() and (logs / "2026-09-01.jsonl.gz").exists() and (logs / "today.jsonl").exists()
     proc = _play(tmp_path)
     assert "changed=0" in proc.stdout
+
+
+def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
+    from testlib.ansible_run import run_module
+    path = str(tmp_path / "h.db")
+    smart = {"a": {"gpufleet_smart": {"devices": [{"device": "/dev/nvme0", "percentage_used_pct": 3}]}}}
+    first = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 1000})
+    assert first["changed"] is False and first["history"]["run_id"] == 1 and first["history"]["error"] is None
+    smart["a"]["gpufleet_smart"]["devices"][0]["percentage_used_pct"] = 5
+    second = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
+                                                          "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
+    assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"/dev/nvme0": [1000.0, 3.0]}}}
+    assert second["history"]["trends"][0]["points"] == [[1000.0, 3.0], [2000.0, 5.0]]
+    checked = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart}, check=True)
+    assert checked["history"]["recorded"] is False
+    bad = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "hourly"})
+    assert bad.get("failed") and "hourly" in bad["msg"]
+    (tmp_path / "h.db").write_bytes(b"x" * 4096)
+    broken = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart})
+    assert broken.get("failed") is not True and "corrupt" in broken["history"]["error"]

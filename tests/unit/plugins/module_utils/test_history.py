@@ -111,6 +111,10 @@ def test_record_run_is_one_transaction_and_queries_answer(tmp_path):
     incidents = h.incidents(conn, T0)
     assert incidents["box2"] == {"crit_runs": 1, "warn_runs": 0, "failed_runs": 1}
     assert incidents["box1"] == {"crit_runs": 0, "warn_runs": 0, "failed_runs": 0}
+    last = h.last_values(conn, ["box1", "box2"], "gpu.%temperature\\_c", before=T0 + 28 * DAY)
+    assert last == {"box1": {"gpu.gpus.memory_temperature_c": {"0": [T0 + 21 * DAY, 88.5]},
+                             "gpu.gpus.temperature_c": {"0": [T0 + 21 * DAY, pytest.approx(62.1)]}}}
+    assert h.last_values(conn, ["box2"], "gpu.%") == {}
     trends = h.trends(conn, ["box1", "box2"], ["gpu.%temperature\\_c"], T0 + 28 * DAY, 90)
     assert [(t["host"], t["metric"], t["subject"]) for t in trends] == [
         ("box1", "gpu.gpus.memory_temperature_c", "0"), ("box1", "gpu.gpus.temperature_c", "0")]
