@@ -379,3 +379,92 @@ def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
     (tmp_path / "h.db").write_bytes(b"x" * 4096)
     broken = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart})
     assert broken.get("failed") is not True and "corrupt" in broken["history"]["error"]
+
+
+class _Smtp(threading.Thread):
+    """A minimal SMTP receiver on 127.0.0.1 (port 0) that keeps each message's text."""
+
+    def __init__(self):
+        threading.Thread.__init__(self)
+        self.daemon = True
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.messages = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                conn, _addr = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            # community.general.mail connects twice (SMTP() then connect()): one thread per connection.
+            worker = threading.Thread(target=self.serve, args=(conn,))
+            worker.daemon = True
+            worker.start()
+
+    def serve(self, conn):
+        with conn:
+            conn.settimeout(10)
+            handle = conn.makefile("rb")
+            conn.sendall(b"220 gpufleet-test ESMTP\r\n")
+            data = None
+            try:
+                for raw in handle:
+                    line = raw.decode("utf-8", "replace")
+                    if data is not None:
+                        if line in (".\r\n", ".\n"):
+                            self.messages.append("".join(data))
+                            data = None
+                            conn.sendall(b"250 queued\r\n")
+                        else:
+                            data.append(line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb == "DATA":
+                        data = []
+                        conn.sendall(b"354 go ahead\r\n")
+                    elif verb == "QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                        break
+                    elif verb in ("EHLO", "HELO"):
+                        conn.sendall(b"250 gpufleet-test\r\n")
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+            except (socket.timeout, OSError):
+                pass
+
+
+def test_email_alerts_through_community_general_mail(tmp_path):
+    smtp = _Smtp()
+    smtp.start()
+    try:
+        targets = [{"name": "mail", "type": "email", "to": "ops@example.org", "host": "127.0.0.1", "port": smtp.port,
+                    "secure": "never", "sender": "gpufleet@example.org"}]
+        proc = _play(tmp_path, extra=dict(CRIT_DISK, gpufleet_alert_webhooks=targets))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        deadline = time.time() + 10
+        while not smtp.messages and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(smtp.messages) == 1
+        import email
+        from email.header import decode_header, make_header
+        message = email.message_from_string(smtp.messages[0])
+        assert str(make_header(decode_header(message["Subject"]))).startswith("[gpufleet daily] CRIT: ")
+        assert "ops@example.org" in message["To"]
+        text = "".join(part.get_payload(decode=True).decode("utf-8") for part in message.walk()
+                       if part.get_content_type() == "text/plain")
+        assert "[CRIT] localhost host/disk_used/" in text and "report: " in text
+        # Within the window nothing more is mailed.
+        _play(tmp_path, extra=dict(CRIT_DISK, gpufleet_alert_webhooks=targets))
+        time.sleep(0.5)
+        assert len(smtp.messages) == 1
+    finally:
+        smtp.stop.set()
+        smtp.listener.close()
+        smtp.join(10)
