@@ -368,8 +368,9 @@ def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
     first = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 1000})
     assert first["changed"] is False and first["history"]["run_id"] == 1 and first["history"]["error"] is None
     smart["a"]["gpufleet_smart"]["devices"][0]["percentage_used_pct"] = 5
-    second = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
-                                                          "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
+    second = run_module("gpufleet.maintenance.history", {
+        "path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
+        "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
     assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"/dev/nvme0": [1000.0, 3.0]}}}
     assert second["history"]["trends"][0]["points"] == [[1000.0, 3.0], [2000.0, 5.0]]
     checked = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart}, check=True)
