@@ -2,6 +2,7 @@
 headless Chromium), history, alerts to a local HTTP receiver, TLS expiry against a local TLS server,
 log rotation, an unreachable host, a locked and a corrupt history database."""
 
+import email
 import glob
 import json
 import os
@@ -11,12 +12,13 @@ import ssl
 import subprocess
 import threading
 import time
+from email.header import decode_header, make_header
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from testlib.ansible_run import run_playbook
+from testlib.ansible_run import run_module, run_playbook
 from testlib.system import apt_ensure
 
 pytestmark = pytest.mark.integration
@@ -362,7 +364,6 @@ def test_daily_log_rotation_check_then_apply_then_nothing(tmp_path):
 
 
 def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
-    from testlib.ansible_run import run_module
     path = str(tmp_path / "h.db")
     smart = {"a": {"gpufleet_smart": {"devices": [{"device": "/dev/nvme0", "percentage_used_pct": 3}]}}}
     first = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 1000})
@@ -453,8 +454,6 @@ def test_email_alerts_through_community_general_mail(tmp_path):
         while not smtp.messages and time.time() < deadline:
             time.sleep(0.1)
         assert len(smtp.messages) == 1
-        import email
-        from email.header import decode_header, make_header
         message = email.message_from_string(smtp.messages[0])
         assert str(make_header(decode_header(message["Subject"]))).startswith("[gpufleet daily] CRIT: ")
         assert "ops@example.org" in message["To"]
