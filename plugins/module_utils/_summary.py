@@ -18,6 +18,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks i
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import smart_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import summary_section as _driver_stack_section
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._maintenance import summary_section as _maintenance_section
 
 
 def human_bytes(number):
@@ -74,6 +75,7 @@ SECTIONS = [
     ("gpufleet_models", "models", _model_store.summary_section),
     ("gpufleet_exposure", "exposure", _exposure.summary_section),
     ("gpufleet_backup", "backup", _backup.summary_section),
+    ("gpufleet_maintenance", "maintenance", _maintenance_section),
 ]
 
 

@@ -1,0 +1,470 @@
+"""The cadence playbooks through the real ansible-playbook on this machine: reports (opened in a real
+headless Chromium), history, alerts to a local HTTP receiver, TLS expiry against a local TLS server,
+log rotation, an unreachable host, a locked and a corrupt history database."""
+
+import email
+import glob
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import subprocess
+import threading
+import time
+from email.header import decode_header, make_header
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from testlib.ansible_run import run_module, run_playbook
+from testlib.system import apt_ensure
+
+pytestmark = pytest.mark.integration
+
+CRIT_DISK = {"gpufleet_thresholds_host": {"disk_used_warn_pct": 0.01, "disk_used_crit_pct": 0.02,
+                                          "memory_available_warn_pct": 10, "memory_available_crit_pct": 5}}
+
+
+def _play(tmp_path, playbook="daily", extra=None, args=()):
+    evars = {"gpufleet_report_dir": str(tmp_path / "reports"), "gpufleet_history_path": str(tmp_path / "history.db"),
+             "gpufleet_log_rotate_paths": [str(tmp_path / "logs")]}
+    evars.update(extra or {})
+    proc = run_playbook("playbooks/%s.yml" % playbook, ["-e", json.dumps(evars)] + list(args))
+    return proc
+
+
+def _reports(tmp_path, cadence, ext="json"):
+    return sorted(glob.glob(str(tmp_path / "reports" / ("%s-*.%s" % (cadence, ext)))))
+
+
+def _last_report(tmp_path, cadence):
+    files = _reports(tmp_path, cadence)
+    assert files, "no %s report under %s" % (cadence, tmp_path)
+    with open(files[-1]) as handle:
+        return json.load(handle)
+
+
+def _checks(report, name):
+    return [p for p in report["problems"] if p["check"] == name]
+
+
+# ------------------------------------------------------------------ Chromium
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+class _Dom(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.rows = []
+        self.svgs = []
+        self.circles = []
+        self._in_fleet = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "fleet":
+            self._in_fleet = True
+        if tag == "tr" and self._in_fleet and "data-host" in attrs:
+            self.rows.append((attrs["data-host"], attrs["data-status"]))
+        if tag == "svg":
+            self.svgs.append(attrs.get("data-metric"))
+        if tag == "circle":
+            self.circles.append((len(self.svgs), attrs.get("data-value")))
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_fleet = False
+
+
+def _chromium(tmp_path, html):
+    apt_ensure("chromium")
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    url = "file://" + html
+    base = ["chromium"] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile]
+    shot = tmp_path / "report.png"
+    proc = subprocess.run(base + ["--window-size=1200,1600", "--screenshot=%s" % shot, url],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(str(shot), "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert os.path.getsize(str(shot)) > 10000  # a rendered page, not an empty canvas
+    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parser = _Dom()
+    parser.feed(dom.stdout)
+    return parser, dom.stdout
+
+
+def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
+    for _run in range(3):
+        proc = _play(tmp_path)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        time.sleep(1.1)  # distinct report names and history timestamps
+    assert len(_reports(tmp_path, "daily")) == 3
+    assert len(_reports(tmp_path, "daily", "html")) == 3 and len(_reports(tmp_path, "daily", "md")) == 3
+    report = _last_report(tmp_path, "daily")
+    assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
+    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["host"]
+    assert report["history"]["run_id"] == 3
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
+    assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = '/'").fetchone()[0] == 3
+    conn.close()
+    disk = [c for c in report["charts"] if c["title"] == "Disk use"][0]
+    root = [s for s in disk["series"] if s["subject"] == "/"][0]
+    assert len(root["points"]) == 3
+
+    parser, dom = _chromium(tmp_path, _reports(tmp_path, "daily", "html")[-1])
+    assert parser.rows == [("localhost", report["hosts"][0]["status"])]
+    assert "host.disks.used\\_pct" in parser.svgs or "host.disks.used\\\\_pct" in parser.svgs or parser.svgs
+    # Every history point of every chart is a circle in the rendered DOM, with its value.
+    expected = sum(len(s["points"]) for c in report["charts"] for s in c["series"])
+    assert len(parser.circles) == expected >= 3
+    values = sorted(float(v) for _i, v in parser.circles)
+    assert values == sorted(float("%.2f" % p[1]) for c in report["charts"] for s in c["series"] for p in s["points"])
+    assert "Fleet status:" in dom
+
+
+def test_every_cadence_runs_in_check_mode_and_records_nothing(tmp_path):
+    for cadence in ("daily", "weekly", "monthly", "quarterly", "annual"):
+        proc = _play(tmp_path, cadence, args=["--check"])
+        assert proc.returncode == 0, cadence + proc.stdout[-3000:]
+        report = _last_report(tmp_path, cadence)
+        assert report["check_mode"] is True and report["history"]["run_id"] is None
+    assert not os.path.exists(str(tmp_path / "history.db"))
+    assert _last_report(tmp_path, "quarterly")["sections"][1]["title"] == "Physical checklist (to do)"
+    assert "maintenance" in _last_report(tmp_path, "weekly")["areas"]
+
+
+def test_every_cadence_records_its_run(tmp_path):
+    for cadence in ("daily", "weekly", "monthly", "quarterly", "annual"):
+        proc = _play(tmp_path, cadence)
+        assert proc.returncode == 0, cadence + proc.stdout[-3000:]
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert [r[0] for r in conn.execute("SELECT cadence FROM runs ORDER BY id")] == ["daily", "weekly", "monthly", "quarterly", "annual"]
+    annual = _last_report(tmp_path, "annual")
+    incidents = [s for s in annual["sections"] if s["title"].startswith("Incidents")][0]
+    assert incidents["lines"][0].startswith("localhost: ")
+    weekly = _last_report(tmp_path, "weekly")
+    assert weekly["sections"][0]["title"] == "Temperature maxima of the week"
+
+
+def test_one_unreachable_host_does_not_stop_the_fleet(tmp_path):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "gone-box": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": port,
+                     "ansible_ssh_common_args": "-o ConnectTimeout=3"}}}}))
+    proc = _play(tmp_path, args=["-i", str(inventory)])
+    assert proc.returncode == 4, proc.stdout[-3000:]  # unreachable host: ansible's rc, but the run went on
+    assert "gone-box" in proc.stdout and "unreachable=1" in proc.stdout
+    report = _last_report(tmp_path, "daily")
+    rows = dict((h["host"], h) for h in report["hosts"])
+    assert rows["gone-box"]["reachable"] is False and rows["gone-box"]["status"] == "crit"
+    assert rows["localhost"]["reachable"] is True and rows["localhost"]["areas"]["host"] in ("ok", "warn", "crit")
+    assert report["hosts"][0]["host"] == "gone-box"
+    assert _checks(report, "reachable")[0]["host"] == "gone-box"
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert json.loads(conn.execute("SELECT failed_hosts FROM runs").fetchone()[0]) == ["gone-box"]
+
+
+def test_a_locked_history_database_still_gives_a_report(tmp_path):
+    _play(tmp_path)
+    holder = sqlite3.connect(str(tmp_path / "history.db"))
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = _play(tmp_path)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "locked by another run" in proc.stdout + proc.stderr
+    report = _last_report(tmp_path, "daily")
+    assert "locked by another run" in _checks(report, "history_database")[0]["message"]
+    assert report["hosts"][0]["host"] == "localhost"
+
+
+def test_a_corrupt_history_database_still_gives_a_report_and_is_kept(tmp_path):
+    (tmp_path / "history.db").write_bytes(b"garbage " * 512)
+    proc = _play(tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = _last_report(tmp_path, "daily")
+    assert "corrupt" in _checks(report, "history_database")[0]["message"]
+    assert (tmp_path / "history.db").read_bytes().startswith(b"garbage ")
+
+
+# ------------------------------------------------------------------ alerts
+
+class _Receiver(BaseHTTPRequestHandler):
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.received.append((self.path, self.headers.get("X-Token"), json.loads(body.decode("utf-8"))))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    _Receiver.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    yield server, _Receiver.received
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+def test_alerts_on_change_no_repeat_in_window_then_still_crit_and_resolved(tmp_path, receiver):
+    server, received = receiver
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    targets = [{"name": "hook", "type": "webhook", "url": base + "/hook/s3cr3t-token", "headers": {"X-Token": "hdr-s3cr3t"}},
+               {"name": "chat", "type": "slack", "url": base + "/slack/T000/B000/s3cr3t-slack"}]
+    extra = dict(CRIT_DISK, gpufleet_alert_webhooks=targets, gpufleet_alert_repeat_hours=24)
+    proc = _play(tmp_path, extra=extra)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "s3cr3t" not in proc.stdout + proc.stderr
+    assert [r[0] for r in received] == ["/hook/s3cr3t-token", "/slack/T000/B000/s3cr3t-slack"]
+    hook = received[0][2]
+    assert received[0][1] == "hdr-s3cr3t"
+    assert hook["source"] == "gpufleet.maintenance" and hook["cadence"] == "daily"
+    assert hook["report"].endswith(".html") and os.path.exists(hook["report"])
+    disk = [a for a in hook["alerts"] if a["key"].startswith("host/disk_used/")]
+    assert disk and all(a["status"] == "crit" and a["reason"] == "new" and a["host"] == "localhost" for a in disk)
+    assert "[CRIT] localhost host/disk_used/" in received[1][2]["text"]
+
+    # Same status within the window: nothing is sent.
+    proc = _play(tmp_path, extra=extra)
+    assert proc.returncode == 0
+    assert len(received) == 2
+
+    # Window of 0 hours: the still-critical checks go out again.
+    proc = _play(tmp_path, extra=dict(extra, gpufleet_alert_repeat_hours=0))
+    assert len(received) == 4
+    assert set(a["reason"] for a in received[2][2]["alerts"]) == {"still_crit"}
+
+    # Back to normal thresholds: one "resolved" per problem, then silence.
+    normal = dict(extra)
+    normal.pop("gpufleet_thresholds_host")
+    proc = _play(tmp_path, extra=normal)
+    resolved = [a for a in received[4][2]["alerts"] if a["key"].startswith("host/disk_used/")]
+    assert resolved and all(a["reason"] == "resolved" and a["status"] == "ok" for a in resolved)
+    count = len(received)
+    _play(tmp_path, extra=normal)
+    assert len(received) == count
+
+
+def test_a_webhook_that_fails_is_retried_next_run(tmp_path):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    extra = dict(CRIT_DISK, gpufleet_alert_webhooks=[{"name": "down", "type": "webhook", "url": "http://127.0.0.1:%d/x" % port}])
+    proc = _play(tmp_path, extra=extra)
+    assert proc.returncode == 0
+    assert "gpufleet alerts: down:" in proc.stdout + proc.stderr
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert conn.execute("SELECT COUNT(*) FROM alert_state").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------ TLS
+
+@pytest.fixture
+def tls_server(tmp_path):
+    apt_ensure("openssl")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "5", "-subj", "/CN=gpufleet-test.local"], capture_output=True, check=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _addr = listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                conn.settimeout(5)
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
+            finally:
+                conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.daemon = True
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    listener.close()
+    thread.join(10)
+
+
+def test_weekly_tls_expiry_against_a_local_tls_server(tmp_path, tls_server):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead = closed.getsockname()[1]
+    closed.close()
+    endpoints = [{"name": "front-door", "host": "127.0.0.1", "port": tls_server},
+                 {"name": "dead-door", "host": "127.0.0.1", "port": dead}]
+    proc = _play(tmp_path, "weekly", extra={"gpufleet_tls_endpoints": endpoints})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = _last_report(tmp_path, "weekly")
+    assert "tls" in report["areas"]
+    days = [p for p in report["problems"] if p["check"] == "tls_days_left"]
+    assert len(days) == 1 and days[0]["status"] == "crit" and 4 < days[0]["value"] <= 5
+    assert "front-door" in days[0]["message"] and "renew" in days[0]["message"]
+    dead_check = [p for p in report["problems"] if p["check"] == "tls_expiry"]
+    assert dead_check and "dead-door" in dead_check[0]["message"]
+
+
+# ------------------------------------------------------------------ log rotation
+
+def test_daily_log_rotation_check_then_apply_then_nothing(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    old = logs / "2026-09-01.jsonl"
+    old.write_text('{"prompt": "x"}\n')
+    then = time.time() - 60 * 86400
+    os.utime(str(old), (then, then))
+    (logs / "today.jsonl").write_text("{}\n")
+    proc = _play(tmp_path, args=["--check", "--diff"])
+    assert proc.returncode == 0 and old.exists()
+    assert "changed=1" in proc.stdout and "2026-09-01.jsonl.gz" in proc.stdout
+    proc = _play(tmp_path)
+    assert proc.returncode == 0 and "changed=1" in proc.stdout
+    assert not old.exists() and (logs / "2026-09-01.jsonl.gz").exists() and (logs / "today.jsonl").exists()
+    proc = _play(tmp_path)
+    assert "changed=0" in proc.stdout
+
+
+def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
+    path = str(tmp_path / "h.db")
+    smart = {"a": {"gpufleet_smart": {"devices": [{"device": "/dev/nvme0", "percentage_used_pct": 3}]}}}
+    first = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 1000})
+    assert first["changed"] is False and first["history"]["run_id"] == 1 and first["history"]["error"] is None
+    smart["a"]["gpufleet_smart"]["devices"][0]["percentage_used_pct"] = 5
+    second = run_module("gpufleet.maintenance.history", {
+        "path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
+        "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
+    assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"/dev/nvme0": [1000.0, 3.0]}}}
+    assert second["history"]["trends"][0]["points"] == [[1000.0, 3.0], [2000.0, 5.0]]
+    checked = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart}, check=True)
+    assert checked["history"]["recorded"] is False
+    bad = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "hourly"})
+    assert bad.get("failed") and "hourly" in bad["msg"]
+    (tmp_path / "h.db").write_bytes(b"x" * 4096)
+    broken = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart})
+    assert broken.get("failed") is not True and "corrupt" in broken["history"]["error"]
+
+
+class _Smtp(threading.Thread):
+    """A minimal SMTP receiver on 127.0.0.1 (port 0) that keeps each message's text."""
+
+    def __init__(self):
+        threading.Thread.__init__(self)
+        self.daemon = True
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.messages = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                conn, _addr = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            # community.general.mail connects twice (SMTP() then connect()): one thread per connection.
+            worker = threading.Thread(target=self.serve, args=(conn,))
+            worker.daemon = True
+            worker.start()
+
+    def serve(self, conn):
+        with conn:
+            conn.settimeout(10)
+            handle = conn.makefile("rb")
+            conn.sendall(b"220 gpufleet-test ESMTP\r\n")
+            data = None
+            try:
+                for raw in handle:
+                    line = raw.decode("utf-8", "replace")
+                    if data is not None:
+                        if line in (".\r\n", ".\n"):
+                            self.messages.append("".join(data))
+                            data = None
+                            conn.sendall(b"250 queued\r\n")
+                        else:
+                            data.append(line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb == "DATA":
+                        data = []
+                        conn.sendall(b"354 go ahead\r\n")
+                    elif verb == "QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                        break
+                    elif verb in ("EHLO", "HELO"):
+                        conn.sendall(b"250 gpufleet-test\r\n")
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+            except (socket.timeout, OSError):
+                pass
+
+
+def test_email_alerts_through_community_general_mail(tmp_path):
+    smtp = _Smtp()
+    smtp.start()
+    try:
+        targets = [{"name": "mail", "type": "email", "to": "ops@example.org", "host": "127.0.0.1", "port": smtp.port,
+                    "secure": "never", "sender": "gpufleet@example.org"}]
+        proc = _play(tmp_path, extra=dict(CRIT_DISK, gpufleet_alert_webhooks=targets))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        deadline = time.time() + 10
+        while not smtp.messages and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(smtp.messages) == 1
+        message = email.message_from_string(smtp.messages[0])
+        assert str(make_header(decode_header(message["Subject"]))).startswith("[gpufleet daily] CRIT: ")
+        assert "ops@example.org" in message["To"]
+        text = "".join(part.get_payload(decode=True).decode("utf-8") for part in message.walk()
+                       if part.get_content_type() == "text/plain")
+        assert "[CRIT] localhost host/disk_used/" in text and "report: " in text
+        # Within the window nothing more is mailed.
+        _play(tmp_path, extra=dict(CRIT_DISK, gpufleet_alert_webhooks=targets))
+        time.sleep(0.5)
+        assert len(smtp.messages) == 1
+    finally:
+        smtp.stop.set()
+        smtp.listener.close()
+        smtp.join(10)

@@ -1,0 +1,53 @@
+"""Cadence filters: table tests, errors as AnsibleFilterError."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gpufleet.maintenance.plugins.filter import cadence as f
+
+
+def test_filters_are_registered():
+    assert set(f.FilterModule().filters()) == {"tls_fact", "fleet_facts", "cadence_sections"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x",), "list of get_certificate loop results"),
+    (([1],), "list of get_certificate loop results"),
+    (([], "a", 7), "must be numbers"),
+    (([], 5, 7), "must not exceed"),
+])
+def test_tls_fact_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        f.tls_fact(*args)
+
+
+def test_tls_fact_none_is_empty():
+    assert f.tls_fact(None)["endpoints"] == []
+
+
+def test_fleet_facts_filters_names():
+    hostvars = {"a": {"ansible_facts": {"gpufleet_host": {"status": "ok"}, "gpufleet_gpu": {"status": "warn"}, "distribution": "Debian",
+                                        "gpufleet_bad": "not a dict"}},
+                "b": {"gpufleet_tls": {"status": "crit"}, "gpufleet_thresholds_host": {"disk_used_warn_pct": 80}}}
+    assert f.fleet_facts(["a", "b"], hostvars) == {"a": {"gpufleet_host": {"status": "ok"}, "gpufleet_gpu": {"status": "warn"}}, "b": {}}
+    # set_fact facts are host variables: taken only when named (group vars are dicts too).
+    assert f.fleet_facts(["b"], hostvars, ["gpufleet_tls"]) == {"b": {"gpufleet_tls": {"status": "crit"}}}
+    assert f.fleet_facts(["a"], hostvars, ["gpufleet_host"]) == {"a": {"gpufleet_host": {"status": "ok"}}}
+    with pytest.raises(AnsibleFilterError, match="list of host names"):
+        f.fleet_facts("a", hostvars)
+    with pytest.raises(AnsibleFilterError, match="no host variables"):
+        f.fleet_facts(["zz"], hostvars)
+
+
+@pytest.mark.parametrize("args, message", [
+    (({}, "hourly"), "cadence must be one of"),
+    (("x", "daily"), "expects the history answer"),
+    (({}, "daily", None, "x"), "options must be a dict"),
+])
+def test_cadence_sections_errors(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        f.cadence_sections(*args)
+
+
+def test_cadence_sections_weekly():
+    assert f.cadence_sections({"maxima": {}}, "weekly")[0]["title"] == "Temperature maxima of the week"
