@@ -650,3 +650,24 @@ def gather(run_command, root="/", proc_version_path="/proc/version", nvidia_smi_
     fact["checks"] = wsl_checks(fact, changes)
     fact["status"] = worst_status(fact["checks"])
     return fact, warnings
+
+
+# --- summary -------------------------------------------------------------------------------------
+
+def summary_section(fact):
+    """Lines for the health summary (``_summary.SECTIONS``)."""
+    if not fact.get("is_wsl"):
+        return ["wsl: not a WSL host"]
+    if fact.get("wsl_version") == 1:
+        return ["wsl: WSL1 (kernel %s), no GPU access" % fact.get("kernel_release")]
+    cuda = fact.get("cuda_init") or {}
+    libcuda = fact.get("libcuda_path")
+    lines = ["wsl: WSL2 kernel %s, host driver %s, libcuda %s%s, cuInit %s" % (
+        fact.get("kernel_release"), fact.get("driver_version") or "n/a", libcuda or "none",
+        "" if libcuda is None else (" (host copy)" if fact.get("libcuda_resolves_to_wsl") else " (NOT the host copy)"),
+        cuda.get("name") or cuda.get("outcome") or "not run")]
+    packages = fact.get("linux_nvidia_driver_packages") or []
+    if packages:
+        lines.append("wsl: Linux NVIDIA driver packages inside WSL: %s" % ", ".join(
+            "%s%s" % (p["name"], " (held)" if p.get("held") else "") for p in packages))
+    return lines

@@ -17,23 +17,9 @@ from testlib.system import apt_ensure
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "wsl")
 
-LIBCUDA_SOURCE = r"""
-#include <unistd.h>
-int cuInit(unsigned int flags) {
-    (void)flags;
-#if defined(HANG)
-    for (;;) pause();
-#elif defined(CRASH)
-    volatile int *nowhere = 0;
-    return *nowhere;
-#else
-    return RESULT;
-#endif
-}
-int cuDriverGetVersion(int *version) { *version = 12050; return 0; }
-"""
+LIBCUDA_SOURCE = os.path.join(os.path.dirname(__file__), "libcuda_standin.c")
 
-# variant -> gcc defines (None: a library without cuInit at all)
+# variant -> gcc defines
 VARIANTS = {
     "success": ["-DRESULT=0"],
     "no_device": ["-DRESULT=100"],
@@ -41,7 +27,7 @@ VARIANTS = {
     "operating_system": ["-DRESULT=304"],
     "hang": ["-DHANG"],
     "crash": ["-DCRASH"],
-    "no_cuinit": None,
+    "no_cuinit": ["-DNO_CUINIT"],
 }
 
 
@@ -59,11 +45,8 @@ def build_libcuda(directory, variant, soname="libcuda.so.1"):
     target = os.path.join(directory, "%s-%s" % (variant, soname))
     if os.path.exists(target):
         return target
-    source = os.path.join(directory, "libcuda-%s.c" % variant)
-    with open(source, "w") as handle:
-        handle.write("int cuSomethingElse(void) { return 0; }\n" if VARIANTS[variant] is None else LIBCUDA_SOURCE)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O0", "-Wl,-soname," + soname, "-o", target, source]
-                   + (VARIANTS[variant] or []), check=True)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O0", "-Wl,-soname," + soname, "-o", target, LIBCUDA_SOURCE]
+                   + VARIANTS[variant], check=True)
     return target
 
 

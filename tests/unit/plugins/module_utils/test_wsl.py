@@ -397,3 +397,28 @@ def test_gather_reads_the_distro_name_from_the_environment(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_conf=None)
     fact, _ = _wsl.gather(run_command, root=str(root), python=sys.executable, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
     assert fact["distro_name"] == "Ubuntu-22.04" and fact["systemd_enabled"] is None
+
+
+def test_role_pins_the_same_packages_the_facts_report():
+    import yaml
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "wsl_guard", "defaults", "main.yml")
+    with open(path) as handle:
+        defaults = yaml.safe_load(handle)
+    assert defaults["wsl_guard_driver_package_patterns"] == list(_wsl.LINUX_DRIVER_PACKAGE_GLOBS)
+
+
+def test_summary_section_and_summary_lines(tmp_path, libs):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+    root = make_tree(tmp_path, libs, linux_variant="insufficient_driver",
+                     packages=[("libnvidia-compute-550", "550.54.14-0ubuntu1", "hold ok installed")])
+    fact, _ = gather(root)
+    lines = summary_lines({"gpufleet_wsl": fact})
+    assert lines[0] == "status: CRIT"
+    assert lines[1] == ("wsl: WSL2 kernel 5.4.72-microsoft-standard-WSL2, host driver 555.99, libcuda "
+                        "/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1 (NOT the host copy), "
+                        "cuInit CUDA_ERROR_INSUFFICIENT_DRIVER")
+    assert lines[2] == "wsl: Linux NVIDIA driver packages inside WSL: libnvidia-compute-550 (held)"
+    assert any(line.startswith("CRIT libcuda_shadowed: the dynamic linker loads") for line in lines)
+    assert _wsl.summary_section({"is_wsl": False}) == ["wsl: not a WSL host"]
+    assert _wsl.summary_section({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
+        "wsl: WSL1 (kernel 4.4.0-19041-Microsoft), no GPU access"]
