@@ -229,7 +229,7 @@ def test_gather_unreadable_proc_version_warns(tmp_path):
 
 def test_gather_wsl1_warns(tmp_path, libs):
     root = make_tree(tmp_path, libs, proc_version="proc-version-wsl1-4.4.0-19041.txt", wsl_lib_dir=False, ldconfig=False)
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["wsl_version"] == 1
     checks = by_check(fact)
     assert checks["wsl1"]["status"] == "warn" and "wsl --set-version" in checks["wsl1"]["message"]
@@ -265,7 +265,7 @@ def test_gather_healthy_wsl2(tmp_path, libs):
 def test_gather_shadowed_libcuda_and_linux_driver(tmp_path, libs):
     root = make_tree(tmp_path, libs, linux_variant="insufficient_driver",
                      packages=[("libnvidia-compute-550", "550.54.14-0ubuntu1", "install ok installed")])
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     checks = by_check(fact)
     assert fact["libcuda_path"] == "/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1"
     assert fact["libcuda_resolves_to_wsl"] is False
@@ -286,7 +286,7 @@ def test_gather_shadowed_libcuda_and_linux_driver(tmp_path, libs):
 
 def test_gather_shadowing_from_conf_order_without_a_cache(tmp_path, libs):
     root = make_tree(tmp_path, libs, linux_variant="insufficient_driver", ldconfig=False)
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["libcuda_source"] == "ld.so.conf"
     assert fact["libcuda_path"] == "/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1"
     assert by_check(fact)["libcuda_shadowed"]["status"] == "crit"
@@ -295,7 +295,7 @@ def test_gather_shadowing_from_conf_order_without_a_cache(tmp_path, libs):
 def test_gather_linux_lib_after_wsl_is_not_shadowing(tmp_path, libs):
     root = make_tree(tmp_path, libs, linux_variant="insufficient_driver", linux_dir="/usr/lib/x86_64-linux-gnu",
                      linux_conf_first=False)
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["libcuda_path"] == "/usr/lib/wsl/lib/libcuda.so.1"
     assert fact["libcuda_candidates"][-1] == "/usr/lib/x86_64-linux-gnu/libcuda.so.1"
     assert by_check(fact)["libcuda_shadowed"]["status"] == "ok"
@@ -303,7 +303,7 @@ def test_gather_linux_lib_after_wsl_is_not_shadowing(tmp_path, libs):
 
 def test_gather_held_driver_package_is_a_warning(tmp_path, libs):
     root = make_tree(tmp_path, libs, packages=[("nvidia-utils-550", "550.54.14-0ubuntu1", "hold ok installed")])
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     check = by_check(fact)["linux_driver_inside_wsl"]
     assert check["status"] == "warn" and "held" in check["message"]
     assert fact["linux_nvidia_driver_packages"] == [{"name": "nvidia-utils-550", "version": "550.54.14-0ubuntu1", "held": True}]
@@ -316,7 +316,7 @@ def test_gather_held_driver_package_is_a_warning(tmp_path, libs):
 ])
 def test_gather_nvidia_smi_ok_cuda_broken(tmp_path, libs, variant, name):
     root = make_tree(tmp_path, libs, wsl_variant=variant)
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["cuda_init"]["name"] == name and fact["cuda_init"]["outcome"] == "returned"
     check = by_check(fact)["nvidia_smi_ok_cuda_broken"]
     assert check["status"] == "crit" and check["value"] == name
@@ -339,7 +339,7 @@ def test_gather_no_gpu_passed_through(tmp_path, libs):
 def test_gather_nvidia_smi_failed_to_communicate(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_variant="no_device",
                      nvidia_smi=("nvidia-smi-wsl2-failed-to-communicate.txt", 9))
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     checks = by_check(fact)
     assert fact["nvidia_smi_ok"] is False
     assert "couldn't communicate with the NVIDIA driver" in checks["nvidia_smi"]["message"]
@@ -350,7 +350,7 @@ def test_gather_nvidia_smi_failed_to_communicate(tmp_path, libs):
 
 def test_gather_cuinit_crash_is_a_verdict(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_variant="crash")
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["cuda_init"]["outcome"] == "crashed" and "SIGSEGV" in fact["cuda_init"]["message"]
     check = by_check(fact)["nvidia_smi_ok_cuda_broken"]
     assert check["status"] == "crit" and check["value"] == "crashed"
@@ -359,7 +359,7 @@ def test_gather_cuinit_crash_is_a_verdict(tmp_path, libs):
 def test_gather_cuinit_hang_is_killed(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_variant="hang")
     start = time.monotonic()
-    fact, _ = gather(root, cuda_init_timeout_s=2)
+    fact, _warnings = gather(root, cuda_init_timeout_s=2)
     assert time.monotonic() - start < 9  # 2 s timeout + kill grace, never the test's own limit
     assert fact["cuda_init"]["outcome"] == "timeout"
     assert "did not return within 2 s" in fact["cuda_init"]["message"]
@@ -368,7 +368,7 @@ def test_gather_cuinit_hang_is_killed(tmp_path, libs):
 
 def test_gather_library_without_cuinit(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_variant="no_cuinit")
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     assert fact["cuda_init"]["outcome"] == "load_failed"
     assert "no cuInit symbol" in fact["cuda_init"]["message"]
 
@@ -377,12 +377,12 @@ def test_gather_snapshot_change_alerts(tmp_path, libs):
     root = make_tree(tmp_path, libs)
     wsl_tree.write(root, "/var/lib/gpufleet/wsl_guard.json",
                    '{"driver_version": "552.22", "kernel_release": "5.4.72-microsoft-standard-WSL2"}')
-    fact, _ = gather(root, state_file="/var/lib/gpufleet/wsl_guard.json")
+    fact, _warnings = gather(root, state_file="/var/lib/gpufleet/wsl_guard.json")
     check = by_check(fact)["wsl_host_changed"]
     assert check["status"] == "warn" and check["value"] == ["driver_version"]
     assert "driver version 552.22 -> 555.99" in check["message"]
     assert fact["previous_snapshot"]["driver_version"] == "552.22"
-    fact, _ = gather(root, state_file="/var/lib/gpufleet/absent.json")
+    fact, _warnings = gather(root, state_file="/var/lib/gpufleet/absent.json")
     assert "wsl_host_changed" not in by_check(fact) and fact["previous_snapshot"] is None
 
 
@@ -395,7 +395,7 @@ def test_gather_explicit_nvidia_smi_that_is_missing(tmp_path, libs):
 
 def test_gather_reads_the_distro_name_from_the_environment(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_conf=None)
-    fact, _ = _wsl.gather(run_command, root=str(root), python=sys.executable, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
+    fact, _warnings = _wsl.gather(run_command, root=str(root), python=sys.executable, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
     assert fact["distro_name"] == "Ubuntu-22.04" and fact["systemd_enabled"] is None
 
 
@@ -411,7 +411,7 @@ def test_summary_section_and_summary_lines(tmp_path, libs):
     from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
     root = make_tree(tmp_path, libs, linux_variant="insufficient_driver",
                      packages=[("libnvidia-compute-550", "550.54.14-0ubuntu1", "hold ok installed")])
-    fact, _ = gather(root)
+    fact, _warnings = gather(root)
     lines = summary_lines({"gpufleet_wsl": fact})
     assert lines[0] == "status: CRIT"
     assert lines[1] == ("wsl: WSL2 kernel 5.4.72-microsoft-standard-WSL2, host driver 555.99, libcuda "
