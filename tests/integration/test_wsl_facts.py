@@ -109,3 +109,10 @@ def test_wsl_guard_refuses_an_unknown_action(tmp_path):
     proc = run_playbook(str(playbook))
     assert proc.returncode != 0
     assert "wsl_guard_linux_driver_action" in proc.stdout and "hold, remove" in proc.stdout
+
+
+def test_daily_playbook_with_the_wsl_area():
+    proc = run_playbook("playbooks/daily.yml", ["-e", '{"host_health_areas": ["host", "wsl"]}'])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "wsl: not a WSL host" in proc.stdout
+    assert "failed=0" in proc.stdout
