@@ -19,6 +19,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker impor
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import smart_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import summary_section as _driver_stack_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._maintenance import summary_section as _maintenance_section
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._wsl import summary_section as _wsl_section
 
 
 def human_bytes(number):
@@ -76,6 +77,7 @@ SECTIONS = [
     ("gpufleet_exposure", "exposure", _exposure.summary_section),
     ("gpufleet_backup", "backup", _backup.summary_section),
     ("gpufleet_maintenance", "maintenance", _maintenance_section),
+    ("gpufleet_wsl", "wsl", _wsl_section),
 ]
 
 

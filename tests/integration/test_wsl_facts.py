@@ -1,0 +1,118 @@
+"""wsl_facts and the wsl_guard role through the real Ansible on this machine (not WSL) and on built trees.
+
+The trees carry gcc-built libcuda stand-ins; the module loads them with ctypes in a child process,
+runs ldconfig -p -C and dpkg-query --admindir on them, and replays nvidia-smi captures.
+"""
+
+import os
+import platform
+
+import pytest
+
+from testlib.ansible_run import run_module, run_playbook
+from testlib.wsl_tree import make_tree
+
+pytestmark = pytest.mark.integration
+
+MODULE = "gpufleet.maintenance.wsl_facts"
+
+
+@pytest.fixture(scope="module")
+def libs(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("libcuda-standins"))
+
+
+def checks_of(fact):
+    return {c["check"]: c for c in fact["checks"]}
+
+
+def test_this_machine_is_not_wsl():
+    result = run_module(MODULE)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    fact = result["ansible_facts"]["gpufleet_wsl"]
+    assert fact["is_wsl"] is False and fact["wsl_version"] is None
+    assert fact["kernel_release"] == platform.release()
+    assert [c["check"] for c in fact["checks"]] == ["wsl"] and fact["status"] == "ok"
+    assert fact["cuda_init"] is None
+
+
+def test_shadowed_tree_through_ansible(tmp_path, libs):
+    root = make_tree(tmp_path, libs, linux_variant="insufficient_driver",
+                     packages=[("libnvidia-compute-550", "550.54.14-0ubuntu1", "install ok installed")])
+    for check_mode in (False, True):
+        result = run_module(MODULE, {"root": root}, check=check_mode)
+        assert result.get("failed") is not True, result
+        assert result["changed"] is False
+        fact = result["ansible_facts"]["gpufleet_wsl"]
+        checks = checks_of(fact)
+        assert fact["is_wsl"] and fact["wsl_version"] == 2
+        assert fact["libcuda_source"] == "ld.so.cache"
+        assert fact["libcuda_path"] == "/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1"
+        assert fact["cuda_init"]["name"] == "CUDA_ERROR_INSUFFICIENT_DRIVER"
+        assert fact["cuda_init"]["result"] == 35
+        assert checks["libcuda_shadowed"]["status"] == "crit"
+        assert checks["linux_driver_inside_wsl"]["status"] == "crit"
+        assert checks["nvidia_smi_ok_cuda_broken"]["status"] == "crit"
+        assert fact["status"] == "crit"
+
+
+def test_healthy_tree_through_ansible(tmp_path, libs):
+    root = make_tree(tmp_path, libs)
+    fact = run_module(MODULE, {"root": root})["ansible_facts"]["gpufleet_wsl"]
+    assert fact["cuda_init"]["name"] == "CUDA_SUCCESS" and fact["status"] == "ok"
+    assert fact["driver_version"] == "555.99"
+
+
+def test_hanging_cuinit_does_not_stall_the_module(tmp_path, libs):
+    root = make_tree(tmp_path, libs, wsl_variant="hang")
+    result = run_module(MODULE, {"root": root, "cuda_init_timeout_s": 1})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_wsl"]
+    assert fact["cuda_init"]["outcome"] == "timeout"
+    assert checks_of(fact)["nvidia_smi_ok_cuda_broken"]["status"] == "crit"
+
+
+def test_crashing_cuinit_is_a_verdict_not_a_traceback(tmp_path, libs):
+    root = make_tree(tmp_path, libs, wsl_variant="crash")
+    result = run_module(MODULE, {"root": root})
+    assert result.get("failed") is not True, result
+    assert "Traceback" not in str(result)
+    assert result["ansible_facts"]["gpufleet_wsl"]["cuda_init"]["outcome"] == "crashed"
+
+
+def test_bad_timeout_fails_cleanly():
+    result = run_module(MODULE, {"cuda_init_timeout_s": 0})
+    assert result["failed"] is True
+    assert result["msg"] == "cuda_init_timeout_s must be at least 1, not 0"
+
+
+def test_wsl_guard_is_a_reported_no_op_here(tmp_path):
+    playbook = tmp_path / "guard.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: gpufleet.maintenance.wsl_guard\n"
+        "      wsl_guard_state_path: %s/state.json\n"
+        "      wsl_guard_apt_preferences_path: %s/pref\n"
+        "      wsl_guard_ld_conf_path: %s/ld.conf\n" % (tmp_path, tmp_path, tmp_path))
+    proc = run_playbook(str(playbook))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = " ".join(proc.stdout.split())  # the YAML result format folds long messages
+    assert "wsl_guard skipped: localhost is not a WSL host (kernel %s); nothing changed" % platform.release() in shown
+    assert "changed=0" in proc.stdout and "failed=0" in proc.stdout
+    assert not any(os.path.exists(tmp_path / name) for name in ("state.json", "pref", "ld.conf"))
+
+
+def test_wsl_guard_refuses_an_unknown_action(tmp_path):
+    playbook = tmp_path / "guard.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n"
+                        "    - role: gpufleet.maintenance.wsl_guard\n      wsl_guard_linux_driver_action: purge-everything\n")
+    proc = run_playbook(str(playbook))
+    assert proc.returncode != 0
+    assert "wsl_guard_linux_driver_action" in proc.stdout and "hold, remove" in proc.stdout
+
+
+def test_daily_playbook_with_the_wsl_area():
+    proc = run_playbook("playbooks/daily.yml", ["-e", '{"host_health_areas": ["host", "wsl"]}'])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "wsl: not a WSL host" in proc.stdout
+    assert "failed=0" in proc.stdout
