@@ -4,11 +4,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
+
+
+_FACT_CACHE = tempfile.mkdtemp(prefix="gpufleet-test-facts-")
 
 
 def ansible_env(**extra):
@@ -19,6 +23,8 @@ def ansible_env(**extra):
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        # Keep the tests' facts out of the checkout's fact cache (.cache/facts), which users' runs read.
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": _FACT_CACHE,
     })
     env.update(extra)
     return env
