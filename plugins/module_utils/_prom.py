@@ -204,6 +204,11 @@ def metrics_from_facts(facts, families=None):
     return fam
 
 
+def without_last_success(text):
+    """The text without the last-run samples: what decides whether the metrics changed."""
+    return "\n".join(line for line in (text or "").splitlines() if not line.startswith(_LAST_SUCCESS + "{"))
+
+
 def textfile(facts, cadence=None, now=None, previous_text=""):
     """The whole textfile: fact metrics plus the last successful run time per cadence.
 

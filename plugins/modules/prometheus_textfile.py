@@ -50,7 +50,8 @@ options:
     default: "0644"
 notes:
   - Metric names and their labels are listed in the collection's C(docs/metrics.md).
-  - The file changes on every run that sets O(cadence), since the last-run time is part of it.
+  - The file is rewritten on every run that sets O(cadence), since the last-run time is part of it; the
+    task reports C(changed) only when another metric moved.
 seealso:
   - name: node_exporter textfile collector
     description: How node_exporter reads C(.prom) files.
@@ -89,7 +90,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import textfile
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import textfile, without_last_success
 
 
 def main():
@@ -116,11 +117,13 @@ def main():
             module.fail_json(msg="reading %s: %s" % (path, to_native(exc)))
     content, samples = textfile(module.params["facts"], cadence=module.params["cadence"],
                                 now=round(time.time(), 3), previous_text=previous)
-    changed = content != previous
+    # Refreshing only the last-run time is bookkeeping, not a change of state: the file is rewritten
+    # but the task reports changed only when a metric other than that moved (so cadences stay idempotent).
+    changed = without_last_success(content) != without_last_success(previous)
     result = dict(changed=changed, path=path, samples=samples)
     if changed and module._diff:
         result["diff"] = dict(before=previous, after=content, before_header=path, after_header=path)
-    if changed and not module.check_mode:
+    if content != previous and not module.check_mode:
         fd, tmp = tempfile.mkstemp(prefix=".gpufleet-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w") as handle:

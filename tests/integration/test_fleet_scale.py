@@ -246,6 +246,9 @@ def test_metrics_file_passes_promtool_and_is_scraped_by_node_exporter(tmp_path, 
     assert lint.returncode == 0, lint.stdout + lint.stderr
     again = run_module("gpufleet.maintenance.prometheus_textfile", {"path": path, "facts": facts})
     assert again["changed"] is False
+    # a later daily run refreshes the last-run time: the file is rewritten, the task is not a change
+    later = run_module("gpufleet.maintenance.prometheus_textfile", {"path": path, "facts": facts, "cadence": "daily"})
+    assert later["changed"] is False and open(path).read() != text
     port = _free_port()
     proc = subprocess.Popen([node_exporter, "--web.listen-address=127.0.0.1:%d" % port,
                              "--collector.textfile.directory=%s" % textdir, "--no-collector.systemd"],

@@ -78,3 +78,14 @@ def test_textfile_keeps_other_cadences_last_success():
     unchanged, dummy = textfile(FACTS, previous_text=second)
     assert _samples(unchanged, "gpufleet_last_success_timestamp_seconds") == last
     assert textfile({}) == ("", 0)
+
+
+def test_without_last_success_ignores_only_the_last_run_samples():
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import without_last_success
+
+    first, dummy = textfile(FACTS, cadence="daily", now=1000)
+    second, dummy = textfile(FACTS, cadence="daily", now=2000, previous_text=first)
+    assert first != second and without_last_success(first) == without_last_success(second)
+    moved = dict(FACTS, gpufleet_host=dict(FACTS["gpufleet_host"], memory_available_pct=10.0))
+    third, dummy = textfile(moved, cadence="daily", now=3000, previous_text=second)
+    assert without_last_success(third) != without_last_success(second)
