@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_section
 
 
 def human_bytes(number):
@@ -62,6 +63,7 @@ def _host_section(fact):
 # fact name -> (section title, formatter). Later capabilities add their own entries.
 SECTIONS = [
     ("gpufleet_host", "host", _host_section),
+    ("gpufleet_benchmark", "benchmark", benchmark_section),
 ]
 
 
