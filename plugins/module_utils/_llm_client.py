@@ -383,11 +383,11 @@ def probe(options, log=None, host=None):
                   endpoint=endpoint.url, api=api, model=model, runner=None, runner_version=None,
                   model_digest=None, model_details=None, context=context, results=[], checks=[],
                   concurrency=options["concurrency"], max_in_flight=0, throughput_tokens_per_s=None,
-                  vram_bytes=None, skipped=False, skipped_reason=None, thresholds=thresholds)
+                  vram_bytes=None, measured=True, skipped_reason=None, thresholds=thresholds)
     busy = options.get("gpu_busy_pct")
     limit = options.get("skip_if_gpu_busy_pct")
     if busy is not None and limit is not None and busy > limit:
-        result.update(skipped=True, skipped_reason="GPU busy %.0f %% (over skip_if_gpu_busy_pct %.0f %%)" % (busy, limit))
+        result.update(measured=False, skipped_reason="GPU busy %.0f %% (over skip_if_gpu_busy_pct %.0f %%)" % (busy, limit))
         result["checks"].append(make_check("llm_probe", "ok", busy, limit,
                                            "probe skipped: %s; measure when the GPU is idle" % result["skipped_reason"]))
         result["status"] = "ok"

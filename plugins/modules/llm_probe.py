@@ -240,11 +240,16 @@ vram_bytes:
   returned: always
   type: int
   sample: 1800000000
-skipped:
-  description: True when the probe did not measure because the GPU was busy.
+measured:
+  description: False when the probe did not measure because the GPU was busy (see C(skipped_reason)).
   returned: always
   type: bool
-  sample: false
+  sample: true
+skipped_reason:
+  description: Why the probe did not measure; null when it did.
+  returned: always
+  type: str
+  sample: null
 checks:
   description: Health checks (C(llm_endpoint), C(llm_request), C(llm_ttft), C(llm_expect), C(llm_probe)).
   returned: always

@@ -184,7 +184,7 @@ def test_expect_catches_gibberish(replay_server):
 
 def test_gpu_busy_skips():
     result = probe(options("http://127.0.0.1:%d" % free_port(), gpu_busy_pct=95.0, skip_if_gpu_busy_pct=50.0))
-    assert result["skipped"] is True and result["status"] == "ok" and result["results"] == []
+    assert result["measured"] is False and result["status"] == "ok" and result["results"] == []
     assert "GPU busy 95 %" in result["checks"][0]["message"]
 
 
