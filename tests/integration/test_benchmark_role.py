@@ -11,6 +11,10 @@ from testlib.llm_servers import free_port, http_json, replay_server  # noqa: F40
 
 pytestmark = pytest.mark.integration
 
+# Playbook runs here keep their facts in memory: a benchmark fact left in the shared jsonfile fact
+# cache would show in later daily summaries of other tests.
+NO_FACT_CACHE = dict(ANSIBLE_CACHE_PLUGIN="memory")
+
 SUITE = [dict(name="answer", prompt="What is the answer?", max_tokens=30, expect=r"\b42\b"),
          dict(name="chat", messages=[dict(role="user", content="Say the answer.")], max_tokens=30)]
 
@@ -23,7 +27,7 @@ def play(tmp_path, **extra):
     extra.setdefault("benchmark_timeout_s", 10)
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra))
-    proc = run_playbook("playbooks/benchmark.yml", ["-e", "@%s" % vars_file], json_output=True)
+    proc = run_playbook("playbooks/benchmark.yml", ["-e", "@%s" % vars_file], json_output=True, env=NO_FACT_CACHE)
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -143,3 +147,21 @@ def test_gate_before_after(replay_server, tmp_path):
     http_json(server.url + "/_control", dict(interval_s=0.01))
     proc, fact, tasks = play(tmp_path, benchmark_gate_phase="after", **common)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_daily_llm_area_runs_only_with_an_endpoint(replay_server, tmp_path):
+    server = replay_server(first_delay_s=0.02, interval_s=0.002, tokens=6)
+    vars_file = tmp_path / "daily.json"
+    vars_file.write_text(json.dumps(dict(host_health_areas=["host", "llm"], host_health_llm_endpoint=server.url,
+                                         host_health_llm_model="replay:1b")))
+    proc = run_playbook("playbooks/daily.yml", ["-e", "@%s" % vars_file], env=NO_FACT_CACHE)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "llm ollama replay:1b (ollama 0.12.6) on %s: health mode" % server.url in proc.stdout
+    assert "llm prompt health: first token" in proc.stdout
+    assert http_json(server.url + "/_stats")["requests"] == 1
+    vars_file.write_text(json.dumps(dict(host_health_areas=["host", "llm"])))  # no endpoint: nothing runs
+    # (a fresh fact cache: ansible.cfg caches every gpufleet_* fact for a day, this one included)
+    proc = run_playbook("playbooks/daily.yml", ["-e", "@%s" % vars_file], env=NO_FACT_CACHE)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "llm prompt" not in proc.stdout and "health mode" not in proc.stdout
+    assert http_json(server.url + "/_stats")["requests"] == 1
