@@ -45,7 +45,7 @@ def _median(values):
     if not numbers:
         return None
     mid = len(numbers) // 2
-    return numbers[mid] if len(numbers) % 2 else (numbers[mid - 1] + numbers[mid]) / 2.0
+    return round(numbers[mid] if len(numbers) % 2 else (numbers[mid - 1] + numbers[mid]) / 2.0, 4)
 
 
 def candidate_rows(probes):

@@ -11,7 +11,10 @@ Behaviour (changeable at run time with ``POST /_control`` and a JSON body):
   tokens          tokens per answer (default 40)
   fault           none | 404 | 500 | cut | malformed | slowloris | drip | stream_error
   text            answer text (split in words, cycled) ; default "The answer is 42."
-``GET /_stats`` returns ``{requests, in_flight, max_in_flight}`` for generation requests.
+``GET /_stats`` returns ``{requests, in_flight, max_in_flight, sent}`` for generation requests;
+``sent`` lists, per completed stream, when the server really wrote the first token after the
+request arrived (``ttft_s``) and the token rate it really wrote (``tokens_per_s``): on a busy
+machine the writes run late, and the probe must report what really happened.
 """
 
 import json
@@ -22,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE = dict(first_delay_s=0.3, interval_s=0.02, tokens=40, fault="none", text="The answer is 42.",
              model="replay:1b", digest="sha256:" + "ab" * 32, version="0.12.6", hold_s=120.0)
-STATS = dict(requests=0, in_flight=0, max_in_flight=0)
+STATS = dict(requests=0, in_flight=0, max_in_flight=0, sent=[])
 LOCK = threading.Lock()
 
 
@@ -116,6 +119,7 @@ class Handler(BaseHTTPRequestHandler):
         n = body.get("max_tokens") or (body.get("options") or {}).get("num_predict") or STATE["tokens"]
         n = min(n, STATE["tokens"])
         words = _words(n)
+        written = []
         for i, word in enumerate(words):
             due = received + STATE["first_delay_s"] + i * STATE["interval_s"]
             pause = due - time.monotonic()
@@ -140,6 +144,11 @@ class Handler(BaseHTTPRequestHandler):
                          "model": STATE["model"], "choices": [{"index": 0, "delta": {"content": word},
                                                                "logprobs": None, "finish_reason": None}]}
                 self._chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            written.append(time.monotonic())
+        if len(written) > 1:
+            with LOCK:
+                STATS["sent"].append(dict(ttft_s=written[0] - received,
+                                          tokens_per_s=(len(written) - 1) / (written[-1] - written[0])))
         if fault == "stream_error":
             err = {"error": "an error was encountered while running the model: unexpected EOF"}
             self._chunk(json.dumps(err).encode() + b"\n" if ollama else b"data: " + json.dumps(err).encode() + b"\n\n")
