@@ -79,3 +79,30 @@ def candidate_lines(rows):
             _num(None if row["vram_bytes"] is None else row["vram_bytes"] / 1048576.0, "%.0f"),
             row["status"] if row["ok"] else "%s (failed)" % row["status"]))
     return lines
+
+
+def benchmark_fact(mode, probe=None, baseline=None, candidates=None):
+    """The ``gpufleet_benchmark`` fact from an llm_probe result, a benchmark_baseline result and
+    (compare mode) a list of llm_probe results; checks and the worst status over all of them."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import worst_status
+
+    def clean(result):
+        return dict((k, v) for k, v in (result or {}).items() if k not in ("invocation", "changed", "failed", "diff"))
+
+    fact = dict(schema_version=1, mode=mode)
+    checks = []
+    if candidates is not None:
+        probes = [clean(p) for p in candidates]
+        first = probes[0] if probes else {}
+        fact.update(endpoint=first.get("endpoint"), api=first.get("api"),
+                    model=", ".join(str(p.get("model")) for p in probes), candidates=candidate_rows(probes))
+        for result in probes:
+            for check in result.get("checks") or []:
+                checks.append(dict(check, model=result.get("model")))
+    else:
+        probe = clean(probe)
+        fact.update(probe=probe, baseline=clean(baseline) if baseline else {})
+        checks.extend(probe.get("checks") or [])
+        checks.extend((baseline or {}).get("checks") or [])
+    fact.update(checks=checks, status=worst_status(checks))
+    return fact

@@ -22,7 +22,7 @@ description:
   - An existing row is replaced only with O(update=true).
   - The rows live in a JSON file (O(path), normally under the inventory directory), changed under
     a lock and replaced atomically; a file that is not valid JSON is reported, never overwritten.
-    Run it on the controller (C(delegate_to: localhost)).
+    Run it on the controller (C(delegate_to=localhost)).
 author:
   - gpufleet maintainers (@gpufleet)
 attributes:

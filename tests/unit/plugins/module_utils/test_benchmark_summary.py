@@ -62,3 +62,17 @@ def test_benchmark_table_lines_and_errors():
         benchmark_table("x")
     with pytest.raises(AnsibleFilterError, match="llm_probe results"):
         benchmark_table([1])
+
+
+def test_benchmark_fact_combines_checks():
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_fact
+
+    probe = dict(PROBE, checks=[dict(check="llm_ttft", status="ok")], invocation={"module_args": {}}, changed=False)
+    baseline = dict(action="kept", checks=[dict(check="benchmark_regression", status="warn")], invocation={})
+    fact = benchmark_fact("suite", probe, baseline)
+    assert fact["status"] == "warn" and [c["check"] for c in fact["checks"]] == ["llm_ttft", "benchmark_regression"]
+    assert "invocation" not in fact["probe"] and "invocation" not in fact["baseline"]
+    fact = benchmark_fact("compare", candidates=[dict(PROBE, checks=[dict(check="llm_request", status="crit")])])
+    assert fact["status"] == "crit" and fact["checks"][0]["model"] == "gemma3:1b"
+    assert fact["candidates"][0]["model"] == "gemma3:1b" and fact["endpoint"] == "http://h:11434"
+    assert benchmark_fact("health", dict(PROBE))["status"] == "ok"
