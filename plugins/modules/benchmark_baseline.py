@@ -28,9 +28,11 @@ author:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode.
     details: Compares and returns the plan; the file is not written.
   diff_mode:
     support: full
+    description: Returns a diff.
     details: The stored row before and after.
 options:
   path:
@@ -142,7 +144,7 @@ def main():
             warn_pct=dict(type="float", default=15),
             crit_pct=dict(type="float", default=30),
             ttft_floor_s=dict(type="float", default=0.05),
-            key_fields=dict(type="list", elements="str", default=list(KEY_FIELDS)),
+            key_fields=dict(type="list", elements="str", default=list(KEY_FIELDS), no_log=False),
         ),
         supports_check_mode=True,
     )

@@ -31,9 +31,11 @@ author:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode.
     details: The probe runs in check mode (it changes nothing on the runner); O(log_path) is not written.
   diff_mode:
     support: none
+    description: Changes nothing on the host, so there is nothing to diff.
 options:
   endpoint:
     description: Base URL of the runner, for example V(http://127.0.0.1:11434) (Ollama) or V(http://127.0.0.1:8080) (llama.cpp, vLLM).
@@ -127,8 +129,8 @@ options:
         default: 10
   context:
     description:
-      - Provenance added to the result, for example C(host) (the inventory name; default the host
-        name), C(gpu) and C(driver) from the GPU facts.
+      - Provenance added to the result, for example the key C(host) (the inventory name; default
+        the host name), C(gpu) and C(driver) from the GPU facts.
     type: dict
     default: {}
   log_path:
@@ -178,7 +180,7 @@ schema_version:
   type: int
   sample: 1
 host:
-  description: The host the figures belong to (O(context.host) or the host name).
+  description: The host the figures belong to (key C(host) of O(context), or the host name).
   returned: always
   type: str
   sample: gpu-ws-01
@@ -289,7 +291,7 @@ def main():
                 name=dict(type="str", required=True),
                 prompt=dict(type="str"),
                 messages=dict(type="list", elements="dict"),
-                max_tokens=dict(type="int", default=128),
+                max_tokens=dict(type="int", default=128, no_log=False),
                 expect=dict(type="str"),
             ), mutually_exclusive=[["prompt", "messages"]], required_one_of=[["prompt", "messages"]]),
             repeats=dict(type="int", default=3),

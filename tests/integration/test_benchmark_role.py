@@ -7,9 +7,15 @@ import os
 import pytest
 
 from testlib.ansible_run import run_playbook
-from testlib.llm_servers import free_port, http_json, replay_server  # noqa: F401  (fixture)
+from testlib.llm_servers import free_port, http_json, replay_servers
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def replay_server():
+    """Factory of replay servers (own process groups), all stopped after the test."""
+    yield from replay_servers()
 
 # Playbook runs here keep their facts in memory: a benchmark fact left in the shared jsonfile fact
 # cache would show in later daily summaries of other tests.

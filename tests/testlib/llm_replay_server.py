@@ -44,14 +44,6 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def _json(self, status, data):
-        body = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
@@ -87,11 +79,32 @@ class Handler(BaseHTTPRequestHandler):
             STATS["requests"] += 1
             STATS["in_flight"] += 1
             STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+        self._counted = True
         try:
             self._generate(body)
         finally:
+            self._release()
+
+    def _release(self):
+        """The stream is over for the client: uncount it before its last bytes are written, so
+        that a client starting its next request cannot be counted twice."""
+        if getattr(self, "_counted", False):
+            self._counted = False
             with LOCK:
                 STATS["in_flight"] -= 1
+
+    def _json(self, status, data):
+        self._release()
+        body = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _end(self):
+        self._release()
+        self._chunk(b"")
 
     def _generate(self, body):
         received = time.monotonic()
@@ -112,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if fault == "drip":
-            for _ in range(int(STATE["hold_s"] * 2)):
+            for _tick in range(int(STATE["hold_s"] * 2)):
                 self._chunk(b" ")
                 time.sleep(0.5)
             return
@@ -152,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "stream_error":
             err = {"error": "an error was encountered while running the model: unexpected EOF"}
             self._chunk(json.dumps(err).encode() + b"\n" if ollama else b"data: " + json.dumps(err).encode() + b"\n\n")
-            self._chunk(b"")
+            self._end()
             return
         decode_ns = int(max(n - 1, 0) * STATE["interval_s"] * 1e9)
         if ollama:
@@ -171,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
             for item in (stop, usage):
                 self._chunk(b"data: " + json.dumps(item).encode() + b"\n\n")
             self._chunk(b"data: [DONE]\n\n")
-        self._chunk(b"")
+        self._end()
 
 
 def main():

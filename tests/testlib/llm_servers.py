@@ -115,9 +115,9 @@ def start_replay(**state):
     return Server([sys.executable, os.path.join(HERE, "llm_replay_server.py"), json.dumps(state)], ready_timeout=20)
 
 
-@pytest.fixture
-def replay_server(request):
-    """Factory: ``replay_server(first_delay_s=..., fault=...)``; every server is stopped."""
+def replay_servers():
+    """Generator for a fixture: yields a factory ``start(first_delay_s=..., fault=...)`` and stops
+    every server it started when resumed. Use: ``yield from replay_servers()``."""
     servers = []
 
     def start(**state):

@@ -34,8 +34,8 @@ def test_section_in_the_summary():
 
 
 def test_section_skipped_and_compare():
-    lines = summary_lines(dict(gpufleet_benchmark=dict(mode="health", probe=dict(PROBE, measured=False, results=[],
-                                                                                   skipped_reason="GPU busy 97 %"))))
+    skipped = dict(PROBE, measured=False, results=[], skipped_reason="GPU busy 97 %")
+    lines = summary_lines(dict(gpufleet_benchmark=dict(mode="health", probe=skipped)))
     assert "llm probe skipped: GPU busy 97 %" in lines
     fact = dict(mode="compare", endpoint="http://h:11434", candidates=benchmark_table([PROBE]), checks=[], status="ok")
     lines = summary_lines(dict(gpufleet_benchmark=fact))

@@ -11,7 +11,9 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_baseline
 
 
 def result(ttft=0.05, rate=70.0, version="0.12.6", digest="sha256:aa", ok=True, host="gpu-ws-01"):
-    stat = lambda v: dict(median=v, p95=v, min=v, max=v)  # noqa: E731
+    def stat(value):
+        return dict(median=value, p95=value, min=value, max=value)
+
     return dict(host=host, endpoint="http://127.0.0.1:11434", model="gemma3:1b", model_digest=digest,
                 runner="ollama", runner_version=version,
                 results=[dict(prompt="classify", ok=ok, ttft_s=stat(ttft), decode_tokens_per_s=stat(rate),

@@ -8,9 +8,15 @@ import time
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_client import Endpoint, probe, run
-from testlib.llm_servers import free_port, http_json, replay_server  # noqa: F401  (fixture)
+from testlib.llm_servers import free_port, http_json, replay_servers
 
 MODEL = "replay:1b"
+
+
+@pytest.fixture
+def replay_server():
+    """Factory of replay servers (own process groups), all stopped after the test."""
+    yield from replay_servers()
 
 
 def options(url, api="openai", **extra):
@@ -117,7 +123,7 @@ def test_model_not_found(replay_server, api, text):
 
 @pytest.mark.parametrize("api", ["openai", "ollama"])
 def test_server_error_5xx(replay_server, api):
-    result, _ = _fault(replay_server, api, "500")
+    result, _took = _fault(replay_server, api, "500")
     check = [c for c in result["checks"] if c["check"] == "llm_request"][0]
     assert "HTTP 500" in check["message"]
     assert "CUDA error: out of memory" in check["message"]  # the runner's own text
@@ -127,7 +133,7 @@ def test_server_error_5xx(replay_server, api):
 
 @pytest.mark.parametrize("api", ["openai", "ollama"])
 def test_stream_cut(replay_server, api):
-    result, _ = _fault(replay_server, api, "cut")
+    result, _took = _fault(replay_server, api, "cut")
     entry = result["results"][0]
     assert entry["ok"] is False and entry["error_kind"] == "cut", entry
     assert "after 10 token(s)" in entry["error"]
@@ -136,7 +142,7 @@ def test_stream_cut(replay_server, api):
 
 @pytest.mark.parametrize("api", ["openai", "ollama"])
 def test_malformed_chunk(replay_server, api):
-    result, _ = _fault(replay_server, api, "malformed")
+    result, _took = _fault(replay_server, api, "malformed")
     entry = result["results"][0]
     assert entry["error_kind"] == "malformed" and "malformed" in entry["error"]
     assert result["status"] == "crit"
@@ -144,7 +150,7 @@ def test_malformed_chunk(replay_server, api):
 
 @pytest.mark.parametrize("api", ["openai", "ollama"])
 def test_error_inside_the_stream(replay_server, api):
-    result, _ = _fault(replay_server, api, "stream_error")
+    result, _took = _fault(replay_server, api, "stream_error")
     entry = result["results"][0]
     assert entry["error_kind"] == "server" and "unexpected EOF" in entry["error"]
 
