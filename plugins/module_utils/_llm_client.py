@@ -253,7 +253,8 @@ def ollama_vram_bytes(endpoint, model, timeout):
     """VRAM the loaded model holds (Ollama ``/api/ps`` ``size_vram``), ``None`` when not reported."""
     data, _headers = _get_json(endpoint, "/api/ps", min(timeout, 5.0))
     for entry in (data or {}).get("models") or [] if isinstance(data, dict) else []:
-        if model in (entry.get("name"), entry.get("model"), model + ":latest"):
+        names = (entry.get("name"), entry.get("model"))
+        if model in names or (":" not in model and model + ":latest" in names):
             return entry.get("size_vram")
     return None
 
