@@ -17,6 +17,7 @@ def replay_server():
     """Factory of replay servers (own process groups), all stopped after the test."""
     yield from replay_servers()
 
+
 # Playbook runs here keep their facts in memory: a benchmark fact left in the shared jsonfile fact
 # cache would show in later daily summaries of other tests.
 NO_FACT_CACHE = dict(ANSIBLE_CACHE_PLUGIN="memory")
