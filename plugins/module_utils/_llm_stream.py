@@ -185,8 +185,10 @@ def request_figures(account, ended):
     * ``ttft_s``: first non-empty content (or thinking) chunk minus request start, client clock.
     * ``output_tokens``: server-reported (Ollama ``eval_count``, OpenAI ``usage``, llama.cpp
       ``timings``) when available, else the number of non-empty chunks (``tokens_counted``).
-    * ``decode_tokens_per_s``: tokens after the first one over the time from the first to the last
-      token, client clock (what a reader sees); ``server_decode_tokens_per_s`` is the server's own.
+    * ``decode_tokens_per_s``: the chunks after the first one, each worth ``output_tokens /
+      chunks`` tokens, over the time from the first to the last chunk, client clock (what a reader
+      sees); with one token per chunk that is (tokens - 1) / time. ``server_decode_tokens_per_s``
+      is the server's own figure.
     * ``prompt_tokens_per_s``: server-reported prompt tokens over the server's prompt time, or
       over the time to first token when the server reports no prompt time.
     """
@@ -197,8 +199,10 @@ def request_figures(account, ended):
     decode = None
     if account.first_token_at is not None and account.last_token_at is not None:
         span = account.last_token_at - account.first_token_at
-        if span > 0 and output_tokens and output_tokens > 1:
-            decode = (output_tokens - 1) / span
+        if span > 0 and output_tokens and counted > 1:
+            # chunks after the first, each worth output_tokens / counted tokens: right when a chunk
+            # carries several tokens (vLLM) or a token carries no text yet (byte tokens)
+            decode = output_tokens * (counted - 1) / float(counted) / span
     server_decode = None
     if usage.get("decode_s") and usage.get("output_tokens"):
         server_decode = usage["output_tokens"] / usage["decode_s"]

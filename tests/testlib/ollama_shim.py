@@ -10,7 +10,7 @@ Ollama does; an unknown model is ``404 {"error": "model 'x' not found"}``. Token
 come from llama-server's ``/completion`` stream, so they are real.
 
 Run: ``python ollama_shim.py --upstream http://127.0.0.1:P --model-path M.gguf --name tiny:latest``;
-prints ``PORT <n>``. ``POST /_control {"token_delay_s": 0.05}`` injects a delay before each token
+prints ``PORT <n>``. ``POST /_control {"token_delay_s": 0.05}`` injects a delay per generated token
 (a slowed runner for regression tests).
 """
 
@@ -124,7 +124,8 @@ class Handler(BaseHTTPRequestHandler):
         chat = self.path == "/api/chat"
         prompt = _chat_prompt(body.get("messages") or []) if chat else body.get("prompt", "")
         options = body.get("options") or {}
-        upstream = {"prompt": prompt, "stream": True, "n_predict": options.get("num_predict", 128), "cache_prompt": False}
+        upstream = {"prompt": prompt, "stream": True, "n_predict": options.get("num_predict", 128), "cache_prompt": False,
+                    "return_tokens": True}
         for ours, theirs in (("temperature", "temperature"), ("seed", "seed"), ("top_k", "top_k"), ("top_p", "top_p")):
             if ours in options:
                 upstream[theirs] = options[ours]
@@ -139,9 +140,10 @@ class Handler(BaseHTTPRequestHandler):
         final = None
         try:
             for event in upstream_stream(upstream):
+                if CONFIG["token_delay_s"] and not event.get("stop") and (event.get("tokens") or event.get("content")):
+                    # per generated token, also those that are only part of a character (no text yet)
+                    time.sleep(CONFIG["token_delay_s"] * max(1, len(event.get("tokens") or ())))
                 if event.get("content"):
-                    if CONFIG["token_delay_s"]:
-                        time.sleep(CONFIG["token_delay_s"])
                     pieces.append(event["content"])
                     if stream:
                         line = {"model": ARGS.name, "created_at": _now(), "done": False}

@@ -13,13 +13,15 @@ def write_tiny_gguf(path, n_embd=64, n_head=4, n_layer=2, n_ff=128, seed=0):
     import gguf
 
     rng = np.random.default_rng(seed)
-    tokens = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in range(256)]
-    types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL] + [gguf.TokenType.BYTE] * 256
+    # ASCII byte tokens only: every generated token is a whole character, so each one streams as
+    # its own non-empty chunk (bytes >= 0x80 would be held back as partial UTF-8)
+    tokens = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in range(128)]
+    types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL] + [gguf.TokenType.BYTE] * 128
     words = ["\u2581the", "\u2581a", "\u2581answer", "\u2581is", "\u2581date", "\u2581clause", "\u2581ticket",
              "\u2581billing", "\u2581bug", "\u2581", "e", "t", "a", "o", "n", "s", "."]
     tokens += words
     types += [gguf.TokenType.NORMAL] * len(words)
-    scores = [0.0] * 259 + [-float(i) for i in range(len(words))]
+    scores = [0.0] * 131 + [-float(i) for i in range(len(words))]
     n_vocab = len(tokens)
     head_dim = n_embd // n_head
 
