@@ -20,6 +20,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import summary_section as _driver_stack_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._maintenance import summary_section as _maintenance_section
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._wsl import summary_section as _wsl_section
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_section
 
 
 def human_bytes(number):
@@ -78,6 +79,7 @@ SECTIONS = [
     ("gpufleet_backup", "backup", _backup.summary_section),
     ("gpufleet_maintenance", "maintenance", _maintenance_section),
     ("gpufleet_wsl", "wsl", _wsl_section),
+    ("gpufleet_benchmark", "benchmark", benchmark_section),
 ]
 
 

@@ -1,0 +1,91 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: benchmark_report
+short_description: Set the gpufleet_benchmark fact from llm_probe and benchmark_baseline results
+version_added: 0.1.0
+description:
+  - Combines the registered result of M(gpufleet.maintenance.llm_probe) and, in suite and gate
+    modes, of M(gpufleet.maintenance.benchmark_baseline) (or, in compare mode, the probe results of
+    every candidate model) into one fact, C(gpufleet_benchmark), with all their checks and the
+    worst status, for the summary. The benchmark role calls it; it reads nothing on the host.
+author:
+  - gpufleet maintainers (@gpufleet)
+extends_documentation_fragment:
+  - gpufleet.maintenance.facts
+options:
+  mode:
+    description: The benchmark mode the results come from.
+    type: str
+    choices: [health, suite, compare, gate]
+    required: true
+  probe:
+    description: The llm_probe result (health, suite, gate).
+    type: dict
+  baseline:
+    description: The benchmark_baseline result (suite, gate).
+    type: dict
+  candidates:
+    description: The llm_probe results of the candidate models (compare).
+    type: list
+    elements: dict
+"""
+
+EXAMPLES = r"""
+- name: Set the benchmark fact
+  gpufleet.maintenance.benchmark_report:
+    mode: suite
+    probe: "{{ probe }}"
+    baseline: "{{ baseline }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set by the module.
+  returned: always
+  type: dict
+  contains:
+    gpufleet_benchmark:
+      description: The benchmark's results, checks and worst status (see docs/facts.md).
+      returned: always
+      type: dict
+      sample:
+        schema_version: 1
+        mode: suite
+        probe: {model: gemma3:1b, runner: ollama, runner_version: 0.12.6, results: []}
+        baseline: {action: kept, comparison: []}
+        checks: []
+        status: ok
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_fact
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            mode=dict(type="str", choices=["health", "suite", "compare", "gate"], required=True),
+            probe=dict(type="dict"),
+            baseline=dict(type="dict"),
+            candidates=dict(type="list", elements="dict"),
+        ),
+        required_if=[("mode", "compare", ["candidates"]), ("mode", "health", ["probe"]),
+                     ("mode", "suite", ["probe"]), ("mode", "gate", ["probe"])],
+        supports_check_mode=True,
+    )
+    p = module.params
+    fact = benchmark_fact(p["mode"], p["probe"], p["baseline"], p["candidates"])
+    module.exit_json(changed=False, ansible_facts=dict(gpufleet_benchmark=fact))
+
+
+if __name__ == "__main__":
+    main()

