@@ -112,7 +112,7 @@ def test_wsl_guard_refuses_an_unknown_action(tmp_path):
 
 
 def test_daily_playbook_with_the_wsl_area():
-    proc = run_playbook("playbooks/daily.yml", ["-e", '{"host_health_areas": ["host", "wsl"]}'])
+    proc = run_playbook("playbooks/daily.yml", ["-e", '{"gpufleet_daily_areas": ["host", "wsl"]}'])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "wsl: not a WSL host" in proc.stdout
     assert "failed=0" in proc.stdout

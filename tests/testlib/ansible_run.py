@@ -45,8 +45,18 @@ def run_module(module, args=None, check=False, env=None, host="localhost"):
     return data["plays"][0]["tasks"][0]["hosts"][host]
 
 
+# Cadence playbooks write reports, a history and node_exporter metrics: in tests they go to a scratch
+# directory (and metrics stay off) unless a test's own -e, given later, says otherwise.
+_RUNS_DIR = tempfile.mkdtemp(prefix="gpufleet-test-runs-")
+CADENCE_DEFAULTS = {
+    "gpufleet_report_dir": os.path.join(_RUNS_DIR, "reports"),
+    "gpufleet_history_path": os.path.join(_RUNS_DIR, "history.db"),
+    "gpufleet_metrics_export": False,
+}
+
+
 def run_playbook(playbook, extra_args=(), env=None, json_output=False):
     """Run a playbook from the checkout; return the CompletedProcess."""
-    cmd = [os.path.join(BIN, "ansible-playbook"), playbook] + list(extra_args)
+    cmd = [os.path.join(BIN, "ansible-playbook"), playbook, "-e", json.dumps(CADENCE_DEFAULTS)] + list(extra_args)
     run_env = ansible_env(**(env or {})) if json_output else dict(ansible_env(**(env or {})), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     return subprocess.run(cmd, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=900, check=False)
