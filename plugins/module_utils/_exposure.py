@@ -14,6 +14,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner import ToolError, find_tool, run
 
 DEFAULT_PORTS = {
     11434: "Ollama",
@@ -143,3 +144,37 @@ def summary_section(fact):
     firewall = next((c.get("value") for c in fact.get("checks") or [] if c.get("check") == "firewall"), None)
     return ["exposure: %s; firewall %s" % ("open to the network: " + ", ".join(exposed) if exposed else "no inference port open to the network",
                                            firewall or "n/a")]
+
+
+class ExposureError(Exception):
+    """The listening sockets could not be read (no ss, ss failed)."""
+
+
+def gather(run_command, ports=None, allowed=(), timeout=20):
+    """Run ss, ufw and nft and return ``(gpufleet_exposure fact, warnings)``; raises ExposureError."""
+    warnings = []
+    ss = find_tool("ss")
+    if not ss:
+        raise ExposureError("auditing listening sockets: ss not found (install iproute2)")
+    try:
+        rc, out, err = run(run_command, [ss, "-ltnpH"], timeout=timeout)
+    except ToolError as exc:
+        raise ExposureError("auditing listening sockets: %s" % exc)
+    if rc != 0:
+        raise ExposureError("auditing listening sockets: %s -ltnpH: %s" % (ss, err.strip()))
+
+    def tool(name, args):
+        path = find_tool(name)
+        if not path:
+            return None, ""
+        try:
+            result = run(run_command, [path] + args, timeout=timeout)
+        except ToolError as exc:
+            warnings.append(str(exc))
+            return None, ""
+        return result.rc, result.stdout
+
+    ufw_rc, ufw_out = tool("ufw", ["status"])
+    nft_rc, nft_out = tool("nft", ["list", "ruleset"])
+    fact = build_fact(parse_ss(out), parse_ufw(ufw_out, ufw_rc), parse_nft(nft_out, nft_rc), ports=ports, allowed=allowed)
+    return fact, warnings

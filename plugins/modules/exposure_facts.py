@@ -62,19 +62,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._exposure import build_fact, parse_nft, parse_ss, parse_ufw
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner import ToolError, find_tool, run
-
-
-def _tool(module, name, args, timeout):
-    path = find_tool(name)
-    if not path:
-        return None, "", ""
-    try:
-        return run(module.run_command, [path] + args, timeout=timeout)
-    except ToolError as exc:
-        module.warn(str(exc))
-        return None, "", ""
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._exposure import ExposureError, gather
 
 
 def main():
@@ -86,26 +74,18 @@ def main():
         ),
         supports_check_mode=True,
     )
-    timeout = module.params["timeout"]
-    ss = find_tool("ss")
-    if not ss:
-        module.fail_json(msg="auditing listening sockets: ss not found (install iproute2)")
-    try:
-        rc, out, err = run(module.run_command, [ss, "-ltnpH"], timeout=timeout)
-    except ToolError as exc:
-        module.fail_json(msg="auditing listening sockets: %s" % exc)
-    if rc != 0:
-        module.fail_json(msg="auditing listening sockets: %s -ltnpH: %s" % (ss, err.strip()), rc=rc, stderr=err)
     ports = None
     if module.params["ports"] is not None:
         try:
             ports = dict((int(k), str(v)) for k, v in module.params["ports"].items())
         except ValueError:
             module.fail_json(msg="ports: keys must be port numbers, got %s" % list(module.params["ports"]))
-    ufw_rc, ufw_out, dummy = _tool(module, "ufw", ["status"], timeout)
-    nft_rc, nft_out, dummy = _tool(module, "nft", ["list", "ruleset"], timeout)
-    fact = build_fact(parse_ss(out), parse_ufw(ufw_out, ufw_rc), parse_nft(nft_out, nft_rc),
-                      ports=ports, allowed=module.params["allowed"])
+    try:
+        fact, warnings = gather(module.run_command, ports=ports, allowed=module.params["allowed"], timeout=module.params["timeout"])
+    except ExposureError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(changed=False, ansible_facts={"gpufleet_exposure": fact})
 
 

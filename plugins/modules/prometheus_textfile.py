@@ -44,6 +44,13 @@ options:
       - The cadence whose successful run this write records (C(daily), C(weekly), ...). Omit to leave the
         last-run times as they are.
     type: str
+  missing_dir:
+    description:
+      - What to do when the directory of O(path) does not exist (no node_exporter on that host),
+        C(fail), or C(skip) to report it and write nothing.
+    type: str
+    choices: [fail, skip]
+    default: fail
   mode:
     description: File mode of the written file.
     type: raw
@@ -77,6 +84,11 @@ samples:
   returned: always
   type: int
   sample: 42
+skipped_reason:
+  description: Why nothing was written (O(missing_dir=skip) and no directory).
+  returned: when skipped
+  type: str
+  sample: directory /var/lib/prometheus/node-exporter does not exist
 diff:
   description: The file before and after (with C(--diff)).
   returned: when diff mode is on and the file changes
@@ -100,11 +112,15 @@ def main():
             facts=dict(type="dict", default={}),
             cadence=dict(type="str"),
             mode=dict(type="raw", default="0644"),
+            missing_dir=dict(type="str", choices=["fail", "skip"], default="fail"),
         ),
         supports_check_mode=True,
     )
     path = module.params["path"]
     directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory) and module.params["missing_dir"] == "skip":
+        module.exit_json(changed=False, path=path, samples=0, skipped_reason="directory %s does not exist (no "
+                         "node_exporter textfile collector on this host)" % directory)
     if not os.path.isdir(directory):
         module.fail_json(msg="writing metrics: directory %s does not exist (is node_exporter's textfile "
                              "collector directory set up? metrics_export_create_dir creates it)" % directory)

@@ -64,3 +64,22 @@ def test_daily_playbook_fails_the_host_on_request():
                                                 "-e", '{"host_health_thresholds": {"disk_used_warn_pct": 0.01, "disk_used_crit_pct": 0.02}}'])
     assert proc.returncode != 0
     assert "is CRIT" in proc.stdout
+
+
+def test_health_facts_gathers_several_areas_like_their_modules():
+    areas = {"areas": ["host", "gpu", "driver_stack", "exposure"], "host": {"paths": ["/"]}, "gpu": {"source": "auto"}}
+    combined = run_module("gpufleet.maintenance.health_facts", areas)
+    assert combined.get("failed") is not True, combined
+    facts = combined["ansible_facts"]
+    assert sorted(facts) == ["gpufleet_driver_stack", "gpufleet_exposure", "gpufleet_gpu", "gpufleet_host"]
+    single = run_module("gpufleet.maintenance.host_facts", {"paths": ["/"]})["ansible_facts"]["gpufleet_host"]
+    assert facts["gpufleet_host"]["kernel_release"] == single["kernel_release"]
+    assert facts["gpufleet_host"]["disks"][0]["size_bytes"] == single["disks"][0]["size_bytes"]
+    gpu = run_module("gpufleet.maintenance.gpu_facts", {})["ansible_facts"]["gpufleet_gpu"]
+    assert facts["gpufleet_gpu"]["nvidia"]["present"] == gpu["nvidia"]["present"]
+    assert set(combined["seconds"]) == {"host", "gpu", "driver_stack", "exposure"}
+
+
+def test_health_facts_bad_options_fail_before_gathering():
+    result = run_module("gpufleet.maintenance.health_facts", {"areas": ["host"], "host": {"paths": ["/"], "colour": 1}})
+    assert result["failed"] is True and "host: unknown option(s) colour" in result["msg"]

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: health_facts
+short_description: Gather several health fact areas of a host in one module run
+version_added: 0.1.0
+description:
+  - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
+    M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
+    M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts)) in one process, so a
+    cadence costs one round trip per host instead of one per area. The facts are the same as theirs
+    (C(gpufleet_host), C(gpufleet_gpu), and so on), set side by side.
+  - Each area takes the options of its module as a dict, for example O(gpu) with C(source=nvml).
+    Unknown options or thresholds fail before anything is gathered.
+  - The role P(gpufleet.maintenance.host_health#role) uses this module for its areas.
+author:
+  - gpufleet maintainers (@gpufleet)
+extends_documentation_fragment:
+  - gpufleet.maintenance.facts
+options:
+  areas:
+    description: The areas to gather, in this order.
+    type: list
+    elements: str
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure]
+    default: [host]
+  host:
+    description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
+    type: dict
+    default: {}
+  gpu:
+    description:
+      - Options of M(gpufleet.maintenance.gpu_facts) (C(source), C(nvidia_smi_path), C(amd_smi_path),
+        C(rocm_smi_path), C(include_processes), C(timeout), C(thresholds)).
+    type: dict
+    default: {}
+  driver_stack:
+    description:
+      - Options of M(gpufleet.maintenance.driver_stack_facts) (C(root), C(python_envs), C(probe_containers),
+        C(hold_patterns), C(command_timeout_s)).
+    type: dict
+    default: {}
+  docker:
+    description: Options of M(gpufleet.maintenance.docker_facts) (C(docker_host), C(timeout), C(daemon_json), C(thresholds)).
+    type: dict
+    default: {}
+  maintenance:
+    description:
+      - Options of M(gpufleet.maintenance.maintenance_facts) (C(collect), C(log_paths), C(thresholds)), and
+        C(since_days) (default 7) for the journal and runner-log review.
+    type: dict
+    default: {}
+  wsl:
+    description:
+      - Options of M(gpufleet.maintenance.wsl_facts) (C(root), C(proc_version_path), C(nvidia_smi_path),
+        C(cuda_init_timeout_s), C(driver_package_patterns), C(state_file)).
+    type: dict
+    default: {}
+  exposure:
+    description: Options of M(gpufleet.maintenance.exposure_facts) (C(ports), C(allowed), C(timeout)).
+    type: dict
+    default: {}
+seealso:
+  - module: gpufleet.maintenance.host_facts
+  - module: gpufleet.maintenance.gpu_facts
+  - module: gpufleet.maintenance.driver_stack_facts
+  - module: gpufleet.maintenance.docker_facts
+"""
+
+EXAMPLES = r"""
+- name: The daily glance in one round trip
+  gpufleet.maintenance.health_facts:
+    areas: [host, gpu, driver_stack, docker]
+    host:
+      paths: [/, /var/lib/ollama, /var/lib/docker]
+    gpu:
+      thresholds:
+        memory_temperature_warn_c: 90
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: One fact per area, as the single-area modules set them.
+  returned: always
+  type: dict
+  sample: {gpufleet_host: {status: ok}, gpufleet_gpu: {status: ok}}
+seconds:
+  description: Time each area took on the host.
+  returned: always
+  type: dict
+  sample: {host: 0.004, gpu: 0.112, driver_stack: 0.051, docker: 0.083}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._health import AREA_OPTIONS, AreaError, gather_areas
+
+
+def main():
+    argument_spec = dict(areas=dict(type="list", elements="str", choices=sorted(AREA_OPTIONS), default=["host"]))
+    argument_spec.update((area, dict(type="dict", default={})) for area in AREA_OPTIONS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    options = dict((area, module.params[area]) for area in AREA_OPTIONS)
+    try:
+        facts, warnings, errors, seconds = gather_areas(module.run_command, module.params["areas"], options)
+    except AreaError as exc:
+        module.fail_json(msg="gathering health facts: %s" % exc)
+    for warning in warnings:
+        module.warn(warning)
+    if errors:
+        module.fail_json(msg="gathering health facts: %s" % "; ".join(errors), seconds=seconds)
+    module.exit_json(changed=False, ansible_facts=facts, seconds=seconds)
+
+
+if __name__ == "__main__":
+    main()
