@@ -72,6 +72,8 @@ MIGRATIONS = (
 
 # Keys of list entries that name a subject (a GPU, a disk, a container...), in order of preference.
 SUBJECT_KEYS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
+# Sub-dicts of a fact that hold settings, not readings.
+NOT_METRICS = ("thresholds",)
 UNIT_SUFFIXES = ("_c", "_w", "_pct", "_mib", "_bytes", "_s", "_ms", "_mhz", "_rpm", "_tbw", "_tokens_per_s", "_hours")
 
 
@@ -170,27 +172,35 @@ def extract_metrics(facts):
     """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``.
 
     Numeric keys with a unit suffix become ``<area>.<key>`` (area = fact name without
-    ``gpufleet_``); entries of lists of dicts (GPUs, disks, devices) become metrics with a subject.
+    ``gpufleet_``); entries of lists of dicts (GPUs, disks, devices) become metrics with a subject;
+    sub-dicts of a fact are read the same way one level down (``gpufleet_gpu.nvidia.gpus[].temperature_c``
+    becomes ``gpu.nvidia.gpus.temperature_c``), except settings such as ``thresholds``.
     """
     rows = []
     for name in sorted(facts or {}):
         fact = facts[name]
         if not isinstance(fact, dict) or not name.startswith("gpufleet_"):
             continue
-        area = name[len("gpufleet_"):]
-        for key in sorted(fact):
-            value = fact[key]
-            if _is_metric(key, value):
-                rows.append(("%s.%s" % (area, key), "", float(value)))
-            elif isinstance(value, list) and key != "checks":
-                for position, entry in enumerate(value):
-                    if not isinstance(entry, dict):
-                        continue
-                    subject = _subject_of(entry, position)
-                    for sub_key in sorted(entry):
-                        if _is_metric(sub_key, entry[sub_key]):
-                            rows.append(("%s.%s.%s" % (area, key, sub_key), subject, float(entry[sub_key])))
+        _extract_level(name[len("gpufleet_"):], fact, rows, nested=True)
     return rows
+
+
+def _extract_level(prefix, fact, rows, nested):
+    """Metrics of one dict level; ``nested``: also one level of sub-dicts (``gpufleet_gpu.nvidia.gpus``)."""
+    for key in sorted(fact):
+        value = fact[key]
+        if _is_metric(key, value):
+            rows.append(("%s.%s" % (prefix, key), "", float(value)))
+        elif isinstance(value, list) and key != "checks":
+            for position, entry in enumerate(value):
+                if not isinstance(entry, dict):
+                    continue
+                subject = _subject_of(entry, position)
+                for sub_key in sorted(entry):
+                    if _is_metric(sub_key, entry[sub_key]):
+                        rows.append(("%s.%s.%s" % (prefix, key, sub_key), subject, float(entry[sub_key])))
+        elif nested and isinstance(value, dict) and key not in NOT_METRICS:
+            _extract_level("%s.%s" % (prefix, key), value, rows, nested=False)
 
 
 def _check_subject(check):

@@ -70,7 +70,7 @@ options:
   maxima_metric_like:
     description: Pattern of the metrics whose maxima are returned.
     type: str
-    default: '%\_c'
+    default: '%temperature\_c'
   maxima_days:
     description: Window of the maxima in days; C(0) skips them.
     type: int
@@ -82,7 +82,7 @@ options:
   energy_metric_like:
     description: Pattern of the power metrics (watts) integrated into energy.
     type: str
-    default: '%power%\_w'
+    default: '%power\_draw\_w'
   energy_days:
     description: Window of the energy sum in days; C(0) skips it.
     type: int
@@ -186,10 +186,10 @@ def main():
             record=dict(type="bool", default=True),
             trend_metrics=dict(type="list", elements="str", default=[]),
             trend_days=dict(type="int", default=90),
-            maxima_metric_like=dict(type="str", default="%\\_c"),
+            maxima_metric_like=dict(type="str", default="%temperature\\_c"),
             maxima_days=dict(type="int", default=0),
             incidents_days=dict(type="int", default=0),
-            energy_metric_like=dict(type="str", default="%power%\\_w"),
+            energy_metric_like=dict(type="str", default="%power\\_draw\\_w"),
             energy_days=dict(type="int", default=0),
             energy_price_per_kwh=dict(type="float", default=0.0),
             last_metric_like=dict(type="list", elements="str", default=[]),

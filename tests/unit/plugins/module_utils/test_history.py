@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _history as h
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
 
 DAY = 86400.0
 T0 = 1764000000.0
@@ -90,6 +91,23 @@ def test_extract_metrics_names_areas_lists_and_subjects():
     # No unit suffix, not a number, checks, schema_version and non-gpufleet facts stay out.
     assert not [r for r in rows if "schema_version" in r[0] or "load_1m" in r[0] or r[0].startswith("not_")]
     assert not [r for r in rows if "checks" in r[0] or "name" in r[0]]
+
+
+def test_extract_metrics_reads_the_real_gpu_fact_one_level_down():
+    # The gpufleet_gpu fact nests the GPUs under nvidia/amd: built here from a real nvidia-smi capture.
+    xml = open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gpu", "nvidia_smi_xml",
+                            "a10g-driver515-dtdv11.xml")).read()
+    nvidia, problems = _nvidia_smi.parse_xml(xml)
+    assert problems == []
+    fact = {"schema_version": 1, "nvidia": nvidia, "amd": {"present": False, "gpus": []},
+            "thresholds": {"temperature_warn_c": 85}, "checks": [], "status": "ok"}
+    rows = h.extract_metrics({"gpufleet_gpu": fact})
+    assert ("gpu.nvidia.gpus.temperature_c", "0", 17.0) in rows
+    assert ("gpu.nvidia.gpus.power_draw_w", "0", 25.58) in rows
+    assert ("gpu.nvidia.gpus.memory_total_mib", "0", 23028.0) in rows
+    # Settings are not readings, and a dict two levels down (ecc, clocks) is not walked.
+    assert not [r for r in rows if r[0].startswith("gpu.thresholds")]
+    assert all(r[0].count(".") <= 3 for r in rows)
 
 
 def test_record_run_is_one_transaction_and_queries_answer(tmp_path):
