@@ -75,6 +75,8 @@ SUBJECT_KEYS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
 # Sub-dicts of a fact that hold settings, not readings.
 NOT_METRICS = ("thresholds",)
 UNIT_SUFFIXES = ("_c", "_w", "_pct", "_mib", "_bytes", "_s", "_ms", "_mhz", "_rpm", "_tbw", "_tokens_per_s", "_hours")
+# Readings named by the issues with the unit inside the name (smart_facts' wear_pct_used).
+UNIT_NAMES = ("wear_pct_used",)
 
 
 class HistoryError(Exception):
@@ -165,7 +167,7 @@ def _subject_of(entry, position):
 
 def _is_metric(key, value):
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and key.endswith(UNIT_SUFFIXES))
+            and (key.endswith(UNIT_SUFFIXES) or key in UNIT_NAMES))
 
 
 def extract_metrics(facts):

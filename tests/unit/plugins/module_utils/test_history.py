@@ -178,3 +178,10 @@ def test_default_path_is_beside_the_inventory():
     assert h.default_path("/srv/fleet", "/tmp") == "/srv/fleet/.cache/gpufleet/history.db"
     assert h.default_path(None, "/tmp") == "/tmp/.cache/gpufleet/history.db"
     assert h.iso(0) == "1970-01-01T00:00:00Z"
+
+
+def test_extract_metrics_records_smart_wear_for_the_ssd_wear_chart():
+    facts = {"gpufleet_smart": {"devices": [{"name": "/dev/nvme1", "serial": "PHLF7", "wear_pct_used": 75,
+                                             "temperature_c": 38, "model": "INTEL SSDPE2KX020T7"}]}}
+    metrics = sorted(h.extract_metrics(facts))
+    assert ("smart.devices.wear_pct_used", "/dev/nvme1", 75.0) in [(m, s, float(v)) for m, s, v in metrics]
