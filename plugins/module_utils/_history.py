@@ -306,9 +306,18 @@ def subjects(conn, host, metric, since=None):
     return [row[0] for row in conn.execute(sql + " ORDER BY subject", args)]
 
 
-def slope_per_30_days(points):
-    """Least-squares slope of ``[(ts, value)]`` in value units per 30 days; None under 2 points."""
+# A slope "per 30 days" from a few hours of readings is noise scaled up; report none under this span.
+MIN_SLOPE_SPAN_S = 2 * SECONDS_PER_DAY
+
+
+def slope_per_30_days(points, min_span_s=MIN_SLOPE_SPAN_S):
+    """Least-squares slope of ``[(ts, value)]`` in value units per 30 days.
+
+    None under 2 points, or when the points span less than ``min_span_s`` (two days by default).
+    """
     if len(points) < 2:
+        return None
+    if max(p[0] for p in points) - min(p[0] for p in points) < min_span_s:
         return None
     count = float(len(points))
     mean_t = sum(p[0] for p in points) / count

@@ -156,6 +156,9 @@ def test_slope_needs_two_distinct_times():
     assert h.slope_per_30_days([(T0, 1.0)]) is None
     assert h.slope_per_30_days([(T0, 1.0), (T0, 2.0)]) is None
     assert h.slope_per_30_days([(T0, 10.0), (T0 + 30 * DAY, 4.0)]) == pytest.approx(-6.0)
+    # readings a few hours apart say nothing about a month (seen: +522 per 30 days from one hour of disk use)
+    assert h.slope_per_30_days([(T0, 29.0), (T0 + 3600, 29.7)]) is None
+    assert h.slope_per_30_days([(T0, 29.0), (T0 + 2 * DAY, 29.7)]) == pytest.approx(10.5)
 
 
 def test_alert_state_round_trip(tmp_path):
