@@ -27,17 +27,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        _spec, args = self.validate_argument_spec(argument_spec=dict(
-            targets=dict(type="list", elements="dict", default=[], no_log=True),
-            cadence=dict(type="str", required=True),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            history_path=dict(type="path"),
-            repeat_hours=dict(type="float", default=24),
-            report=dict(type="str"),
-            timeout_s=dict(type="float", default=10),
-            now=dict(type="float"),
-        ))
+        _spec, args = self.validate_argument_spec(argument_spec=_alerts.ARGUMENT_SPEC)
         errors = _alerts.validate_targets(args["targets"])
         if errors:
             result.update(failed=True, msg="gpufleet_alert_webhooks: %s" % "; ".join(errors))

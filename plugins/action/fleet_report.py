@@ -23,17 +23,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        _spec, args = self.validate_argument_spec(argument_spec=dict(
-            cadence=dict(type="str", required=True),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            history=dict(type="dict", default={}),
-            charts=dict(type="list", elements="dict", default=[]),
-            sections=dict(type="list", elements="dict", default=[]),
-            dest=dict(type="path", default="reports"),
-            formats=dict(type="list", elements="str", default=["html", "json", "md"], choices=["html", "json", "md"]),
-            now=dict(type="float"),
-        ))
+        _spec, args = self.validate_argument_spec(argument_spec=_report.ARGUMENT_SPEC)
         now = args["now"] if args["now"] is not None else time.time()
         report = _report.build(args["cadence"], now, args["hosts"], args["failed_hosts"], args["history"],
                                args["charts"], args["sections"], check_mode=self._task.check_mode)

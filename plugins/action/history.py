@@ -26,24 +26,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        _spec, args = self.validate_argument_spec(argument_spec=dict(
-            path=dict(type="path"),
-            cadence=dict(type="str", required=True, choices=["daily", "weekly", "monthly", "quarterly", "annual", "adhoc"]),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            record=dict(type="bool", default=True),
-            trend_metrics=dict(type="list", elements="str", default=[]),
-            trend_days=dict(type="int", default=90),
-            maxima_metric_like=dict(type="str", default="%temperature\\_c"),
-            maxima_days=dict(type="int", default=0),
-            incidents_days=dict(type="int", default=0),
-            energy_metric_like=dict(type="str", default="%power\\_draw\\_w"),
-            energy_days=dict(type="int", default=0),
-            energy_price_per_kwh=dict(type="float", default=0.0),
-            last_metric_like=dict(type="list", elements="str", default=[]),
-            timeout_s=dict(type="float", default=5.0),
-            now=dict(type="float"),
-        ))
+        _spec, args = self.validate_argument_spec(argument_spec=_history.ARGUMENT_SPEC)
         path = args["path"] or _history.default_path(task_vars.get("inventory_dir"), os.getcwd())
         now = args["now"] if args["now"] is not None else time.time()
         record = args["record"] and not self._task.check_mode

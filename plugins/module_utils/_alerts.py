@@ -128,3 +128,17 @@ def validate_targets(targets):
         elif kind == "email" and not target.get("to"):
             errors.append("target %d (%s): email targets need 'to'" % (position, target.get("name", "unnamed")))
     return errors
+
+
+# The options of the alerts action plugin; its documentation stub module declares the same ones.
+ARGUMENT_SPEC = dict(
+    targets=dict(type="list", elements="dict", default=[], no_log=True),
+    cadence=dict(type="str", required=True),
+    hosts=dict(type="dict", default={}),
+    failed_hosts=dict(type="dict", default={}),
+    history_path=dict(type="path"),
+    repeat_hours=dict(type="float", default=24),
+    report=dict(type="str"),
+    timeout_s=dict(type="float", default=10),
+    now=dict(type="float"),
+)

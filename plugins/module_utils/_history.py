@@ -410,3 +410,24 @@ def save_alert_state(conn, state):
 def iso(ts):
     """Epoch seconds → ``2026-11-26T02:45:00Z``."""
     return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The options of the history action plugin; its documentation stub module declares the same ones.
+ARGUMENT_SPEC = dict(
+    path=dict(type="path"),
+    cadence=dict(type="str", required=True, choices=["daily", "weekly", "monthly", "quarterly", "annual", "adhoc"]),
+    hosts=dict(type="dict", default={}),
+    failed_hosts=dict(type="dict", default={}),
+    record=dict(type="bool", default=True),
+    trend_metrics=dict(type="list", elements="str", default=[]),
+    trend_days=dict(type="int", default=90),
+    maxima_metric_like=dict(type="str", default="%temperature\\_c"),
+    maxima_days=dict(type="int", default=0),
+    incidents_days=dict(type="int", default=0),
+    energy_metric_like=dict(type="str", default="%power\\_draw\\_w"),
+    energy_days=dict(type="int", default=0),
+    energy_price_per_kwh=dict(type="float", default=0.0),
+    last_metric_like=dict(type="list", elements="str", default=[]),
+    timeout_s=dict(type="float", default=5.0),
+    now=dict(type="float"),
+)

@@ -312,3 +312,17 @@ def render_markdown(report):
         lines += ["", "## %s" % section.get("title", ""), ""]
         lines += ["- %s" % line for line in section.get("lines") or []]
     return "\n".join(lines) + "\n"
+
+
+# The options of the fleet_report action plugin; its documentation stub module declares the same ones.
+ARGUMENT_SPEC = dict(
+    cadence=dict(type="str", required=True),
+    hosts=dict(type="dict", default={}),
+    failed_hosts=dict(type="dict", default={}),
+    history=dict(type="dict", default={}),
+    charts=dict(type="list", elements="dict", default=[]),
+    sections=dict(type="list", elements="dict", default=[]),
+    dest=dict(type="path", default="reports"),
+    formats=dict(type="list", elements="str", default=["html", "json", "md"], choices=["html", "json", "md"]),
+    now=dict(type="float"),
+)

@@ -115,20 +115,12 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._alerts import ARGUMENT_SPEC
+
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            targets=dict(type="list", elements="dict", default=[], no_log=True),
-            cadence=dict(type="str", required=True),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            history_path=dict(type="path"),
-            repeat_hours=dict(type="float", default=24),
-            report=dict(type="str"),
-            timeout_s=dict(type="float", default=10),
-            now=dict(type="float"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="gpufleet.maintenance.alerts runs on the controller through its action plugin")

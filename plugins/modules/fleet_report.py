@@ -120,20 +120,12 @@ charts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._report import ARGUMENT_SPEC
+
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            cadence=dict(type="str", required=True),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            history=dict(type="dict", default={}),
-            charts=dict(type="list", elements="dict", default=[]),
-            sections=dict(type="list", elements="dict", default=[]),
-            dest=dict(type="path", default="reports"),
-            formats=dict(type="list", elements="str", default=["html", "json", "md"], choices=["html", "json", "md"]),
-            now=dict(type="float"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="gpufleet.maintenance.fleet_report runs on the controller through its action plugin")

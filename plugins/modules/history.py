@@ -175,27 +175,12 @@ history:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._history import ARGUMENT_SPEC
+
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path"),
-            cadence=dict(type="str", required=True, choices=["daily", "weekly", "monthly", "quarterly", "annual", "adhoc"]),
-            hosts=dict(type="dict", default={}),
-            failed_hosts=dict(type="dict", default={}),
-            record=dict(type="bool", default=True),
-            trend_metrics=dict(type="list", elements="str", default=[]),
-            trend_days=dict(type="int", default=90),
-            maxima_metric_like=dict(type="str", default="%temperature\\_c"),
-            maxima_days=dict(type="int", default=0),
-            incidents_days=dict(type="int", default=0),
-            energy_metric_like=dict(type="str", default="%power\\_draw\\_w"),
-            energy_days=dict(type="int", default=0),
-            energy_price_per_kwh=dict(type="float", default=0.0),
-            last_metric_like=dict(type="list", elements="str", default=[]),
-            timeout_s=dict(type="float", default=5.0),
-            now=dict(type="float"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="gpufleet.maintenance.history runs on the controller through its action plugin")
