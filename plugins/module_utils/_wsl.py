@@ -20,7 +20,7 @@ import os
 import re
 import signal
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
 
 SCHEMA_VERSION = 1
@@ -233,40 +233,16 @@ def in_dir(path, directory):
     return bool(path) and os.path.dirname(os.path.normpath(path)) == os.path.normpath(directory)
 
 
-# --- dpkg-query ----------------------------------------------------------------------------------
-
-DPKG_QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"
-
-
-def parse_dpkg_query(text):
-    """``dpkg-query -W -f='${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'`` → list of dicts.
-
-    ``installed`` is true unless the package is only known (``un``) or only has its configuration
-    left (``rc``); ``held`` is the ``h`` selection (``apt-mark hold``).
-    """
-    packages = []
-    for line in (text or "").splitlines():
-        fields = line.split("\t")
-        if len(fields) < 3 or not fields[0]:
-            continue
-        abbrev = fields[2].strip()
-        status = abbrev[1:2]
-        packages.append({
-            "name": fields[0],
-            "version": fields[1] or None,
-            "status": abbrev,
-            "installed": status not in ("n", "c", ""),
-            "held": abbrev[:1] == "h",
-        })
-    return packages
-
+# --- Linux driver packages --------------------------------------------------------------------
+# The dpkg database below ``root`` is read with the collection's shared reader (_dpkg): no command.
 
 def linux_driver_packages(packages, globs=LINUX_DRIVER_PACKAGE_GLOBS):
-    """Installed packages whose name (without ``:arch``) matches one of ``globs``."""
+    """Installed packages (from ``_dpkg``) whose name matches one of ``globs``, one entry per name."""
     found = []
-    for package in packages:
-        name = package["name"].split(":", 1)[0]
-        if package["installed"] and any(fnmatch.fnmatchcase(name, pattern) for pattern in globs):
+    for package in sorted(packages, key=lambda p: (p["name"], p.get("arch") or "")):
+        if any(f["name"] == package["name"] for f in found):
+            continue  # the same package for a second architecture (multiarch)
+        if package["installed"] and any(fnmatch.fnmatchcase(package["name"], pattern) for pattern in globs):
             found.append({"name": package["name"], "version": package["version"], "held": package["held"]})
     return sorted(found, key=lambda item: item["name"])
 
@@ -591,20 +567,10 @@ def gather(run_command, root="/", proc_version_path="/proc/version", nvidia_smi_
         fact["libcuda_resolves_to_wsl"] = in_dir(fact["libcuda_path"], WSL_LIB_DIR)
 
     # Linux driver packages (dpkg database below root).
-    dpkg_query = _runner.find_tool("dpkg-query")
-    admindir = _root_path(root, "/var/lib/dpkg")
-    if dpkg_query and os.path.isdir(admindir):
-        try:
-            listed = _runner.run(run_command, [dpkg_query, "--admindir=%s" % admindir, "-W",
-                                               "-f=" + DPKG_QUERY_FORMAT],
-                                 timeout=60)
-            if listed.rc == 0:
-                fact["linux_nvidia_driver_packages"] = linux_driver_packages(
-                    parse_dpkg_query(listed.stdout), package_globs)
-            else:
-                warnings.append("listing packages: dpkg-query -W exited %s: %s" % (listed.rc, listed.stderr.strip()))
-        except _runner.ToolError as exc:
-            warnings.append("listing packages: %s" % exc)
+    if os.path.isfile(_root_path(root, "/var/lib/dpkg/status")):
+        packages, problems = _dpkg.parse_status_file(read("/var/lib/dpkg/status"))
+        warnings.extend("reading the dpkg database: %s" % p for p in problems)
+        fact["linux_nvidia_driver_packages"] = linux_driver_packages(packages, package_globs)
 
     # nvidia-smi: the host driver's copy in /usr/lib/wsl/lib first.
     smi = nvidia_smi_path

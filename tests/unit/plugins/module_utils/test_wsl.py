@@ -1,6 +1,6 @@
 """_wsl: parsers on real captures, and gather() on built WSL trees with gcc-built libcuda stand-ins.
 
-gather() runs the real tools (ldconfig -p -C, dpkg-query --admindir, the replaying nvidia-smi
+gather() runs the real tools (ldconfig -p -C, the dpkg status file read by _dpkg, the replaying nvidia-smi
 stand-in) and calls cuInit through ctypes in a real child process, through _runner.
 """
 
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _wsl
 from testlib import wsl_tree
 from testlib.wsl_tree import fixture, make_tree, run_command
 
@@ -128,7 +128,7 @@ def test_parse_ldconfig_p_of_a_real_cache(tmp_path, libs):
     assert {"libnvidia-ml.so.1", "libdxcore.so"} <= {e["name"] for e in entries}
 
 
-def test_parse_dpkg_query_of_a_real_database(tmp_path):
+def test_driver_packages_from_a_dpkg_database_dpkg_itself_reads(tmp_path):
     wsl_tree.dpkg_status(str(tmp_path), [
         ("libnvidia-compute-550", "550.54.14-0ubuntu1", "install ok installed"),
         ("nvidia-utils-550", "550.54.14-0ubuntu1", "hold ok installed"),
@@ -137,9 +137,13 @@ def test_parse_dpkg_query_of_a_real_database(tmp_path):
         ("cuda-toolkit-12-4", "12.4.1-1", "install ok installed"),
         ("libcuda1", "535.161.08-1", "install ok installed"),
     ])
-    proc = subprocess.run(["dpkg-query", "--admindir=%s/var/lib/dpkg" % tmp_path, "-W", "-f=" + _wsl.DPKG_QUERY_FORMAT],
+    # the real dpkg accepts the database the tests build, and agrees with the shared reader
+    proc = subprocess.run(["dpkg-query", "--admindir=%s/var/lib/dpkg" % tmp_path, "-W", "-f=${Package} ${db:Status-Abbrev}\n"],
                           capture_output=True, text=True, check=True)
-    packages = _wsl.parse_dpkg_query(proc.stdout)
+    assert "nvidia-utils-550 hi" in [line.strip() for line in proc.stdout.splitlines()]
+    with open("%s/var/lib/dpkg/status" % tmp_path) as handle:
+        packages, problems = _dpkg.parse_status_file(handle.read())
+    assert problems == []
     assert {p["name"]: (p["installed"], p["held"]) for p in packages}["nvidia-driver-535"] == (False, False)
     assert _wsl.linux_driver_packages(packages) == [
         {"name": "libcuda1", "version": "535.161.08-1", "held": False},
@@ -150,10 +154,11 @@ def test_parse_dpkg_query_of_a_real_database(tmp_path):
         {"name": "nvidia-utils-550", "version": "550.54.14-0ubuntu1", "held": True}]
 
 
-def test_parse_dpkg_query_multiarch_and_junk():
-    text = "libcuda1:amd64\t535.1\tii \nbroken line\n\t\t\nlibcuda1:i386\t535.1\tun \n"
-    found = _wsl.linux_driver_packages(_wsl.parse_dpkg_query(text))
-    assert found == [{"name": "libcuda1:amd64", "version": "535.1", "held": False}]
+def test_driver_packages_multiarch_once_and_not_installed_left_out():
+    packages = [_dpkg.make_package("libcuda1:amd64", "535.1", "install ok installed"),
+                _dpkg.make_package("libcuda1:i386", "535.1", "install ok installed"),
+                _dpkg.make_package("libnvidia-compute-535", "535.1", "install ok not-installed")]
+    assert _wsl.linux_driver_packages(packages) == [{"name": "libcuda1", "version": "535.1", "held": False}]
 
 
 @pytest.mark.parametrize("name, rc, ok, driver, smi, cuda", [
