@@ -19,7 +19,7 @@ import re
 import tempfile
 import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
 
 PREFERENCES_PATH = "/etc/apt/preferences.d/gpufleet-package-pin.pref"
@@ -57,22 +57,19 @@ def parse_showhold(text):
 
 
 def parse_dpkg_query(text):
-    """``dpkg-query -W -f '${Package}\\t${Version}\\t${Status}\\n'`` → ``{name: {version, selection, installed}}``.
+    """``dpkg-query -W -f '${Package}\\t${Version}\\t${Status}\\n'`` → ``{name: {version, selection, state}}``.
 
-    ``installed`` is true for packages whose files are on disk (status ``installed``, or
-    ``half-configured``/``unpacked``... count as installed too, apt sees them); packages that
-    are only known (``config-files``, ``not-installed``) are left out. The first architecture of a
-    multi-arch package wins.
+    Lines are read by the collection's shared dpkg parser (``_dpkg``). Packages whose files are on
+    disk count (``installed``, and ``half-configured``/``unpacked``..., which apt sees too); packages
+    that are only known (``config-files``, ``not-installed``) are left out. The first architecture
+    of a multi-arch package wins.
     """
     packages = {}
-    for line in (text or "").splitlines():
-        parts = line.split("\t")
-        if len(parts) < 3 or not parts[0]:
+    for package in _dpkg.parse_query(text)[0]:
+        if package["status"] in (None, "not-installed", "config-files"):
             continue
-        name, version, status = parts[0].strip(), parts[1].strip(), parts[2].split()
-        if len(status) != 3 or status[2] in ("not-installed", "config-files"):
-            continue
-        packages.setdefault(name, {"version": version, "selection": status[0], "state": status[2]})
+        packages.setdefault(package["name"], {"version": package["version"], "selection": package["want"],
+                                              "state": package["status"]})
     return packages
 
 

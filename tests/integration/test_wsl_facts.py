@@ -1,7 +1,7 @@
 """wsl_facts and the wsl_guard role through the real Ansible on this machine (not WSL) and on built trees.
 
 The trees carry gcc-built libcuda stand-ins; the module loads them with ctypes in a child process,
-runs ldconfig -p -C and read their dpkg database, and replays nvidia-smi captures.
+runs ldconfig -p -C, reads their dpkg database, and replays nvidia-smi captures.
 """
 
 import os
