@@ -285,6 +285,17 @@ def _recreate(client, action):
     return created["Id"]
 
 
+def restart_container(name, docker_host=None, timeout=30, stop_timeout_s=30):
+    """Restart one container by name or ID (the engine stops it, waiting ``stop_timeout_s``, and
+    starts it again with the same configuration). Raises :class:`EngineError`."""
+    client = connect(docker_host, timeout + stop_timeout_s)
+    try:
+        call("inspecting container %s" % name, client.inspect_container, name)
+        call("restarting container %s" % name, client.restart, name, timeout=stop_timeout_s)
+    finally:
+        client.close()
+
+
 def image_digest_run(params, check_mode, read_file, write_file):
     """Everything ``image_digest`` does; returns ``(result, warnings)``.
 
@@ -330,6 +341,7 @@ def image_digest_run(params, check_mode, read_file, write_file):
         report = pins.audit(entries, images, containers, remote)
         result.update(report)
         if mode == "audit":
+            result["checks"], result["status"] = pins.audit_checks(result, bool(params.get("check_remote")))
             return result, warnings
         if mode == "lock":
             new_entries, not_pinnable = pins.lock_entries(entries, images, containers)
@@ -376,6 +388,43 @@ def image_digest_run(params, check_mode, read_file, write_file):
         return result, warnings
     finally:
         client.close()
+
+
+def image_audit_facts(manifest, check_remote=False, compose_files=(), docker_host=None, timeout=60):
+    """``(fact, warnings)``: the ``gpufleet_images`` fact, an audit of the pin ``manifest``.
+
+    Never raises for host faults: no manifest gives an ``ok`` note; a manifest that cannot be
+    used, a missing Docker SDK or an engine that does not answer give a ``warn`` check saying what
+    to fix.
+    """
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _image_digest as pins
+    if not os.path.exists(manifest):
+        return pins.images_fact(manifest, check_remote), []
+    if not HAS_DOCKER:
+        return pins.images_fact(manifest, check_remote, problem="the Docker SDK for Python (pip package 'docker') "
+                                "is not installed on the host: install it to audit the pins"), []
+
+    def read_file(path):
+        if not os.path.exists(path):
+            return None
+        with open(path) as handle:
+            return handle.read()
+
+    def no_write(path, text):  # pragma: no cover - audit never writes
+        raise OSError("the audit does not write %s" % path)
+
+    params = {"mode": "audit", "manifest": manifest, "entries": None, "check_remote": check_remote,
+              "compose_files": list(compose_files or []), "docker_host": docker_host, "timeout": timeout}
+    try:
+        report, warnings = image_digest_run(params, False, read_file, no_write)
+    except pins.ManifestError as exc:
+        return pins.images_fact(manifest, check_remote, problem="%s: fix the manifest" % exc), []
+    except EngineError as exc:
+        return pins.images_fact(manifest, check_remote, problem="%s: %s: start the Docker engine or set docker_host"
+                                % (exc.step, exc.error)), []
+    except (IOError, OSError) as exc:
+        return pins.images_fact(manifest, check_remote, problem=str(exc)), []
+    return pins.images_fact(manifest, check_remote, report=report), warnings
 
 
 # docker_cleanup ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 ``gather_areas(run_command, areas, options)`` calls the same gathering functions as the single-area
 modules (host_facts, gpu_facts, driver_stack_facts, docker_facts, maintenance_facts, wsl_facts,
-exposure_facts) and returns ``({fact name: fact}, warnings, errors)``. An area that fails is
+exposure_facts, and the image_digest audit) and returns ``({fact name: fact}, warnings, errors)``. An area that fails is
 reported in ``errors`` (and its fact left out); the others still report. No Ansible import.
 """
 
@@ -27,6 +27,7 @@ FACT_NAMES = {
     "maintenance": "gpufleet_maintenance",
     "wsl": "gpufleet_wsl",
     "exposure": "gpufleet_exposure",
+    "images": "gpufleet_images",
 }
 
 # The options of each area: the single-area module's options, with its defaults.
@@ -41,6 +42,8 @@ AREA_OPTIONS = {
     "wsl": {"root": "/", "proc_version_path": "/proc/version", "nvidia_smi_path": None, "cuda_init_timeout_s": 15,
             "driver_package_patterns": None, "state_file": None},
     "exposure": {"ports": None, "allowed": [], "timeout": 20},
+    "images": {"manifest": "/etc/gpufleet/images.yml", "check_remote": False, "compose_files": [],
+               "docker_host": None, "timeout": 60},
 }
 
 
@@ -146,8 +149,14 @@ def _exposure(run_command, opts):
         raise AreaError(str(exc))
 
 
+def _images(run_command, opts):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
+    return _docker_client.image_audit_facts(opts["manifest"], bool(opts["check_remote"]), opts["compose_files"],
+                                            opts["docker_host"], int(opts["timeout"]))
+
+
 _GATHER = {"host": _host, "gpu": _gpu, "driver_stack": _driver_stack, "docker": _docker,
-           "maintenance": _maintenance, "wsl": _wsl, "exposure": _exposure}
+           "maintenance": _maintenance, "wsl": _wsl, "exposure": _exposure, "images": _images}
 
 
 def validate(areas, options):

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import configured_image, container_name
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_ref import (
     ImageRefError, digest_for_repo, is_digest, parse, split_repo_digest, split_repo_tag)
@@ -221,6 +222,104 @@ def audit(entries, images, containers, remote=None):
                                % (name, (container.get("ImageID") or "")[:19], configured_image(container), current.get("Id")[:19]),
                 })
     return {"entries": results, "unpinned": unpinned, "stale": stale}
+
+
+def audit_checks(report, check_remote=False):
+    """Health checks of an audit ``report`` (what ``audit`` returns plus ``compose_unpinned``).
+
+    A pinned digest missing from the engine, a tag or container that drifted from its pin, a
+    container running an unpinned image or an image older than its tag, and (with
+    ``check_remote``) a registry that moved the tag or did not answer, each give a ``warn`` check
+    with what to do; everything in order gives one ``ok`` check. Returns ``(checks, status)``.
+    """
+    checks = []
+    for entry in report.get("entries") or []:
+        ident = dict(image=entry["image"])
+        if entry["status"] == "missing":
+            checks.append(make_check("image_pin", "warn", entry["digest"], None,
+                                     "%s: the pinned digest %s is not on this host: run image_digest mode=enforce to pull it"
+                                     % (entry["image"], entry["digest"]), **ident))
+        elif entry["status"] == "drift":
+            off = [c["name"] for c in entry.get("containers") or [] if not c.get("runs_pinned")]
+            checks.append(make_check("image_pin", "warn", entry["digest"], None,
+                                     "%s: %s: run image_digest mode=enforce (and recreate the containers)" % (
+                                         entry["image"],
+                                         "containers %s do not run the pinned image" % ", ".join(off) if off
+                                         else "the local tag points to another image than the pin"), **ident))
+        if entry.get("update_available"):
+            checks.append(make_check("image_update", "warn", entry.get("remote_digest"), entry["digest"],
+                                     "%s: the registry now serves %s for the tag (pinned %s): read the changelog "
+                                     "before bumping the pin" % (entry["image"], entry.get("remote_digest"), entry["digest"]),
+                                     **ident))
+        elif check_remote and entry.get("remote_error"):
+            checks.append(make_check("image_update", "warn", None, entry["digest"],
+                                     "%s; updates unknown: check the registry and its credentials (docker login)"
+                                     % entry["remote_error"], **ident))
+        elif check_remote and entry.get("update_available") is None and entry.get("remote_note"):
+            checks.append(make_check("image_update", "warn", entry.get("remote_digest"), entry["digest"],
+                                     "%s: %s" % (entry["image"], entry["remote_note"]), **ident))
+    for container in report.get("unpinned") or []:
+        checks.append(make_check("image_unpinned", "warn", container.get("image"), None,
+                                 "container %s runs %s, which is in no pin: lock it (image_digest mode=lock) so a tag "
+                                 "move cannot change it unseen" % (container["name"], container.get("image")),
+                                 container=container["name"]))
+    for container in report.get("stale") or []:
+        checks.append(make_check("image_stale", "warn", container.get("image_id"), container.get("tag_image_id"),
+                                 container["message"], container=container["name"]))
+    for service in report.get("compose_unpinned") or []:
+        checks.append(make_check("image_unpinned", "warn", service.get("image"), None,
+                                 "%s: service %s uses %s without a digest: pin it (image@sha256:...)"
+                                 % (service.get("file"), service.get("service"), service.get("image")),
+                                 container=service.get("service")))
+    if not checks:
+        count = len(report.get("entries") or [])
+        checks.append(make_check("image_pin", "ok", count, None,
+                                 "%d pinned image%s match the engine%s" % (
+                                     count, "" if count == 1 else "s",
+                                     "; the registry serves the pinned digests" if check_remote and count else "")))
+    return checks, worst_status(checks)
+
+
+IMAGES_SCHEMA_VERSION = 1
+
+
+def images_fact(manifest, check_remote, report=None, problem=None):
+    """The ``gpufleet_images`` fact (the ``images`` area of ``health_facts``).
+
+    ``report`` is an audit result (``entries``, ``unpinned``, ``stale``, ``compose_unpinned``,
+    ``checks``, ``status``). Without one, ``problem`` says why nothing was audited: ``None`` when
+    the host has no manifest (an ``ok`` note), else a message for a ``warn`` check.
+    """
+    fact = {"schema_version": IMAGES_SCHEMA_VERSION, "manifest": manifest, "check_remote": bool(check_remote),
+            "manifest_present": report is not None or problem is not None,
+            "entries": [], "unpinned": [], "stale": [], "compose_unpinned": []}
+    if report is not None:
+        for key in ("entries", "unpinned", "stale", "compose_unpinned"):
+            fact[key] = report.get(key) or []
+        fact["checks"], fact["status"] = audit_checks(report, check_remote)
+        return fact
+    if problem is None:
+        checks = [make_check("image_pin", "ok", None, None,
+                             "no image pin manifest at %s: nothing to audit (write one with "
+                             "gpufleet.maintenance.image_digest mode=lock)" % manifest)]
+    else:
+        checks = [make_check("image_pin", "warn", None, None, "the image audit failed: %s" % problem)]
+    fact["checks"], fact["status"] = checks, worst_status(checks)
+    return fact
+
+
+def summary_section(fact):
+    """Summary lines of the ``gpufleet_images`` fact (the monthly image audit)."""
+    entries = fact.get("entries") or []
+    if not entries:
+        return ["images: %s" % ((fact.get("checks") or [{}])[0].get("message") or "nothing audited")]
+    counts = {}
+    for entry in entries:
+        counts[entry.get("status")] = counts.get(entry.get("status"), 0) + 1
+    updates = len([e for e in entries if e.get("update_available")])
+    return ["images: %d pinned (%s)%s" % (
+        len(entries), ", ".join("%d %s" % (counts[k], k) for k in sorted(counts)),
+        ", %d with an update upstream" % updates if updates else "")]
 
 
 def enforce_plan(entries, images, containers, recreate=False):

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup, _exposure, _model_store
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup, _exposure, _image_digest, _model_store, _vram
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import gpu_summary_lines
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import docker_section
@@ -80,6 +80,8 @@ SECTIONS = [
     ("gpufleet_maintenance", "maintenance", _maintenance_section),
     ("gpufleet_wsl", "wsl", _wsl_section),
     ("gpufleet_benchmark", "benchmark", benchmark_section),
+    ("gpufleet_images", "images", _image_digest.summary_section),
+    ("gpufleet_vram_guard", "vram guard", _vram.summary_section),
 ]
 
 

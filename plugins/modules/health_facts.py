@@ -15,9 +15,11 @@ description:
   - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
-    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts)) in one process, so a
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts)) and the audit of
+    M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
-    (C(gpufleet_host), C(gpufleet_gpu), and so on), set side by side.
+    (C(gpufleet_host), C(gpufleet_gpu), and so on), set side by side. The C(images) area sets
+    C(gpufleet_images).
   - Each area takes the options of its module as a dict, for example O(gpu) with C(source=nvml).
     Unknown options or thresholds fail before anything is gathered.
   - The role P(gpufleet.maintenance.host_health#role) uses this module for its areas.
@@ -30,7 +32,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, images]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -68,11 +70,23 @@ options:
     description: Options of M(gpufleet.maintenance.exposure_facts) (C(ports), C(allowed), C(timeout)).
     type: dict
     default: {}
+  images:
+    description:
+      - The image pin audit (M(gpufleet.maintenance.image_digest) C(mode=audit)) - C(manifest) (default
+        C(/etc/gpufleet/images.yml)), C(check_remote) (default C(false)), C(compose_files), C(docker_host),
+        C(timeout) (default 60).
+      - The C(gpufleet_images) fact holds C(manifest), C(manifest_present), C(check_remote), C(entries),
+        C(unpinned), C(stale), C(compose_unpinned), C(checks) and C(status). A host without the manifest gets
+        an C(ok) note; a manifest that cannot be used or an engine that does not answer gives a C(warn) check,
+        not a failed task.
+    type: dict
+    default: {}
 seealso:
   - module: gpufleet.maintenance.host_facts
   - module: gpufleet.maintenance.gpu_facts
   - module: gpufleet.maintenance.driver_stack_facts
   - module: gpufleet.maintenance.docker_facts
+  - module: gpufleet.maintenance.image_digest
 """
 
 EXAMPLES = r"""
@@ -84,6 +98,13 @@ EXAMPLES = r"""
     gpu:
       thresholds:
         memory_temperature_warn_c: 90
+
+- name: Monthly - are the pinned images current, and has the registry moved their tags?
+  gpufleet.maintenance.health_facts:
+    areas: [images]
+    images:
+      manifest: /etc/gpufleet/images.yml
+      check_remote: true
 """
 
 RETURN = r"""

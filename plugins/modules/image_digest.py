@@ -137,6 +137,20 @@ compose_errors:
   returned: always
   type: list
   elements: str
+checks:
+  description:
+    - With O(mode=audit), health checks in the collection's shape (C(check), C(status), C(value),
+      C(threshold), C(message), and C(image) or C(container)) - C(image_pin) (missing or drifted pin),
+      C(image_update) (the registry moved the tag - read the changelog before bumping - or did not
+      answer), C(image_unpinned), C(image_stale); one C(ok) C(image_pin) check when all is in order.
+  returned: when mode is audit
+  type: list
+  elements: dict
+status:
+  description: With O(mode=audit), the worst status of RV(checks) (C(ok) or C(warn)).
+  returned: when mode is audit
+  type: str
+  sample: warn
 actions:
   description: With O(mode=enforce), the plan (C(pull), C(tag), C(recreate) actions); done unless in check mode.
   returned: when mode is enforce

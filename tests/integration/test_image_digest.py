@@ -1,10 +1,14 @@
 """image_digest on a real engine (a private dockerd) and a real registry (Debian's docker-registry)."""
 
+import glob
+import json
 import os
+import time
 
 import pytest
 import yaml
 
+from testlib.ansible_run import run_playbook
 from testlib.docker_lab import Dockerd, Registry, free_port, run_module
 
 pytestmark = pytest.mark.integration
@@ -135,3 +139,66 @@ def test_registry_down_gives_a_warning_per_image(lab, tmp_path):
 def test_daemon_not_answering_fails_naming_the_step(tmp_path):
     result = run_module(MODULE, {"mode": "audit", "entries": [], "docker_host": "unix://%s/none.sock" % tmp_path})
     assert result["failed"] is True and "connecting to the Docker daemon" in result["msg"]
+
+
+def _monthly(tmp_path, docker_host, manifest):
+    evars = {"gpufleet_report_dir": str(tmp_path / "reports"), "gpufleet_history_path": str(tmp_path / "history.db"),
+             "gpufleet_image_manifest": manifest, "gpufleet_package_pin_audit": False}
+    proc = run_playbook("playbooks/monthly.yml", ["-e", json.dumps(evars)], env={"DOCKER_HOST": docker_host})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(sorted(glob.glob(str(tmp_path / "reports" / "monthly-*.json")))[-1]) as handle:
+        report = json.load(handle)
+    time.sleep(1.1)  # distinct report names
+    return proc, report
+
+
+def _area_status(report, area):
+    [host] = report["hosts"]
+    return host["areas"][area]
+
+
+def test_monthly_audits_the_pins_and_reports_updates_upstream(lab, tmp_path):
+    reg, _shared = lab
+    with Dockerd() as engine:  # an engine of its own: only this test's container runs there
+        _monthly_on(reg, engine, tmp_path)
+
+
+def _monthly_on(reg, engine, tmp_path):
+    ref = reg.address + "/gpf10/runner:1"
+    engine.make_image(ref, "runner one")
+    engine.push(ref)
+    engine.docker("run", "-d", "--network", "none", "--name", "gpf10-runner", ref)
+    manifest = str(tmp_path / "images.yml")
+
+    # No manifest yet: the monthly run says so (ok), and tells how to write one.
+    proc, report = _monthly(tmp_path, engine.host, manifest)
+    assert _area_status(report, "images") == "ok"
+    assert "images: no image pin manifest at %s" % manifest in proc.stdout
+
+    # Locked and unchanged upstream: ok, the registry serves the pinned digest.
+    locked = run_module(MODULE, {"mode": "lock", "manifest": manifest, "docker_host": engine.host})
+    assert locked["changed"] is True, locked
+    proc, report = _monthly(tmp_path, engine.host, manifest)
+    assert _area_status(report, "images") == "ok", report["problems"]
+    assert "images: 1 pinned (1 ok)" in proc.stdout
+
+    # The tag moves upstream (a new push from elsewhere): the monthly report asks to read the changelog.
+    engine.make_image(ref, "runner two")
+    newer = engine.push(ref)
+    engine.docker("rmi", ref)  # this host has not pulled it: only the registry knows
+    proc, report = _monthly(tmp_path, engine.host, manifest)
+    assert _area_status(report, "images") == "warn"
+    [update] = [p for p in report["problems"] if p["check"] == "image_update"]
+    assert update["status"] == "warn" and newer in update["message"]
+    assert "read the changelog before bumping the pin" in update["message"]
+    assert "1 with an update upstream" in proc.stdout
+
+
+def test_monthly_image_audit_with_the_engine_down_is_a_warning_not_a_failed_host(tmp_path):
+    manifest = tmp_path / "images.yml"
+    manifest.write_text("images:\n  - image: 127.0.0.1:5999/gpf10/x:1\n    digest: sha256:%s\n" % ("a" * 64))
+    proc, report = _monthly(tmp_path, "unix://%s/none.sock" % tmp_path, str(manifest))
+    assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout
+    [problem] = [p for p in report["problems"] if p["check"] == "image_pin"]
+    assert problem["status"] == "warn" and "the image audit failed" in problem["message"]
+    assert "connecting to the Docker daemon" in problem["message"]

@@ -64,3 +64,21 @@ def test_probe_on_the_real_card_agreed_except_drift_and_thresholds(fixture_path)
     drift = dict((d["key"], (d["nvml"], d["nvidia_smi"])) for d in load["parity"]["drift"])
     assert set(drift) <= {"memory_used_mib", "power_draw_w", "temperature_c", "clocks_sm_mhz"}
     assert 600 < drift["power_draw_w"][0] < 700
+
+
+def test_h200_vram_probe_readings_match_what_pytorch_held(fixture_path):
+    """vram_guard on the real card: NVML's used % agrees with the memory PyTorch allocated, and the
+    decisions recorded there are the ones the pure functions make from the same readings."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _vram
+    probe = json.loads(_load(fixture_path, "vram-probe.json"))
+    assert probe["failures"] == []
+    first = probe["stays"]["first"]
+    used_pct = first["readings"][0]["used_pct"]
+    assert abs(used_pct - 100.0 * first["used_mib"][0] / first["total_mib"][0]) < 0.1
+    assert abs(used_pct - probe["torch"]["allocated_pct"]) < 1.0
+    threshold = probe["threshold_pct"]
+    assert _vram.decide(first["readings"], probe["stays"]["second"]["readings"], threshold) == probe["stays"]["decision"]
+    assert _vram.decide(probe["stays"]["second"]["readings"], probe["falls"]["second"]["readings"], threshold) == \
+        probe["falls"]["decision"]
+    assert [r["gpu"] for r in probe["falls"]["decision"]["fell"]] == [0]
+    assert _vram.exhausted(probe["idle"]["readings"], threshold) == []

@@ -94,3 +94,20 @@ def test_read_daemon_json(tmp_path):
     good = tmp_path / "good.json"
     good.write_text('{"log-opts": {"max-size": "10m"}}')
     assert _docker_client.read_daemon_json(str(good))[0]["log-opts"]["max-size"] == "10m"
+
+
+def test_image_audit_facts_never_raises_for_host_faults(tmp_path):
+    missing = str(tmp_path / "images.yml")
+    fact, warnings = _docker_client.image_audit_facts(missing, True)
+    assert fact["status"] == "ok" and fact["manifest_present"] is False and warnings == []
+    bad = tmp_path / "bad.yml"
+    bad.write_text("images:\n  - image: a:1\n    digest: sha256:nothex\n")
+    fact, _warnings = _docker_client.image_audit_facts(str(bad))
+    assert fact["status"] == "warn" and "entry 1" in fact["checks"][0]["message"]
+    assert fact["checks"][0]["message"].endswith("fix the manifest")
+    good = tmp_path / "good.yml"
+    good.write_text("images:\n  - image: a:1\n    digest: sha256:%s\n" % ("a" * 64))
+    fact, _warnings = _docker_client.image_audit_facts(str(good), docker_host="unix://%s/none.sock" % tmp_path, timeout=5)
+    assert fact["status"] == "warn"
+    assert "connecting to the Docker daemon at unix://%s/none.sock" % tmp_path in fact["checks"][0]["message"]
+    assert "start the Docker engine" in fact["checks"][0]["message"]

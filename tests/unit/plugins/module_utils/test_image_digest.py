@@ -146,3 +146,94 @@ def test_scan_compose():
     unpinned, errors = pins.scan_compose([("a.yml", good), ("b.yml", "services: [\n"), ("c.yml", "version: '3'\n")])
     assert unpinned == [{"file": "a.yml", "service": "webui", "image": "ghcr.io/open-webui/open-webui:main"}]
     assert len(errors) == 2 and errors[0].startswith("b.yml: not valid YAML") and errors[1] == "c.yml: no services mapping"
+
+
+def _checks_by_name(checks):
+    result = {}
+    for check in checks:
+        result.setdefault(check["check"], []).append(check)
+    return result
+
+
+def test_audit_checks_name_each_problem_with_its_fix(engine):
+    images, containers = engine
+    entries = pins.validate([{"image": REG + ":1", "digest": OLD}, {"image": "busybox", "digest": IDX},
+                             {"image": "ollama/ollama:0.5.7", "digest": OLD}])
+    remote = {REG + ":1": {"digest": NEW, "kind": "manifest", "pinned_kind": "manifest"},
+              "busybox:latest": {"digest": None, "kind": None, "pinned_kind": None,
+                                 "error": "busybox:latest: the registry did not answer for the tag: timeout"}}
+    report = pins.audit(entries, images, containers, remote)
+    checks, status = pins.audit_checks(report, check_remote=True)
+    assert status == "warn"
+    by = _checks_by_name(checks)
+    pin_msgs = [c["message"] for c in by["image_pin"]]
+    assert any("ollama/ollama:0.5.7" in m and "not on this host" in m and "mode=enforce" in m for m in pin_msgs)
+    assert any(m.startswith(REG + ":1: the local tag points to another image") for m in pin_msgs)
+    [update, unknown] = by["image_update"]
+    assert update["status"] == "warn" and update["image"] == REG + ":1" and update["value"] == NEW
+    assert "read the changelog before bumping" in update["message"]
+    assert unknown["image"] == "busybox:latest" and "did not answer" in unknown["message"] and "docker login" in unknown["message"]
+    assert [c["container"] for c in by["image_unpinned"]] == ["tool"]
+    assert by["image_stale"][0]["container"] == "app-old" and "recreate" in by["image_stale"][0]["message"]
+    assert all(c["status"] in ("ok", "warn") for c in checks)
+
+
+def test_audit_checks_all_in_order_is_one_ok_check(engine):
+    images, containers = engine
+    entries = pins.validate([{"image": "busybox", "digest": IDX}])
+    running = [c for c in containers if c["Names"][0] in ("/bb", "/stopped")]
+    remote = {"busybox:latest": {"digest": IDX, "kind": "index", "pinned_kind": "index", "error": None}}
+    report = pins.audit(entries, images, running, remote)
+    checks, status = pins.audit_checks(report, check_remote=True)
+    assert status == "ok"
+    assert [(c["check"], c["status"], c["value"]) for c in checks] == [("image_pin", "ok", 1)]
+    assert "the registry serves the pinned digests" in checks[0]["message"]
+    # Without check_remote, "cannot compare" notes are not turned into warnings.
+    report = pins.audit(entries, images, running, {})
+    assert pins.audit_checks(report)[1] == "ok"
+
+
+def test_audit_checks_uncomparable_digest_kinds_warn_without_claiming_an_update(engine):
+    images, containers = engine
+    entries = pins.validate([{"image": "busybox", "digest": IDX}])
+    remote = {"busybox:latest": {"digest": NEW, "kind": "manifest", "pinned_kind": "index", "error": None}}
+    report = pins.audit(entries, images, [], remote)
+    checks, status = pins.audit_checks(report, check_remote=True)
+    [check] = checks
+    assert status == "warn" and check["check"] == "image_update" and "cannot be compared" in check["message"]
+    assert "read the changelog" not in check["message"]
+
+
+def test_audit_checks_compose_services_without_digest():
+    checks, status = pins.audit_checks({"entries": [], "compose_unpinned": [
+        {"file": "/srv/webui/compose.yaml", "service": "webui", "image": "ghcr.io/open-webui/open-webui:main"}]})
+    assert status == "warn" and checks[0]["container"] == "webui" and "without a digest" in checks[0]["message"]
+
+
+def test_summary_section():
+    assert pins.summary_section({"entries": [], "checks": [{"message": "no image pin manifest at /x"}]}) == [
+        "images: no image pin manifest at /x"]
+    fact = {"entries": [{"status": "ok", "update_available": True}, {"status": "drift", "update_available": None},
+                        {"status": "ok", "update_available": False}]}
+    assert pins.summary_section(fact) == ["images: 3 pinned (1 drift, 2 ok), 1 with an update upstream"]
+
+
+def test_images_fact_without_manifest_is_an_ok_note_and_a_problem_is_a_warning():
+    absent = pins.images_fact("/etc/gpufleet/images.yml", True)
+    assert absent["status"] == "ok" and absent["manifest_present"] is False and absent["entries"] == []
+    assert "no image pin manifest at /etc/gpufleet/images.yml" in absent["checks"][0]["message"]
+    assert "mode=lock" in absent["checks"][0]["message"]
+    broken = pins.images_fact("/m.yml", False, problem="connecting to the Docker daemon: refused")
+    assert broken["status"] == "warn" and broken["manifest_present"] is True
+    assert broken["checks"][0]["message"] == "the image audit failed: connecting to the Docker daemon: refused"
+
+
+def test_images_fact_from_an_audit(engine):
+    images, containers = engine
+    entries = pins.validate([{"image": REG + ":1", "digest": OLD}])
+    remote = {REG + ":1": {"digest": NEW, "kind": "manifest", "pinned_kind": "manifest"}}
+    report = dict(pins.audit(entries, images, containers, remote), compose_unpinned=[])
+    fact = pins.images_fact("/m.yml", True, report=report)
+    assert fact["schema_version"] == 1 and fact["check_remote"] is True and fact["manifest_present"] is True
+    assert [e["image"] for e in fact["entries"]] == [REG + ":1"] and [u["name"] for u in fact["unpinned"]] == ["tool"]
+    assert fact["status"] == "warn" and "image_update" in [c["check"] for c in fact["checks"]]
