@@ -11,6 +11,9 @@ Behaviour (changeable at run time with ``POST /_control`` and a JSON body):
   tokens          tokens per answer (default 40)
   fault           none | 404 | 500 | cut | malformed | slowloris | drip | stream_error
   text            answer text (split in words, cycled) ; default "The answer is 42."
+  slow_when       {file, content, first_delay_s}: while ``file`` holds ``content`` (stripped), the
+                  first token waits ``first_delay_s`` instead - a runner that got slower under a
+                  newly installed driver (the fake driver packages write their version to a file)
 ``GET /_stats`` returns ``{requests, in_flight, max_in_flight, sent}`` for generation requests;
 ``sent`` lists, per completed stream, when the server really wrote the first token after the
 request arrived (``ttft_s``) and the token rate it really wrote (``tokens_per_s``): on a busy
@@ -24,9 +27,21 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE = dict(first_delay_s=0.3, interval_s=0.02, tokens=40, fault="none", text="The answer is 42.",
-             model="replay:1b", digest="sha256:" + "ab" * 32, version="0.12.6", hold_s=120.0)
+             model="replay:1b", digest="sha256:" + "ab" * 32, version="0.12.6", hold_s=120.0, slow_when=None)
 STATS = dict(requests=0, in_flight=0, max_in_flight=0, sent=[])
 LOCK = threading.Lock()
+
+
+def _first_delay():
+    slow = STATE.get("slow_when")
+    if slow:
+        try:
+            with open(slow["file"]) as handle:
+                if handle.read().strip() == slow["content"]:
+                    return float(slow["first_delay_s"])
+        except (IOError, OSError):
+            pass
+    return STATE["first_delay_s"]
 
 
 def _words(n):
@@ -132,9 +147,10 @@ class Handler(BaseHTTPRequestHandler):
         n = body.get("max_tokens") or (body.get("options") or {}).get("num_predict") or STATE["tokens"]
         n = min(n, STATE["tokens"])
         words = _words(n)
+        first_delay = _first_delay()
         written = []
         for i, word in enumerate(words):
-            due = received + STATE["first_delay_s"] + i * STATE["interval_s"]
+            due = received + first_delay + i * STATE["interval_s"]
             pause = due - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
