@@ -469,3 +469,19 @@ def test_email_alerts_through_community_general_mail(tmp_path):
         smtp.stop.set()
         smtp.listener.close()
         smtp.join(10)
+
+
+def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
+    # The daily run leaves gpufleet_docker in the fact cache; a weekly run without Docker hygiene
+    # must not report it as this week's, nor a monthly run without a backup target a backup.
+    proc = _play(tmp_path, "daily")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "docker" in _last_report(tmp_path, "daily")["areas"]
+    proc = _play(tmp_path, "weekly", {"gpufleet_docker_hygiene": False})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    weekly = _last_report(tmp_path, "weekly")
+    assert "docker" not in weekly["areas"] and "benchmark" not in weekly["areas"], weekly["areas"]
+    proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    monthly = _last_report(tmp_path, "monthly")
+    assert monthly["areas"] == ["driver_stack", "exposure", "gpu", "host"], monthly["areas"]

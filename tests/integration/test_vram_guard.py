@@ -31,7 +31,8 @@ def library():
 def engine():
     with Dockerd() as lab:
         lab.make_image("gpf/runner:1", "an inference runner")
-        lab.docker("run", "-d", "--network", "none", "--name", RUNNER, "gpf/runner:1")
+        # --init: a runner that stops on SIGTERM (sleep as PID 1 would ignore it and wait out the grace period)
+        lab.docker("run", "-d", "--init", "--network", "none", "--name", RUNNER, "gpf/runner:1")
         yield lab
 
 
