@@ -10,7 +10,11 @@ Sources (facts carried over, checked 2026-11):
 
 * NVIDIA, *CUDA Toolkit Release Notes*, table "CUDA Toolkit and Corresponding Driver Versions"
   (Linux x86_64 column), https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html
-  and the archived release notes of each version under https://docs.nvidia.com/cuda/archive/.
+  and the archived release notes of each version under https://docs.nvidia.com/cuda/archive/;
+  every row from 11.0 to 13.2 Update 2 was compared with the table of the 13.2 Update 2 notes
+  (https://docs.nvidia.com/cuda/archive/13.2.2/cuda-toolkit-release-notes/index.html). CUDA 13.3
+  and later exist but their minimum drivers could not be confirmed, so they are not here: the
+  filters answer ``unknown`` for them rather than a guess.
 * NVIDIA, *CUDA Compatibility*, "Minor Version Compatibility" (minimum driver of each CUDA
   major family), https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html
 * AMD, *ROCm installation for Linux*, "User and kernel-space support matrix" (docs-6.3.0),
@@ -53,7 +57,7 @@ CUDA_RELEASES = (
     ("11.6.1", "CUDA 11.6 Update 1", "510.47.03"),
     ("11.6.2", "CUDA 11.6 Update 2", "510.47.03"),
     ("11.7.0", "CUDA 11.7 GA", "515.43.04"),
-    ("11.7.1", "CUDA 11.7 Update 1", "515.65.01"),
+    ("11.7.1", "CUDA 11.7 Update 1", "515.48.07"),
     ("11.8.0", "CUDA 11.8 GA", "520.61.05"),
     ("12.0.0", "CUDA 12.0 GA", "525.60.13"),
     ("12.0.1", "CUDA 12.0 Update 1", "525.85.12"),
@@ -64,7 +68,7 @@ CUDA_RELEASES = (
     ("12.2.2", "CUDA 12.2 Update 2", "535.104.05"),
     ("12.3.0", "CUDA 12.3 GA", "545.23.06"),
     ("12.3.1", "CUDA 12.3 Update 1", "545.23.08"),
-    ("12.3.2", "CUDA 12.3 Update 2", "545.23.08"),
+    ("12.3.2", "CUDA 12.3 Update 2", "545.23.08"),   # not in NVIDIA's table: Update 1's driver
     ("12.4.0", "CUDA 12.4 GA", "550.54.14"),
     ("12.4.1", "CUDA 12.4 Update 1", "550.54.15"),
     ("12.5.0", "CUDA 12.5 GA", "555.42.02"),
@@ -80,6 +84,11 @@ CUDA_RELEASES = (
     ("13.0.0", "CUDA 13.0 GA", "580.65.06"),
     ("13.0.1", "CUDA 13.0 Update 1", "580.82.07"),
     ("13.0.2", "CUDA 13.0 Update 2", "580.95.05"),
+    ("13.1.0", "CUDA 13.1 GA", "590.44.01"),
+    ("13.1.1", "CUDA 13.1 Update 1", "590.48.01"),
+    ("13.2.0", "CUDA 13.2 GA", "595.45.04"),
+    ("13.2.1", "CUDA 13.2 Update 1", "595.58.03"),
+    ("13.2.2", "CUDA 13.2 Update 2", "595.71.05"),
 )
 
 # Minor version compatibility (CUDA 11 and later): an application built with any toolkit of a

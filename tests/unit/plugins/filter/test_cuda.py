@@ -64,7 +64,8 @@ def test_boundaries_of_each_release(release, minimum):
     ("11.0", "450.51.05"), ("11.0.3", "450.51.06"), ("11.4.4", "470.82.01"), ("11.8", "520.61.05"),
     ("12.0", "525.60.13"), ("12.2.2", "535.104.05"), ("12.4", "550.54.14"), ("12.4.1", "550.54.15"),
     ("12.6", "560.28.03"), ("12.6.3", "560.35.05"), ("12.8", "570.26"), ("12.9.1", "575.57.08"),
-    ("13.0", "580.65.06"), ("13.0.2", "580.95.05"),
+    ("13.0", "580.65.06"), ("13.0.2", "580.95.05"), ("11.7.1", "515.48.07"), ("13.1", "590.44.01"),
+    ("13.1.1", "590.48.01"), ("13.2", "595.45.04"), ("13.2.1", "595.58.03"), ("13.2.2", "595.71.05"),
 ])
 def test_cuda_min_driver_spot_values(cuda, driver):
     assert cuda_min_driver(cuda) == driver
@@ -75,13 +76,14 @@ def test_cuda_min_driver_spot_values(cuda, driver):
     ("520.61.05", "11.8"), ("525.60.12", "11.8"), ("525.60.13", "12.0"), ("535.54.03", "12.2"),
     ("535.183.01", "12.2"), ("545.23.08", "12.3"), ("550.54.14", "12.4"), ("550.144.03", "12.4"),
     ("560.35.05", "12.6"), ("570.26", "12.8"), ("570.124.06", "12.8"), ("575.57.08", "12.9"),
-    ("580.65.06", "13.0"), ("580.95.05", "13.0"),
+    ("580.65.06", "13.0"), ("580.95.05", "13.0"), ("515.48.07", "11.7"), ("590.48.01", "13.1"),
+    ("595.45.04", "13.2"), ("595.71.05", "13.2"),
 ])
 def test_driver_max_cuda_spot_values(driver, cuda):
     assert driver_max_cuda(driver) == cuda
 
 
-@pytest.mark.parametrize("cuda", ["10.2", "12.7", "13.1", "13.0.3", "14.0", "12.4.127", "12"])
+@pytest.mark.parametrize("cuda", ["10.2", "12.7", "13.3", "13.0.3", "13.2.3", "14.0", "12.4.127", "12"])
 def test_cuda_beyond_the_data_is_unknown(cuda):
     assert cuda_min_driver(cuda) == "unknown"
 
@@ -89,7 +91,7 @@ def test_cuda_beyond_the_data_is_unknown(cuda):
 @pytest.mark.parametrize("driver", [
     "440.33",      # CUDA 10.2 driver: before the data
     "565.57.01",   # a branch no listed toolkit shipped with
-    "590.48.01",   # newer than the data: may support a CUDA release the data does not know
+    "600.20",      # newer than the data: may support a CUDA release the data does not know
     "610.57.04",
 ])
 def test_driver_beyond_the_data_is_unknown(driver):

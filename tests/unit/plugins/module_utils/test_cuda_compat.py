@@ -43,7 +43,9 @@ def test_driver_max_cuda_agrees_with_real_nvidia_smi(path):
     ("11.8", "580.65.06", "supported"),                    # newer drivers run older CUDA
     ("13.0", "575.57.08", "unsupported"),
     ("13.0.2", "580.65.06", "minor_version_compatible"),
-    ("13.1", "590.48.01", "unknown"),
+    ("13.1", "590.48.01", "supported"),
+    ("13.2.2", "595.58.03", "minor_version_compatible"),  # 13.2 Update 2 wants 595.71.05
+    ("13.3", "610.43.02", "unknown"),                      # beyond the data: never a guess
     ("12.4", "not-a-driver", "unknown"),
 ])
 def test_compat_models_minor_version_compatibility(cuda, driver, verdict):
