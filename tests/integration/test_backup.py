@@ -148,3 +148,72 @@ def test_snapshot_over_an_ssh_style_remote_shell(store, tmp_path_factory):
     drill = run_module("gpufleet.maintenance.backup_snapshot", dict(args, mode="drill", name="2026-11", scratch=str(store["root"] / "drills" / "r")))
     assert drill["ansible_facts"]["gpufleet_backup"]["status"] == "ok", drill
     assert json.loads((store["state"] / "backup-manifest.json").read_text())["files"][0]["sha256"]
+
+
+@pytest.fixture
+def sshd(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1 (own host key, config and authorized key), and the ssh
+    command line (``rsh``) that reaches it with a fresh client key."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+    apt_ensure("openssh-server", "openssh-client", "rsync")
+    home = tmp_path_factory.mktemp("sshd")
+    for key in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / key)], check=True)
+    (home / "authorized_keys").write_text((home / "client.pub").read_text())
+    os.chmod(str(home / "authorized_keys"), 0o600)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (home / "sshd_config").write_text("\n".join([
+        "Port %d" % port, "ListenAddress 127.0.0.1", "HostKey %s" % (home / "host"),
+        "AuthorizedKeysFile %s" % (home / "authorized_keys"), "PidFile %s" % (home / "sshd.pid"),
+        "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+        "UsePAM no", "StrictModes no", "Subsystem sftp internal-sftp", ""]))
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation directory
+    proc = subprocess.Popen([shutil.which("sshd") or "/usr/sbin/sshd", "-D", "-e", "-f", str(home / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=open(str(home / "sshd.log"), "w"), start_new_session=True)
+    rsh = "ssh -p %d -i %s -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR" % (
+        port, home / "client")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if subprocess.run(rsh.split() + ["root@127.0.0.1", "true"], capture_output=True, check=False).returncode == 0:
+            break
+        if proc.poll() is not None:
+            pytest.fail("sshd exited: %s" % (home / "sshd.log").read_text())
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("sshd did not accept the client key within 20 s: %s" % (home / "sshd.log").read_text())
+    yield rsh
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_snapshot_and_drill_over_a_real_ssh_server(store, sshd):
+    """The remote path end to end: rsync over a real OpenSSH connection (key auth, 127.0.0.1)."""
+    remote = store["root"] / "over-ssh"
+    args = {"target": "root@127.0.0.1:%s" % remote, "name": "2026-10",
+            "sources": [str(store["src"]), str(store["models"]), str(store["manifest"])],
+            "state_dir": str(store["state"]), "rsh": sshd}
+    first = run_module("gpufleet.maintenance.backup_snapshot", args)
+    assert first["changed"] is True and first["link_dest"] is None, first
+    weights = remote / "2026-10" / str(store["models"]).lstrip("/") / "gemma3-4b-q4_k_m.gguf"
+    assert weights.read_bytes() == (store["models"] / "gemma3-4b-q4_k_m.gguf").read_bytes()
+    second = run_module("gpufleet.maintenance.backup_snapshot", dict(args, name="2026-11"))
+    assert second["link_dest"] == "2026-10" and second["files_copied"] == 0, second
+    again = remote / "2026-11" / str(store["models"]).lstrip("/") / "gemma3-4b-q4_k_m.gguf"
+    assert again.stat().st_ino == weights.stat().st_ino  # hard-linked by --link-dest over SSH
+    drill = run_module("gpufleet.maintenance.backup_snapshot", dict(args, mode="drill", name="2026-11",
+                                                                   scratch=str(store["root"] / "drills" / "ssh"),
+                                                                   model_manifest=str(store["manifest"])))
+    fact = drill["ansible_facts"]["gpufleet_backup"]
+    assert fact["status"] == "ok" and fact["problems"] == [], drill
+    assert drill["hashed_bytes"] >= 8 * MIB  # both weights restored over SSH and checked against the manifest
+    # A key the server does not accept: a clear failure naming the target, not a traceback.
+    refused = run_module("gpufleet.maintenance.backup_snapshot", dict(args, name="2026-12", rsh=sshd.replace("/client", "/host")))
+    assert refused.get("failed") is True and "Traceback" not in json.dumps(refused), refused
+    assert refused["msg"].startswith("listing the snapshots in root@127.0.0.1:"), refused["msg"]
+    assert "Permission denied (publickey)" in refused["msg"], refused["msg"]
