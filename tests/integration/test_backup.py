@@ -206,9 +206,9 @@ def test_snapshot_and_drill_over_a_real_ssh_server(store, sshd):
     assert second["link_dest"] == "2026-10" and second["files_copied"] == 0, second
     again = remote / "2026-11" / str(store["models"]).lstrip("/") / "gemma3-4b-q4_k_m.gguf"
     assert again.stat().st_ino == weights.stat().st_ino  # hard-linked by --link-dest over SSH
-    drill = run_module("gpufleet.maintenance.backup_snapshot", dict(args, mode="drill", name="2026-11",
-                                                                   scratch=str(store["root"] / "drills" / "ssh"),
-                                                                   model_manifest=str(store["manifest"])))
+    drill_args = dict(args, mode="drill", name="2026-11", scratch=str(store["root"] / "drills" / "ssh"),
+                      model_manifest=str(store["manifest"]))
+    drill = run_module("gpufleet.maintenance.backup_snapshot", drill_args)
     fact = drill["ansible_facts"]["gpufleet_backup"]
     assert fact["status"] == "ok" and fact["problems"] == [], drill
     assert drill["hashed_bytes"] >= 8 * MIB  # both weights restored over SSH and checked against the manifest
