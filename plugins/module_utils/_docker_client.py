@@ -290,7 +290,6 @@ def restart_container(name, docker_host=None, timeout=30, stop_timeout_s=30):
     starts it again with the same configuration). Raises :class:`EngineError`."""
     client = connect(docker_host, timeout + stop_timeout_s)
     try:
-        call("inspecting container %s" % name, client.inspect_container, name)
         call("restarting container %s" % name, client.restart, name, timeout=stop_timeout_s)
     finally:
         client.close()
@@ -319,11 +318,9 @@ def image_digest_run(params, check_mode, read_file, write_file):
         pins.validate([dict(image=e["image"], digest=e["digest"]) for e in entries], "manifest and entries")
     if mode == "lock" and not manifest_path:
         raise pins.ManifestError("mode=lock needs manifest: the path of the file to write")
-    compose_unpinned, compose_errors = pins.scan_compose(
-        [(path, read_file(path) or "") for path in params.get("compose_files") or []])
-    for path in params.get("compose_files") or []:
-        if read_file(path) is None:
-            compose_errors.append("%s: file not found" % path)
+    compose_texts = [(path, read_file(path)) for path in params.get("compose_files") or []]
+    compose_unpinned, compose_errors = pins.scan_compose([(path, text or "") for path, text in compose_texts])
+    compose_errors.extend("%s: file not found" % path for path, text in compose_texts if text is None)
     warnings.extend(compose_errors)
 
     client = connect(params.get("docker_host"), params.get("timeout") or 60)
@@ -390,6 +387,14 @@ def image_digest_run(params, check_mode, read_file, write_file):
         client.close()
 
 
+def read_text(path):
+    """A file's text, or None when it does not exist (manifests and Compose files)."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read()
+
+
 def image_audit_facts(manifest, check_remote=False, compose_files=(), docker_host=None, timeout=60):
     """``(fact, warnings)``: the ``gpufleet_images`` fact, an audit of the pin ``manifest``.
 
@@ -404,19 +409,10 @@ def image_audit_facts(manifest, check_remote=False, compose_files=(), docker_hos
         return pins.images_fact(manifest, check_remote, problem="the Docker SDK for Python (pip package 'docker') "
                                 "is not installed on the host: install it to audit the pins"), []
 
-    def read_file(path):
-        if not os.path.exists(path):
-            return None
-        with open(path) as handle:
-            return handle.read()
-
-    def no_write(path, text):  # pragma: no cover - audit never writes
-        raise OSError("the audit does not write %s" % path)
-
     params = {"mode": "audit", "manifest": manifest, "entries": None, "check_remote": check_remote,
               "compose_files": list(compose_files or []), "docker_host": docker_host, "timeout": timeout}
     try:
-        report, warnings = image_digest_run(params, False, read_file, no_write)
+        report, warnings = image_digest_run(params, False, read_text, None)  # audit writes nothing
     except pins.ManifestError as exc:
         return pins.images_fact(manifest, check_remote, problem="%s: fix the manifest" % exc), []
     except EngineError as exc:

@@ -23,7 +23,11 @@ _USED_KEY = {"nvidia": "memory_used_pct", "amd": "vram_used_pct"}
 
 
 def validate(threshold_pct, recheck_s, services):
-    """Problems with the options (a list of strings, empty when fine)."""
+    """Problems with the options the argument spec cannot express (a list of strings, empty when fine).
+
+    ``services`` entries are ``{name, kind}`` as the argument spec leaves them (name given, kind one
+    of SERVICE_KINDS).
+    """
     problems = []
     if threshold_pct is None or not 0 < threshold_pct <= 100:
         problems.append("threshold_pct must be above 0 and at most 100, got %s" % threshold_pct)
@@ -31,13 +35,11 @@ def validate(threshold_pct, recheck_s, services):
         problems.append("recheck_s must be between 0 and 3600 seconds, got %s" % recheck_s)
     seen = set()
     for service in services or []:
-        name = (service.get("name") or "").strip()
+        name = service["name"].strip()
         if not name:
             problems.append("services: every entry needs a name")
             continue
-        if service.get("kind", "systemd") not in SERVICE_KINDS:
-            problems.append("services: %s: kind must be one of %s" % (name, ", ".join(SERVICE_KINDS)))
-        key = (service.get("kind", "systemd"), name)
+        key = (service.get("kind") or "systemd", name)
         if key in seen:
             problems.append("services: %s (%s) is listed twice" % (name, key[0]))
         seen.add(key)

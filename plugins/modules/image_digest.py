@@ -200,12 +200,6 @@ def main():
         module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"),
                          exception=_docker_client.DOCKER_IMPORT_ERROR)
 
-    def read_file(path):
-        if not os.path.exists(path):
-            return None
-        with open(path) as handle:
-            return handle.read()
-
     def write_file(path, text):
         directory = os.path.dirname(path) or "."
         tmp = os.path.join(directory, ".%s.gpufleet-tmp" % os.path.basename(path))
@@ -214,7 +208,7 @@ def main():
         module.atomic_move(tmp, path)
 
     try:
-        result, warnings = _docker_client.image_digest_run(module.params, module.check_mode, read_file, write_file)
+        result, warnings = _docker_client.image_digest_run(module.params, module.check_mode, _docker_client.read_text, write_file)
     except ManifestError as exc:
         module.fail_json(msg="reading the pin manifest: %s" % exc)
     except _docker_client.EngineError as exc:

@@ -13,12 +13,12 @@ Exit status 1 when a decision is not the expected one.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu, _vram
+from gpu_probe import run_command  # the same AnsibleModule.run_command stand-in (this directory)
 
 CHILD = r"""
 import sys, time, torch
@@ -34,13 +34,6 @@ torch.cuda.empty_cache()
 print("freed", flush=True)
 time.sleep(float(sys.argv[2]))
 """
-
-
-def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
-    env = dict(os.environ)
-    env.update(environ_update or {})
-    proc = subprocess.run(args, input=data, env=env, capture_output=True, text=True, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def read():

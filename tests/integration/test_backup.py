@@ -2,11 +2,15 @@
 
 import json
 import os
+import shutil
+import subprocess
+import time
 
 import pytest
 import yaml
 
 from testlib.ansible_run import run_module, run_playbook
+from testlib.docker_lab import free_port
 from testlib.system import apt_ensure
 
 pytestmark = pytest.mark.integration
@@ -154,27 +158,22 @@ def test_snapshot_over_an_ssh_style_remote_shell(store, tmp_path_factory):
 def sshd(tmp_path_factory):
     """A real OpenSSH server on 127.0.0.1 (own host key, config and authorized key), and the ssh
     command line (``rsh``) that reaches it with a fresh client key."""
-    import shutil
-    import socket
-    import subprocess
-    import time
     apt_ensure("openssh-server", "openssh-client", "rsync")
     home = tmp_path_factory.mktemp("sshd")
     for key in ("host", "client"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / key)], check=True)
     (home / "authorized_keys").write_text((home / "client.pub").read_text())
     os.chmod(str(home / "authorized_keys"), 0o600)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     (home / "sshd_config").write_text("\n".join([
         "Port %d" % port, "ListenAddress 127.0.0.1", "HostKey %s" % (home / "host"),
         "AuthorizedKeysFile %s" % (home / "authorized_keys"), "PidFile %s" % (home / "sshd.pid"),
         "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
         "UsePAM no", "StrictModes no", "Subsystem sftp internal-sftp", ""]))
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation directory
-    proc = subprocess.Popen([shutil.which("sshd") or "/usr/sbin/sshd", "-D", "-e", "-f", str(home / "sshd_config")],
-                            stdout=subprocess.DEVNULL, stderr=open(str(home / "sshd.log"), "w"), start_new_session=True)
+    with open(str(home / "sshd.log"), "w") as log:
+        proc = subprocess.Popen([shutil.which("sshd") or "/usr/sbin/sshd", "-D", "-e", "-f", str(home / "sshd_config")],
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     rsh = "ssh -p %d -i %s -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR" % (
         port, home / "client")
     deadline = time.time() + 20

@@ -288,3 +288,25 @@ def nvidia_smi_standin(directory, xml_text, stderr="", rc=0, name="nvidia-smi"):
                      "cat '%s'\ncat '%s' >&2\nexit %d\n" % (out_path, err_path, rc))
     os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return script
+
+
+def export(out_dir, capture_path, gpus=1):
+    """Build the double and write, into ``out_dir``, ``libnvidia-ml.so.1``, the scenario of the capture
+    (``scenario.txt``) and the capture itself (``capture.xml``, ``gpus`` GPUs): what a container host
+    needs to answer as that GPU (the Molecule prepare playbooks copy these three files)."""
+    os.makedirs(out_dir, exist_ok=True)
+    shutil.copy(os.path.join(build(), "libnvidia-ml.so.1"), out_dir)
+    with open(capture_path) as handle:
+        xml = handle.read()
+    if gpus != 1:
+        xml = xml_with_gpus(xml, gpus)
+    with open(os.path.join(out_dir, "capture.xml"), "w") as handle:
+        handle.write(xml)
+    write_scenario(scenario_from_xml(xml), os.path.join(out_dir, "scenario.txt"))
+
+
+if __name__ == "__main__":
+    # cd tests && python3 -m testlib.nvml_double OUT_DIR CAPTURE_XML [GPUS]
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: python3 -m testlib.nvml_double OUT_DIR CAPTURE_XML [GPUS]  (from tests/)")
+    export(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else 1)
