@@ -1,9 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side decisions of the cadence playbooks: TLS expiry checks from
-``community.crypto.get_certificate`` results and the report sections of each cadence
-(weekly maxima, energy, trends, physical checklist, upgrade decision). Pure functions.
+"""The extra report sections of each cadence (weekly maxima, energy, trends, physical
+checklist, incidents, upgrade decision), from the history's answers. Controller-side; pure functions.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,51 +12,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import level_check, make_check, worst_status
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._report import like
-
-TLS_SCHEMA_VERSION = 1
-
-
-def parse_not_after(text):
-    """``20270101120000Z`` (get_certificate) → aware datetime, or None."""
-    try:
-        return datetime.datetime.strptime(str(text), "%Y%m%d%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-
-
-def tls_fact(results, warn_days=21, crit_days=7, now=None):
-    """Loop results of ``get_certificate`` (each with ``item`` = ``{host, port, name}``) → ``gpufleet_tls``."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    endpoints = []
-    checks = []
-    for result in results or []:
-        item = result.get("item") or {}
-        endpoint = item.get("name") or "%s:%s" % (item.get("host"), item.get("port", 443))
-        entry = {"endpoint": endpoint, "not_after": None, "days_left": None, "subject": None, "error": None}
-        if result.get("failed") or result.get("unreachable"):
-            entry["error"] = str(result.get("msg") or "no answer")
-            checks.append(make_check("tls_expiry", "crit", None, crit_days,
-                                     "TLS endpoint %s did not answer with a certificate (%s): check that the front door "
-                                     "(Caddy/nginx/Tailscale) is running" % (endpoint, entry["error"]), endpoint=endpoint))
-        else:
-            expires = parse_not_after(result.get("not_after"))
-            entry["not_after"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else None
-            entry["subject"] = (result.get("subject") or {}).get("commonName") or (result.get("subject") or {}).get("CN")
-            if expires is None:
-                checks.append(make_check("tls_expiry", "warn", None, warn_days, "TLS certificate of %s has no readable "
-                                         "expiry date (%r)" % (endpoint, result.get("not_after")), endpoint=endpoint))
-            else:
-                days = round((expires - now).total_seconds() / 86400.0, 1)
-                entry["days_left"] = days
-                checks.append(level_check("tls_days_left", days, warn=warn_days, crit=crit_days, unit=" days",
-                                          what="TLS certificate of %s: days left" % endpoint, higher_is_worse=False,
-                                          fix="renew it (Caddy and Tailscale renew on their own: check their logs; "
-                                              "certbot renew for nginx)", endpoint=endpoint))
-        endpoints.append(entry)
-    return {"schema_version": TLS_SCHEMA_VERSION, "endpoints": endpoints, "checks": checks, "status": worst_status(checks)}
-
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._report import like
 
 def _fmt(value, digits=1):
     if value is None:

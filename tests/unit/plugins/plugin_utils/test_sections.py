@@ -1,28 +1,6 @@
-"""Cadence decisions: TLS expiry from get_certificate results, report sections."""
+"""The report sections of each cadence, from the history's answers."""
 
-import datetime
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _cadence as c
-
-NOW = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
-
-
-def test_tls_fact_levels_and_unreachable():
-    results = [
-        {"item": {"name": "caddy", "host": "a", "port": 443}, "not_after": "20270101000000Z", "subject": {"commonName": "a"}},
-        {"item": {"host": "b", "port": 8443}, "not_after": "20261210000000Z", "subject": {}},
-        {"item": {"host": "c"}, "not_after": "20261128000000Z"},
-        {"item": {"host": "d", "port": 443}, "failed": True, "msg": "Unable to connect"},
-        {"item": {"host": "e", "port": 443}, "not_after": "garbage"},
-    ]
-    fact = c.tls_fact(results, 21, 7, NOW)
-    statuses = [(ch.get("endpoint"), ch["status"]) for ch in fact["checks"]]
-    assert statuses == [("caddy", "ok"), ("b:8443", "warn"), ("c:443", "crit"), ("d:443", "crit"), ("e:443", "warn")]
-    assert fact["endpoints"][0]["days_left"] == 36.0 and fact["endpoints"][0]["subject"] == "a"
-    assert fact["status"] == "crit"
-    assert "Unable to connect" in fact["checks"][3]["message"]
-    assert c.tls_fact([], now=NOW)["status"] == "ok"
-
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _sections as c
 
 def test_sections_per_cadence():
     history = {"maxima": {"box": {"gpu.gpus.temperature_c": {"0": 83.0}}},

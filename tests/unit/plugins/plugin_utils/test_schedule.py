@@ -4,7 +4,7 @@ import pytest
 from dateutil import rrule as du_rrule
 from dateutil import tz
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._schedule import (
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._schedule import (
     ScheduleError,
     normalize,
     to_on_calendar,

@@ -13,29 +13,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
+import errno
+import json
+import os
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import (
+    STATUSES,
+    status_rank,
+    subject_of,
+    subject_text,
+    worst_status,
+)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_write
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import day as _day
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
 
 REPORT_SCHEMA_VERSION = 1
-SUBJECT_KEYS = ("gpu", "index", "path", "device", "name", "endpoint", "unit")
-
-
-def iso(ts):
-    return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _day(ts):
-    return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%d")
-
-
-def energy_kwh(points):
-    """Energy of a power series ``[(ts, watts)]`` (trapezoids) in kWh; 0.0 under two points."""
-    total = 0.0
-    for (t0, p0), (t1, p1) in zip(points, points[1:]):
-        if t1 > t0:
-            total += (p0 + p1) / 2.0 * (t1 - t0)
-    return total / 3600.0 / 1000.0
 
 
 def projection(trend, limit, now):
@@ -50,25 +44,25 @@ def projection(trend, limit, now):
     return {"limit": limit, "days": round(days, 1), "date": _day(now + days * 86400.0)}
 
 
-def _subject(check):
-    for key in SUBJECT_KEYS:
-        if check.get(key) not in (None, ""):
-            return "%s %s" % (key, check[key])
-    return ""
+def _fact_name(area):
+    known = registry.BY_NAME.get(area)
+    return known.fact if known is not None else "gpufleet_" + area
 
 
-def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False):
-    """Return the report dict.
+def _areas_of(hosts):
+    """The areas of the facts the hosts have: registry order first, then facts it does not know."""
+    names = set(name for facts in hosts.values() for name in (facts or {})
+                if name.startswith("gpufleet_") and isinstance(facts[name], dict))
+    known = [area.name for area in registry.AREAS if area.fact in names]
+    return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
 
-    ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
-    ``history``: the ``history`` action's answer (``run_id``, ``error``, ``trends``...);
-    ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``;
-    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
-    """
+
+def host_rows(hosts, failed_hosts=None):
+    """``(areas, rows, problems)``: one row per host (its status per area), and every check that is
+    not ok (plus a ``run/reachable`` problem per failed host), worst first. The report, the alerts and
+    the summary's exit decision all read problems from here."""
     failed_hosts = dict(failed_hosts or {})
-    history = dict(history or {})
-    areas = sorted(set(name[len("gpufleet_"):] for facts in hosts.values() for name in (facts or {})
-                       if name.startswith("gpufleet_") and isinstance(facts[name], dict)))
+    areas = _areas_of(hosts)
     rows = []
     problems = []
     for host in sorted(set(hosts) | set(failed_hosts)):
@@ -79,7 +73,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
             problems.append({"host": host, "area": "run", "check": "reachable", "subject": "", "status": "crit",
                              "value": None, "threshold": None, "message": message})
         for area in areas:
-            fact = facts.get("gpufleet_" + area)
+            fact = facts.get(_fact_name(area))
             if not isinstance(fact, dict):
                 row["areas"][area] = None
                 continue
@@ -87,7 +81,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
             for check in fact.get("checks") or []:
                 if isinstance(check, dict) and check.get("status", "ok") != "ok":
                     problems.append({"host": host, "area": area, "check": check.get("check"),
-                                     "subject": _subject(check), "status": check.get("status"),
+                                     "subject": subject_text(subject_of(check)), "status": check.get("status"),
                                      "value": check.get("value"), "threshold": check.get("threshold"),
                                      "message": check.get("message", "")})
         statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts else [])
@@ -95,6 +89,19 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
         rows.append(row)
     rows.sort(key=lambda r: (-status_rank(r["status"]), r["host"]))
     problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
+    return areas, rows, problems
+
+
+def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False):
+    """Return the report dict.
+
+    ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
+    ``history``: the ``history`` action's answer (``run_id``, ``error``, ``trends``...);
+    ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``;
+    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
+    """
+    history = dict(history or {})
+    areas, rows, problems = host_rows(hosts, failed_hosts)
     chart_list = []
     for spec in charts or []:
         chart = _chart(spec, history.get("trends") or [], now)
@@ -102,14 +109,16 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
             chart_list.append(chart)
     if history.get("error"):
         problems.append({"host": "controller", "area": "history", "check": "history_database", "subject": "",
-                         "status": "warn", "value": None, "threshold": None, "message": history["error"]})
+                         "status": history.get("error_status") or "warn", "value": None, "threshold": None,
+                         "message": history["error"]})
+        problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "cadence": cadence,
         "generated_at": iso(now),
         "check_mode": bool(check_mode),
         "status": worst_status([r["status"] for r in rows] + [p["status"] for p in problems]),
-        "counts": dict((s, sum(1 for r in rows if r["status"] == s)) for s in ("ok", "warn", "crit")),
+        "counts": dict((s, sum(1 for r in rows if r["status"] == s)) for s in STATUSES),
         "areas": areas,
         "hosts": rows,
         "problems": problems,
@@ -314,15 +323,44 @@ def render_markdown(report):
     return "\n".join(lines) + "\n"
 
 
-# The options of the fleet_report action plugin; its documentation stub module declares the same ones.
-ARGUMENT_SPEC = dict(
-    cadence=dict(type="str", required=True),
-    hosts=dict(type="dict", default={}),
-    failed_hosts=dict(type="dict", default={}),
-    history=dict(type="dict", default={}),
-    charts=dict(type="list", elements="dict", default=[]),
-    sections=dict(type="list", elements="dict", default=[]),
-    dest=dict(type="path", default="reports"),
-    formats=dict(type="list", elements="str", default=["html", "json", "md"], choices=["html", "json", "md"]),
-    now=dict(type="float"),
-)
+def render_json(report):
+    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+
+
+RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json}
+
+
+def report_base(dest, cadence, now):
+    """Reserve ``<dest>/<cadence>-<time>`` for this run and return it.
+
+    Runs that start in the same second (three daily runs from cron and by hand) must not overwrite
+    each other's report: the name is reserved by creating ``<base>.reserved`` exclusively, and the
+    next free ``-2``, ``-3``... suffix is taken when it exists.
+    """
+    stamp = "%s-%s" % (cadence, iso(now).replace("-", "").replace(":", ""))
+    for attempt in range(1, 1000):
+        base = os.path.join(dest, stamp if attempt == 1 else "%s-%d" % (stamp, attempt))
+        try:
+            os.close(os.open(base + ".reserved", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        return base
+    raise OSError(errno.EEXIST, "no free report name for %s under %s" % (stamp, dest))
+
+
+def write(report, dest, formats, now):
+    """Write the report in each format atomically; returns ``{format: path}``. Raises OSError."""
+    if not os.path.isdir(dest):
+        os.makedirs(dest)
+    base = report_base(dest, report["cadence"], now)
+    files = {}
+    try:
+        for fmt in formats:
+            path = "%s.%s" % (base, fmt)
+            atomic_write(path, RENDERERS[fmt](report))
+            files[fmt] = path
+    finally:
+        os.unlink(base + ".reserved")
+    return files

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _report as r
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history as h
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _report as r
 
 DAY = 86400.0
 T0 = 1764000000.0
@@ -42,12 +43,12 @@ def test_build_orders_worst_first_and_lists_failed_hosts_and_problems():
     report = r.build("daily", T0 + 28 * DAY, _hosts(), {"dead-box": None}, _history(), CHARTS)
     assert [h["host"] for h in report["hosts"]] == ["dead-box", "warm-box", "ok-box"]
     assert report["hosts"][0]["reachable"] is False and report["hosts"][0]["status"] == "crit"
-    assert report["areas"] == ["gpu", "host"]
+    assert report["areas"] == ["host", "gpu"]  # the registry's order
     assert report["hosts"][2]["areas"] == {"gpu": None, "host": "ok"}
     assert [(p["host"], p["status"], p["check"]) for p in report["problems"]] == [
         ("dead-box", "crit", "reachable"), ("warm-box", "warn", "disk_used")]
-    assert report["problems"][1]["subject"] == "path /"
-    assert report["status"] == "crit" and report["counts"] == {"ok": 1, "warn": 1, "crit": 1}
+    assert report["problems"][1]["subject"] == "path=/"
+    assert report["status"] == "crit" and report["counts"] == {"ok": 1, "unknown": 0, "warn": 1, "crit": 1}
     # TTFT has no series and is left out.
     assert [c["title"] for c in report["charts"]] == ["Junction", "SSD wear"]
     wear = report["charts"][1]["series"][0]
@@ -57,7 +58,9 @@ def test_build_orders_worst_first_and_lists_failed_hosts_and_problems():
 
 def test_history_error_is_a_problem_not_a_failure():
     report = r.build("weekly", T0, _hosts(), history={"error": "history database x is locked by another run"})
-    assert report["problems"][-1]["check"] == "history_database" and "locked" in report["problems"][-1]["message"]
+    problem = [p for p in report["problems"] if p["host"] == "controller"]
+    assert [(p["check"], p["status"]) for p in problem] == [("history_database", "warn")]
+    assert "locked" in problem[0]["message"]
 
 
 def test_svg_has_a_circle_per_point_and_a_limit_line():
@@ -91,7 +94,7 @@ def test_html_is_self_contained_and_escaped():
 @pytest.mark.parametrize("points, kwh", [([], 0.0), ([(0, 100.0)], 0.0), ([(0, 100.0), (3600, 100.0)], 0.1),
                                          ([(0, 0.0), (7200, 1000.0)], 1.0), ([(10, 5.0), (5, 5.0)], 0.0)])
 def test_energy(points, kwh):
-    assert r.energy_kwh(points) == pytest.approx(kwh)
+    assert h.energy_kwh(points) == pytest.approx(kwh)
 
 
 def test_projection_edges():

@@ -12,31 +12,30 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import status_rank
+import json
+import re
+
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import status_rank
 
 TARGET_TYPES = ("webhook", "slack", "email")
 
 
 def alert_key(area, check, subject=""):
+    """``gpu/memory_temperature/gpu=0``: the subject text keeps checks of different subjects apart."""
     return "%s/%s/%s" % (area, check, subject or "")
 
 
-def current_problems(hosts, failed_hosts=None):
-    """``{host: {gpufleet_x: fact}}`` (+ failed hosts) → ``{(host, key): {status, message}}`` of non-ok checks."""
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._history import extract_checks
-    problems = {}
-    for host in sorted(hosts):
-        for area, name, subject, status, _value, message in extract_checks(hosts[host] or {}):
-            if status != "ok":
-                key = (host, alert_key(area, name, subject))
-                if status_rank(status) >= status_rank(problems.get(key, {}).get("status", "ok")):
-                    problems[key] = {"status": status, "message": message}
-    for host in sorted(failed_hosts or {}):
-        reason = failed_hosts.get(host) if isinstance(failed_hosts, dict) else None
-        problems[(host, alert_key("run", "reachable"))] = {
-            "status": "crit", "message": reason or "the host failed or was unreachable during the run: check that "
-                                                   "it is up and that SSH and Python work on it"}
-    return problems
+def keyed(problems):
+    """The report's problem rows → ``{(host, key): {status, message}}`` (the worst of a key wins)."""
+    result = {}
+    for problem in problems:
+        key = (problem["host"], alert_key(problem["area"], problem["check"], problem.get("subject")))
+        if status_rank(problem["status"]) >= status_rank(result.get(key, {}).get("status", "ok")):
+            result[key] = {"status": problem["status"], "message": problem.get("message") or ""}
+    return result
 
 
 def decide(state, problems, checked_hosts, now, repeat_hours):
@@ -112,6 +111,73 @@ def payload(target_type, alerts, cadence, report_path=None):
     raise ValueError("alert target type must be one of %s, not %r" % (", ".join(TARGET_TYPES), target_type))
 
 
+def secrets_of(target):
+    """The strings of a target that must never be shown: its URL, the URL's user info and password
+    (and the pieces a URL parser may cut a password into at ``/``, ``?`` or ``#``), header values and
+    the mail password; longest first."""
+    found = set()
+    url = str(target.get("url") or "")
+    if url:
+        found.add(url)
+        rest = url.split("://", 1)[-1]
+        if "@" in rest:
+            userinfo = rest.rsplit("@", 1)[0]
+            password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
+            found.update(piece for piece in [userinfo, password] + re.split(r"[/?#]", password) if len(piece) >= 3)
+    found.update(str(v) for v in (target.get("headers") or {}).values() if v)
+    if target.get("password"):
+        found.add(str(target["password"]))
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text, target):
+    """``text`` with every secret of ``target`` replaced by ``********``."""
+    text = str(text)
+    for secret in secrets_of(target):
+        text = text.replace(secret, "********")
+    return text
+
+
+def post(name, kind, target, body, timeout):
+    """POST one webhook/Slack body; never raises, and the error it returns names no secret."""
+    headers = {"Content-Type": "application/json"}
+    headers.update(target.get("headers") or {})
+    url = str(target.get("url") or "")
+    try:
+        urlsplit(url).port  # a password with "/" makes the parser read a port: raises here, nothing is sent
+    except ValueError:
+        return {"name": name, "type": kind, "ok": False, "status": None,
+                "error": "the URL cannot be parsed (a '/', '?' or '#' in the user or password must be written "
+                         "%2F, %3F or %23)"}
+    try:
+        response = open_url(url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST",
+                            timeout=timeout, validate_certs=target.get("validate_certs", True))
+        return {"name": name, "type": kind, "ok": True, "status": response.getcode(), "error": None}
+    except Exception as exc:  # pylint: disable=broad-except
+        # One bad target (a malformed URL, a refused connection, an HTTP error) must not stop the
+        # others, the report or the run; whatever the library says is shown without the secrets.
+        status = getattr(exc, "code", None)
+        reason = getattr(exc, "reason", None) or exc
+        error = "HTTP %s %s" % (status, reason) if isinstance(status, int) else "%s: %s" % (type(exc).__name__, reason)
+        return {"name": name, "type": kind, "ok": False, "status": status if isinstance(status, int) else None,
+                "error": redact(error, target)}
+
+
+def send(targets, alerts, cadence, report_path, timeout, poster=post):
+    """Post the alerts to every webhook/Slack target; ``(sent, emails)``: the outcome of each post,
+    and the mail bodies the playbook sends with community.general.mail."""
+    sent, emails = [], []
+    for position, target in enumerate(targets or []):
+        kind = target.get("type", "webhook")
+        name = target.get("name") or "%s %d" % (kind, position)
+        body = payload(kind, alerts, cadence, report_path)
+        if kind == "email":
+            emails.append({"target": position, "name": name, "subject": body["subject"], "body": body["body"]})
+            continue
+        sent.append(poster(name, kind, target, body, timeout))
+    return sent, emails
+
+
 def validate_targets(targets):
     """Return a list of error messages for malformed targets (never echoing secrets)."""
     errors = []
@@ -128,17 +194,3 @@ def validate_targets(targets):
         elif kind == "email" and not target.get("to"):
             errors.append("target %d (%s): email targets need 'to'" % (position, target.get("name", "unnamed")))
     return errors
-
-
-# The options of the alerts action plugin; its documentation stub module declares the same ones.
-ARGUMENT_SPEC = dict(
-    targets=dict(type="list", elements="dict", default=[], no_log=True),
-    cadence=dict(type="str", required=True),
-    hosts=dict(type="dict", default={}),
-    failed_hosts=dict(type="dict", default={}),
-    history_path=dict(type="path"),
-    repeat_hours=dict(type="float", default=24),
-    report=dict(type="str"),
-    timeout_s=dict(type="float", default=10),
-    now=dict(type="float"),
-)

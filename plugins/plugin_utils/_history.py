@@ -19,10 +19,46 @@ import json
 import os
 import sqlite3
 
-SCHEMA_VERSION = 2
-SECONDS_PER_DAY = 86400.0
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import readings as _readings
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import subject_of, subject_text
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso  # noqa: F401
 
-# Each migration takes the schema from version N-1 to N; never edit one that has shipped.
+SCHEMA_VERSION = 3
+SECONDS_PER_DAY = 86400.0
+DEFAULT_MAXIMA_LIKE = "%temperature\\_c"
+DEFAULT_ENERGY_LIKE = "%power\\_draw\\_w"
+
+# Migration 3 writes subjects the way every output now does (``gpu=0``, ``path=/``): the metrics and
+# alert keys stored before it named a subject by its bare value. The key each stored series had is
+# known from its metric (or area) name; frozen here, as a shipped migration must be.
+_V3_METRIC_SUBJECT_KEYS = (
+    ("host.disks.", "path"),
+    ("gpu.nvidia.gpus.", "gpu"),
+    ("gpu.amd.gpus.", "gpu"),
+    ("smart.devices.", "device"),
+    ("tls.endpoints.", "endpoint"),
+)
+_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"))
+
+
+def _migration_3(conn):
+    """Subjects as ``key=value``: the stored metric series and alert keys of known subjects."""
+    for prefix, key in _V3_METRIC_SUBJECT_KEYS:
+        conn.execute("UPDATE metrics SET subject = ? || '=' || subject WHERE substr(metric, 1, ?) = ? "
+                     "AND subject != '' AND instr(subject, '=') = 0", (key, len(prefix), prefix))
+    keys = dict(_V3_ALERT_SUBJECT_KEYS)
+    rows = conn.execute("SELECT host, key FROM alert_state").fetchall()
+    for host, key in rows:
+        area, _sep, rest = key.partition("/")
+        check, _sep, subject = rest.partition("/")
+        if area in keys and subject and "=" not in subject:
+            conn.execute("UPDATE alert_state SET key = ? WHERE host = ? AND key = ?",
+                         ("%s/%s/%s=%s" % (area, check, keys[area], subject), host, key))
+
+
+# Each migration takes the schema from version N-1 to N (SQL text, or a function of the connection);
+# never edit one that has shipped.
 MIGRATIONS = (
     # 1: runs, metrics and checks.
     """
@@ -68,10 +104,12 @@ MIGRATIONS = (
         PRIMARY KEY (host, key)
     );
     """,
+    # 3: subjects as key=value (see _V3_* and _migration_3).
+    _migration_3,
 )
 
-# Keys of list entries that name a subject (a GPU, a disk, a container...), in order of preference.
-SUBJECT_KEYS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
+# The fields of list entries that named a subject before areas declared their readings.
+LEGACY_SUBJECT_FIELDS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
 # Sub-dicts of a fact that hold settings, not readings.
 NOT_METRICS = ("thresholds",)
 UNIT_SUFFIXES = ("_c", "_w", "_pct", "_mib", "_bytes", "_s", "_ms", "_mhz", "_rpm", "_tbw", "_tokens_per_s", "_hours")
@@ -80,7 +118,15 @@ UNIT_NAMES = ("wear_pct_used",)
 
 
 class HistoryError(Exception):
-    """The history database cannot be used (locked, corrupt, unwritable, too new)."""
+    """The history database cannot be used (locked, damaged, unwritable, too new).
+
+    ``damaged`` is True when the file itself is broken: moving it aside and starting a new one
+    is the fix (:func:`move_aside`).
+    """
+
+    def __init__(self, message, damaged=False):
+        super(HistoryError, self).__init__(message)
+        self.damaged = damaged
 
 
 def default_path(inventory_dir=None, cwd=None):
@@ -114,19 +160,38 @@ def connect(path, timeout=5.0, readonly=False):
         else:
             _check_version(conn, path)
     except sqlite3.OperationalError as exc:
-        raise HistoryError(_explain(exc, path))
+        raise HistoryError(_explain(exc, path), damaged=is_damage(exc))
     except sqlite3.DatabaseError as exc:
-        raise HistoryError("history database %s is corrupt (%s): move it aside (it is kept for "
-                           "inspection) and the next run starts a new one" % (path, exc))
+        raise HistoryError("history database %s is damaged (%s): move it aside (it is kept for "
+                           "inspection) and the next run starts a new one" % (path, exc), damaged=True)
     return conn
 
 
 def _explain(exc, path):
     text = str(exc)
+    if is_damage(exc):
+        return ("history database %s is damaged (%s): move it aside (it is kept for inspection) and the next "
+                "run starts a new one" % (path, text))
     if "locked" in text or "busy" in text:
         return ("history database %s is locked by another run (%s): wait for it to finish, or stop the "
                 "process that holds it open" % (path, text))
     return "cannot use the history database %s: %s" % (path, text)
+
+
+def is_damage(exc):
+    """True when an sqlite3 error means a damaged file (as opposed to a lock or a permission)."""
+    text = str(exc)
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+def move_aside(path, now):
+    """Rename a damaged database to ``<path>.damaged-<time>``; returns the new name."""
+    aside = "%s.damaged-%s" % (path, datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    try:
+        os.rename(path, aside)
+    except OSError as exc:
+        raise HistoryError("history database %s is damaged and could not be moved aside: %s" % (path, exc))
+    return aside
 
 
 def schema_version(conn):
@@ -147,9 +212,13 @@ def _migrate(conn, path):
     for number in range(version + 1, SCHEMA_VERSION + 1):
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for statement in MIGRATIONS[number - 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            migration = MIGRATIONS[number - 1]
+            if callable(migration):
+                migration(conn)
+            else:
+                for statement in migration.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute("PRAGMA user_version = %d" % number)
             conn.commit()
         except sqlite3.DatabaseError:
@@ -158,11 +227,16 @@ def _migrate(conn, path):
     return schema_version(conn)
 
 
-def _subject_of(entry, position):
-    for key in SUBJECT_KEYS:
-        if entry.get(key) not in (None, ""):
-            return str(entry[key])
-    return str(position)
+def _legacy_subject(metric, entry, position):
+    for prefix, key in _V3_METRIC_SUBJECT_KEYS:
+        if metric.startswith(prefix):
+            for field in LEGACY_SUBJECT_FIELDS:
+                if entry.get(field) not in (None, ""):
+                    return "%s=%s" % (key, entry[field])
+    for field in LEGACY_SUBJECT_FIELDS:
+        if entry.get(field) not in (None, ""):
+            return "%s=%s" % ("gpu" if field == "index" else field, entry[field])
+    return "position=%d" % position
 
 
 def _is_metric(key, value):
@@ -173,17 +247,22 @@ def _is_metric(key, value):
 def extract_metrics(facts):
     """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``.
 
-    Numeric keys with a unit suffix become ``<area>.<key>`` (area = fact name without
-    ``gpufleet_``); entries of lists of dicts (GPUs, disks, devices) become metrics with a subject;
-    sub-dicts of a fact are read the same way one level down (``gpufleet_gpu.nvidia.gpus[].temperature_c``
-    becomes ``gpu.nvidia.gpus.temperature_c``), except settings such as ``thresholds``.
+    An area of the registry that declares its readings (``Area.readings``) records exactly those
+    (``host.disks.used_pct`` with subject ``path=/``). An area that does not yet, and a fact the
+    registry does not know, fall back to the rule used before: numeric keys with a unit suffix,
+    one level of sub-dicts and the entries of lists of dicts.
     """
     rows = []
     for name in sorted(facts or {}):
         fact = facts[name]
         if not isinstance(fact, dict) or not name.startswith("gpufleet_"):
             continue
-        _extract_level(name[len("gpufleet_"):], fact, rows, nested=True)
+        area = registry.of_fact(name)
+        area_name = area.name if area is not None else name[len("gpufleet_"):]
+        if area is not None and area.readings is not None:
+            rows.extend(_readings.extract(area_name, fact, area.readings))
+        else:
+            _extract_level(area_name, fact, rows, nested=True)
     return rows
 
 
@@ -197,34 +276,32 @@ def _extract_level(prefix, fact, rows, nested):
             for position, entry in enumerate(value):
                 if not isinstance(entry, dict):
                     continue
-                subject = _subject_of(entry, position)
                 for sub_key in sorted(entry):
                     if _is_metric(sub_key, entry[sub_key]):
-                        rows.append(("%s.%s.%s" % (prefix, key, sub_key), subject, float(entry[sub_key])))
+                        metric = "%s.%s.%s" % (prefix, key, sub_key)
+                        rows.append((metric, _legacy_subject(metric, entry, position), float(entry[sub_key])))
         elif nested and isinstance(value, dict) and key not in NOT_METRICS:
             _extract_level("%s.%s" % (prefix, key), value, rows, nested=False)
 
 
-def _check_subject(check):
-    for key in SUBJECT_KEYS + ("endpoint", "unit"):
-        if check.get(key) not in (None, ""):
-            return str(check[key])
-    return ""
-
-
 def extract_checks(facts):
-    """``{gpufleet_x: fact}`` → list of ``(area, name, subject, status, value, message)``."""
+    """``{gpufleet_x: fact}`` → list of ``(area, name, subject, status, value, message)``.
+
+    The subject is the check's subject text (``gpu=0``), as in alert keys, the report and metrics.
+    """
     rows = []
     for name in sorted(facts or {}):
         fact = facts[name]
         if not isinstance(fact, dict) or not name.startswith("gpufleet_"):
             continue
+        area = registry.of_fact(name)
+        area_name = area.name if area is not None else name[len("gpufleet_"):]
         for check in fact.get("checks") or []:
             if not isinstance(check, dict):
                 continue
             value = check.get("value")
-            rows.append((name[len("gpufleet_"):], str(check.get("check", "")), _check_subject(check),
-                         str(check.get("status", "ok")), None if value is None else json.dumps(value),
+            rows.append((area_name, str(check.get("check", "")), subject_text(subject_of(check)),
+                         str(check.get("status", "unknown")), None if value is None else json.dumps(value),
                          str(check.get("message", ""))))
     return rows
 
@@ -252,8 +329,8 @@ def record_run(conn, cadence, ts, hosts, failed_hosts=None):
                     "INSERT INTO checks (run_id, ts, host, area, name, subject, status, value, message) "
                     "VALUES (?, ?, ?, 'run', 'reachable', '', 'crit', NULL, ?)",
                     (run_id, ts, host, reason or "the host failed or was unreachable during the run"))
-    except sqlite3.OperationalError as exc:
-        raise HistoryError(_explain(exc, "(history)"))
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
     return run_id
 
 
@@ -390,8 +467,11 @@ def alert_state(conn, host=None):
     if host is not None:
         sql += " WHERE host = ?"
         args.append(host)
-    return dict(((row[0], row[1]), {"status": row[2], "message": row[3], "changed_at": row[4], "sent_at": row[5]})
-                for row in conn.execute(sql, args))
+    try:
+        return dict(((row[0], row[1]), {"status": row[2], "message": row[3], "changed_at": row[4], "sent_at": row[5]})
+                    for row in conn.execute(sql, args))
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
 
 
 def save_alert_state(conn, state):
@@ -403,31 +483,53 @@ def save_alert_state(conn, state):
                 "INSERT INTO alert_state (host, key, status, message, changed_at, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [(host, key, value["status"], value.get("message", ""), value["changed_at"], value.get("sent_at"))
                  for (host, key), value in sorted(state.items())])
-    except sqlite3.OperationalError as exc:
-        raise HistoryError(_explain(exc, "(history)"))
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
 
 
-def iso(ts):
-    """Epoch seconds → ``2026-11-26T02:45:00Z``."""
-    return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def energy_kwh(points):
+    """Energy of a power series ``[(ts, watts)]`` (trapezoids) in kWh; 0.0 under two points."""
+    total = 0.0
+    for (t0, p0), (t1, p1) in zip(points, points[1:]):
+        if t1 > t0:
+            total += (p0 + p1) / 2.0 * (t1 - t0)
+    return total / 3600.0 / 1000.0
 
 
-# The options of the history action plugin; its documentation stub module declares the same ones.
-ARGUMENT_SPEC = dict(
-    path=dict(type="path"),
-    cadence=dict(type="str", required=True, choices=["daily", "weekly", "monthly", "quarterly", "annual", "adhoc"]),
-    hosts=dict(type="dict", default={}),
-    failed_hosts=dict(type="dict", default={}),
-    record=dict(type="bool", default=True),
-    trend_metrics=dict(type="list", elements="str", default=[]),
-    trend_days=dict(type="int", default=90),
-    maxima_metric_like=dict(type="str", default="%temperature\\_c"),
-    maxima_days=dict(type="int", default=0),
-    incidents_days=dict(type="int", default=0),
-    energy_metric_like=dict(type="str", default="%power\\_draw\\_w"),
-    energy_days=dict(type="int", default=0),
-    energy_price_per_kwh=dict(type="float", default=0.0),
-    last_metric_like=dict(type="list", elements="str", default=[]),
-    timeout_s=dict(type="float", default=5.0),
-    now=dict(type="float"),
-)
+def energy(conn, hosts, now, days, metric_like=DEFAULT_ENERGY_LIKE, price_per_kwh=0.0):
+    """``{host: {kwh, cost, days, series}}`` of the power readings over the last ``days``."""
+    since = now - days * SECONDS_PER_DAY
+    result = {}
+    for host in hosts:
+        kwh = 0.0
+        rows = conn.execute("SELECT DISTINCT metric, subject FROM metrics WHERE host = ? AND metric LIKE ? ESCAPE '\\' "
+                            "AND ts >= ?", (host, metric_like, since)).fetchall()
+        for metric, subject in rows:
+            kwh += energy_kwh(series(conn, host, metric, subject, since))
+        if rows:
+            result[host] = {"kwh": round(kwh, 3), "cost": round(kwh * price_per_kwh, 2), "days": days, "series": len(rows)}
+    return result
+
+
+def query(conn, hosts, now, trend_metrics=(), trend_days=90, maxima_days=0, maxima_metric_like=DEFAULT_MAXIMA_LIKE,
+          incidents_days=0, energy_days=0, energy_metric_like=DEFAULT_ENERGY_LIKE, energy_price_per_kwh=0.0,
+          last_metric_like=()):
+    """The history's answers a cadence asks for: ``{trends, maxima, incidents, energy, last}``."""
+    names = sorted(hosts)
+    answer = {"trends": [], "maxima": {}, "incidents": {}, "energy": {}, "last": {}}
+    try:
+        if trend_metrics:
+            answer["trends"] = trends(conn, names, trend_metrics, now, trend_days)
+        if maxima_days:
+            answer["maxima"] = maxima(conn, now - maxima_days * SECONDS_PER_DAY, maxima_metric_like)
+        if incidents_days:
+            answer["incidents"] = incidents(conn, now - incidents_days * SECONDS_PER_DAY)
+        for pattern in last_metric_like:
+            # Values from before this run: what smart_facts and friends call "previous".
+            for host, metrics in last_values(conn, names, pattern, before=now).items():
+                answer["last"].setdefault(host, {}).update(metrics)
+        if energy_days:
+            answer["energy"] = energy(conn, names, now, energy_days, energy_metric_like, energy_price_per_kwh)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
+    return answer

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner import ToolError, find_tool, run
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.runner import ToolError, find_tool, run
 
 
 def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=True):

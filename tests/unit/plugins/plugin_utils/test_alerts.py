@@ -2,7 +2,8 @@
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _alerts as a
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts as a
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._report import host_rows
 
 T0 = 1764000000.0
 HOUR = 3600.0
@@ -15,13 +16,13 @@ def _hosts(status, host="box1"):
 
 
 def _run(state, hosts, now, failed=None, repeat=24):
-    problems = a.current_problems(hosts, failed)
+    problems = a.keyed(host_rows(hosts, failed)[2])
     return a.decide(state, problems, set(hosts) | set(failed or {}), now, repeat)
 
 
 def test_new_problem_is_sent_then_not_repeated_within_the_window():
     alerts, state = _run({}, _hosts("warn"), T0)
-    assert [(x["host"], x["key"], x["status"], x["reason"]) for x in alerts] == [("box1", "host/disk_used//", "warn", "new")]
+    assert [(x["host"], x["key"], x["status"], x["reason"]) for x in alerts] == [("box1", "host/disk_used/path=/", "warn", "new")]
     alerts, state = _run(state, _hosts("warn"), T0 + HOUR)
     assert alerts == []
     # A warning never repeats, even after the window.
@@ -40,15 +41,15 @@ def test_change_to_crit_then_still_crit_once_per_window():
     alerts, state = _run(state, _hosts("crit"), T0 + 26 * HOUR)
     assert alerts == []
     # changed_at stays at the change, sent_at moves with each send.
-    assert state[("box1", "host/disk_used//")]["changed_at"] == T0 + HOUR
-    assert state[("box1", "host/disk_used//")]["sent_at"] == T0 + 25 * HOUR
+    assert state[("box1", "host/disk_used/path=/")]["changed_at"] == T0 + HOUR
+    assert state[("box1", "host/disk_used/path=/")]["sent_at"] == T0 + 25 * HOUR
 
 
 def test_resolved_is_sent_once_and_hosts_not_in_the_run_keep_their_state():
     _alerts, state = _run({}, dict(_hosts("crit"), **_hosts("warn", "box2")), T0)
     alerts, state = _run(state, _hosts("ok"), T0 + HOUR)  # box2 not in this run (--limit)
     assert [(x["host"], x["reason"], x["status"], x["previous"]) for x in alerts] == [("box1", "resolved", "ok", "crit")]
-    assert list(state) == [("box2", "host/disk_used//")]
+    assert list(state) == [("box2", "host/disk_used/path=/")]
     alerts, state = _run(state, _hosts("ok"), T0 + 2 * HOUR)
     assert alerts == []
 
@@ -73,7 +74,7 @@ def test_payloads(kind, key):
     body = a.payload(kind, alerts, "daily", "reports/daily.html")
     assert key in body
     if kind == "slack":
-        assert "[CRIT] box1 host/disk_used//" in body["text"] and "reports/daily.html" in body["text"]
+        assert "[CRIT] box1 host/disk_used/path=/" in body["text"] and "reports/daily.html" in body["text"]
     if kind == "email":
         assert body["subject"] == "[gpufleet daily] CRIT: 1 alert(s)"
     with pytest.raises(ValueError):
@@ -85,3 +86,33 @@ def test_validate_targets_names_the_problem_without_secrets():
                                  {"type": "sms", "name": "n"}, "x", {"type": "slack", "url": "https://hooks/x"}])
     assert len(errors) == 4
     assert not [e for e in errors if "secret-token" in e]
+
+
+def test_checks_differing_only_by_module_or_kernel_are_separate_alerts():
+    # Issue 17's second defect: the alert key had no room for {module, kernel}, so the first one won.
+    hosts = {"box1": {"gpufleet_driver_stack": {"checks": [
+        {"check": "dkms_built", "status": "ok", "subject": {"module": "nvidia", "kernel": "6.8.0-45-generic"},
+         "message": "built"},
+        {"check": "dkms_built", "status": "crit", "subject": {"module": "nvidia", "kernel": "6.8.0-49-generic"},
+         "message": "no module for the newest kernel"},
+        {"check": "dkms_built", "status": "warn", "subject": {"module": "nvidia-peermem", "kernel": "6.8.0-49-generic"},
+         "message": "peermem missing"}]}}}
+    alerts, _state = _run({}, hosts, T0)
+    assert sorted((x["key"], x["status"]) for x in alerts) == [
+        ("driver_stack/dkms_built/kernel=6.8.0-49-generic,module=nvidia", "crit"),
+        ("driver_stack/dkms_built/kernel=6.8.0-49-generic,module=nvidia-peermem", "warn")]
+
+
+def test_a_target_with_a_slash_in_its_password_sends_nothing_and_shows_no_secret():
+    target = {"name": "ops", "type": "webhook", "url": "http://ops:SECRET123/Ab+x@127.0.0.1:9/hook"}
+    outcome = a.post("ops", "webhook", target, {"alerts": []}, 1)
+    assert outcome["ok"] is False and outcome["status"] is None
+    assert "SECRET123" not in outcome["error"] and "Ab+x" not in outcome["error"]
+    assert "%2F" in outcome["error"]
+
+
+def test_redact_removes_every_piece_of_a_secret():
+    target = {"url": "http://ops:SECRET123/Ab+x@127.0.0.1:9/hook", "headers": {"Authorization": "Bearer t0ken"}}
+    text = "nonnumeric port: 'SECRET123' at http://ops:SECRET123/Ab+x@127.0.0.1:9/hook with Bearer t0ken"
+    shown = a.redact(text, target)
+    assert "SECRET123" not in shown and "t0ken" not in shown and "Ab+x" not in shown

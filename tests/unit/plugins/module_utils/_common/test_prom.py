@@ -1,4 +1,4 @@
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.prom import (
     Families,
     escape_label,
     metrics_from_facts,
@@ -81,7 +81,7 @@ def test_textfile_keeps_other_cadences_last_success():
 
 
 def test_without_last_success_ignores_only_the_last_run_samples():
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import without_last_success
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.prom import without_last_success
 
     first, dummy = textfile(FACTS, cadence="daily", now=1000)
     second, dummy = textfile(FACTS, cadence="daily", now=2000, previous_text=first)
