@@ -334,8 +334,9 @@ def report_base(dest, cadence, now):
     """Reserve ``<dest>/<cadence>-<time>`` for this run and return it.
 
     Runs that start in the same second (three daily runs from cron and by hand) must not overwrite
-    each other's report: the name is reserved by creating ``<base>.reserved`` exclusively, and the
-    next free ``-2``, ``-3``... suffix is taken when it exists.
+    each other's report: the name is reserved by creating ``<base>.reserved`` exclusively while
+    the files are written, and the next ``-2``, ``-3``... suffix is taken when a reservation or a
+    report file of that name exists.
     """
     stamp = "%s-%s" % (cadence, iso(now).replace("-", "").replace(":", ""))
     for attempt in range(1, 1000):
@@ -346,6 +347,10 @@ def report_base(dest, cadence, now):
             if exc.errno == errno.EEXIST:
                 continue
             raise
+        # Held exclusively now; a run that finished earlier in the same second left its files.
+        if any(os.path.exists("%s.%s" % (base, fmt)) for fmt in RENDERERS):
+            os.unlink(base + ".reserved")
+            continue
         return base
     raise OSError(errno.EEXIST, "no free report name for %s under %s" % (stamp, dest))
 

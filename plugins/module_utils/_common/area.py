@@ -114,6 +114,11 @@ class Area(object):
         if self.evaluate is None:
             return data, list(warnings)
         checks = self.evaluate(data, params)
+        undeclared = sorted(set(c.get("check") for c in checks) - set(self.checks.names()))
+        if undeclared:
+            # A programming error, found by any test that gathers the area: every check is a table row.
+            raise AreaError("%s: internal error: check(s) %s are not in the area's checks table"
+                            % (self.name, ", ".join(map(str, undeclared))))
         fact = dict(schema_version=self.schema_version)
         fact.update(data)
         if "thresholds" in params:

@@ -16,8 +16,9 @@ def test_tls_fact_levels_and_unreachable():
         {"item": {"host": "e", "port": 443}, "not_after": "garbage"},
     ]
     fact = build(AREA.validate({"results": results, "warn_days": 21, "crit_days": 7}), NOW)
-    statuses = [(ch["subject"]["endpoint"], ch["status"]) for ch in fact["checks"]]
-    assert statuses == [("caddy", "ok"), ("b:8443", "warn"), ("c:443", "crit"), ("d:443", "crit"), ("e:443", "warn")]
+    statuses = [(ch["check"], ch["subject"]["endpoint"], ch["status"]) for ch in fact["checks"]]
+    assert statuses == [("tls_days_left", "caddy", "ok"), ("tls_days_left", "b:8443", "warn"),
+                        ("tls_days_left", "c:443", "crit"), ("tls_expiry", "d:443", "crit"), ("tls_expiry", "e:443", "warn")]
     # 2027-01-01 is 36 days after 2026-11-26; 2026-12-10 is 14 (warn at 21), 2026-11-28 is 2 (crit at 7).
     assert [e["days_left"] for e in fact["endpoints"]] == [36.0, 14.0, 2.0, None, None]
     assert fact["endpoints"][0]["days_left"] == 36.0 and fact["endpoints"][0]["subject"] == "a"
