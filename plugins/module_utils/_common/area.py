@@ -83,7 +83,17 @@ class Area(object):
         given = dict((key, value) for key, value in (params or {}).items() if value is not None)
         if isinstance(given.get("thresholds"), dict):
             given["thresholds"] = dict((k, v) for k, v in given["thresholds"].items() if v is not None)
-        result = ArgumentSpecValidator(self.argument_spec()).validate(given)
+        spec = self.argument_spec()
+        unknown = sorted(set(given) - set(spec))
+        if unknown:
+            raise AreaError("%s: unknown option(s) %s (known: %s)" % (self.name, ", ".join(unknown), ", ".join(sorted(spec))))
+        thresholds = (spec.get("thresholds") or {}).get("options")
+        if thresholds and isinstance(given.get("thresholds"), dict):
+            unknown = sorted(set(given["thresholds"]) - set(thresholds))
+            if unknown:
+                raise AreaError("%s: unknown threshold(s) %s (known: %s)"
+                                % (self.name, ", ".join(unknown), ", ".join(sorted(thresholds))))
+        result = ArgumentSpecValidator(spec).validate(given)
         if result.error_messages:
             raise AreaError("%s: %s" % (self.name, "; ".join(result.error_messages)))
         return self.checked(result.validated_parameters)
