@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the cadence playbooks: area_facts, tls_fact, fleet_facts, cadence_sections."""
+"""Filters of the cadence playbooks: area_facts, tls_fact, fleet_facts, step_failures, cadence_sections."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +14,6 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import tls as _tls
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _sections
-
 
 
 def area_facts(areas):
@@ -61,6 +60,21 @@ def fleet_facts(hosts, hostvars, names=None):
     return result
 
 
+def step_failures(hosts, hostvars):
+    """``[host]`` → ``{host: "task: message"}`` of the hosts whose cadence step failed (``fleet_report_step_failure``)."""
+    if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("step_failures expects a list of host names (ansible_play_hosts), got %s" % type(hosts).__name__)
+    result = {}
+    for host in hosts:
+        try:
+            failure = hostvars[host].get("fleet_report_step_failure")
+        except (KeyError, TypeError, AttributeError):
+            raise AnsibleFilterError("step_failures: no host variables for %r (pass hostvars as the first argument)" % host)
+        if failure:
+            result[host] = str(failure)
+    return result
+
+
 def cadence_sections(history, cadence, hosts=None, options=None):
     """The report sections of a cadence from the history answer."""
     if cadence not in CADENCES:
@@ -80,5 +94,6 @@ class FilterModule(object):
             "area_facts": area_facts,
             "tls_fact": tls_fact,
             "fleet_facts": fleet_facts,
+            "step_failures": step_failures,
             "cadence_sections": cadence_sections,
         }

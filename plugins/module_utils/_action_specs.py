@@ -70,6 +70,7 @@ CADENCE_REPORT = dict(
     cadence=dict(type="str", required=True, choices=list(CADENCES)),
     hosts=dict(type="dict", default={}),
     failed_hosts=dict(type="dict", default={}),
+    step_failures=dict(type="dict", default={}),
     history_path=dict(type="path"),
     record=dict(type="bool", default=True),
     trend_metrics=dict(type="list", elements="str", default=[]),

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# pylint: disable=unused-import
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.runner import (  # noqa: F401
     C_LOCALE,
     EXTRA_PATHS,

@@ -53,7 +53,14 @@ options:
     type: dict
     default: {}
   failed_hosts:
-    description: Host name to the reason it failed or was unreachable in this run.
+    description: Host name to the reason it did not finish the run (unreachable); it has no facts in the report.
+    type: dict
+    default: {}
+  step_failures:
+    description:
+      - Host name to C(<task>: <message>) of the step that failed on it (the cadence playbooks rescue their steps
+        and keep this). The host keeps the facts gathered before the failure and gets a C(crit) problem
+        C(run/step_failed) "failed - <task> - <message>", distinct from C(run/reachable).
     type: dict
     default: {}
   history_path:

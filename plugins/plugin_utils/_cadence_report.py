@@ -25,7 +25,8 @@ def _open_and_record(path, args, now, record):
     try:
         conn = _history.connect(path, timeout=args["timeout_s"], readonly=not record)
         if record:
-            fields["run_id"] = _history.record_run(conn, args["cadence"], now, args["hosts"], args["failed_hosts"])
+            fields["run_id"] = _history.record_run(conn, args["cadence"], now, args["hosts"], args["failed_hosts"],
+                                                   args["step_failures"])
             fields["recorded"] = True
         return conn, fields
     except _history.HistoryError as exc:
@@ -39,7 +40,8 @@ def _open_and_record(path, args, now, record):
     try:
         aside = _history.move_aside(path, now)
         conn = _history.connect(path, timeout=args["timeout_s"])
-        fields["run_id"] = _history.record_run(conn, args["cadence"], now, args["hosts"], args["failed_hosts"])
+        fields["run_id"] = _history.record_run(conn, args["cadence"], now, args["hosts"], args["failed_hosts"],
+                                               args["step_failures"])
         fields.update(recorded=True, moved_aside=aside, error_status="crit",
                       error="%s; it was moved aside to %s and a new history was started (trends restart from "
                             "this run): look at the old file when you have time, and check the disk it is on"
@@ -78,7 +80,7 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
         options = dict(args["section_options"], trend_metrics=args["trend_metrics"])
         sections = _sections.sections(args["cadence"], answer, hosts, options)
         report = _report.build(args["cadence"], now, hosts, failed, answer, args["charts"], sections,
-                               check_mode=check_mode)
+                               check_mode=check_mode, step_failures=args["step_failures"])
         files, report_error = {}, None
         try:
             files = _report.write(report, args["dest"], args["formats"], now)

@@ -22,7 +22,6 @@ import sqlite3
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import readings as _readings
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import subject_of, subject_text
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso  # noqa: F401
 
 SCHEMA_VERSION = 3
 SECONDS_PER_DAY = 86400.0
@@ -306,7 +305,7 @@ def extract_checks(facts):
     return rows
 
 
-def record_run(conn, cadence, ts, hosts, failed_hosts=None):
+def record_run(conn, cadence, ts, hosts, failed_hosts=None, step_failures=None):
     """Write one run: ``hosts`` maps host → ``{gpufleet_x: fact}``. One transaction; returns run id."""
     failed = sorted(failed_hosts or {})
     try:
@@ -329,6 +328,10 @@ def record_run(conn, cadence, ts, hosts, failed_hosts=None):
                     "INSERT INTO checks (run_id, ts, host, area, name, subject, status, value, message) "
                     "VALUES (?, ?, ?, 'run', 'reachable', '', 'crit', NULL, ?)",
                     (run_id, ts, host, reason or "the host failed or was unreachable during the run"))
+            for host, failure in sorted((step_failures or {}).items()):
+                conn.execute(
+                    "INSERT INTO checks (run_id, ts, host, area, name, subject, status, value, message) "
+                    "VALUES (?, ?, ?, 'run', 'step_failed', '', 'crit', NULL, ?)", (run_id, ts, host, "failed: %s" % failure))
     except sqlite3.DatabaseError as exc:
         raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
     return run_id

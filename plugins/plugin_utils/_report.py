@@ -57,11 +57,14 @@ def _areas_of(hosts):
     return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
 
 
-def host_rows(hosts, failed_hosts=None):
+def host_rows(hosts, failed_hosts=None, step_failures=None):
     """``(areas, rows, problems)``: one row per host (its status per area), and every check that is
-    not ok (plus a ``run/reachable`` problem per failed host), worst first. The report, the alerts and
-    the summary's exit decision all read problems from here."""
+    not ok, worst first. A host in ``failed_hosts`` did not finish the run (unreachable): a
+    ``run/reachable`` problem and no facts. A host in ``step_failures`` (``{host: "task: message"}``)
+    had a step fail: it keeps the facts gathered before, with a ``run/step_failed`` problem naming the
+    task and its message. The report, the alerts and the history all read problems from here."""
     failed_hosts = dict(failed_hosts or {})
+    step_failures = dict(step_failures or {})
     areas = _areas_of(hosts)
     rows = []
     problems = []
@@ -72,6 +75,10 @@ def host_rows(hosts, failed_hosts=None):
             message = failed_hosts[host] or "the host failed or was unreachable during the run"
             problems.append({"host": host, "area": "run", "check": "reachable", "subject": "", "status": "crit",
                              "value": None, "threshold": None, "message": message})
+        if step_failures.get(host):
+            row["failed_step"] = step_failures[host]
+            problems.append({"host": host, "area": "run", "check": "step_failed", "subject": "", "status": "crit",
+                             "value": None, "threshold": None, "message": "failed: %s" % step_failures[host]})
         for area in areas:
             fact = facts.get(_fact_name(area))
             if not isinstance(fact, dict):
@@ -84,7 +91,7 @@ def host_rows(hosts, failed_hosts=None):
                                      "subject": subject_text(subject_of(check)), "status": check.get("status"),
                                      "value": check.get("value"), "threshold": check.get("threshold"),
                                      "message": check.get("message", "")})
-        statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts else [])
+        statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts or row.get("failed_step") else [])
         row["status"] = worst_status(statuses)
         rows.append(row)
     rows.sort(key=lambda r: (-status_rank(r["status"]), r["host"]))
@@ -92,7 +99,8 @@ def host_rows(hosts, failed_hosts=None):
     return areas, rows, problems
 
 
-def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False):
+def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False,
+          step_failures=None):
     """Return the report dict.
 
     ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
@@ -101,7 +109,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
     ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
     """
     history = dict(history or {})
-    areas, rows, problems = host_rows(hosts, failed_hosts)
+    areas, rows, problems = host_rows(hosts, failed_hosts, step_failures)
     chart_list = []
     for spec in charts or []:
         chart = _chart(spec, history.get("trends") or [], now)
@@ -241,9 +249,23 @@ def _series_note(series):
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
-.crit{background:#f8d0d0}.warn{background:#fbecc0}.ok{background:#d8f0d8}.none{color:#999}
+.crit{background:#f8d0d0}.warn{background:#fbecc0}.unknown{background:#e0d8f0}.ok{background:#d8f0d8}.none{color:#999}
 .chart{display:block;margin:1em 0;border:1px solid #eee}
 """
+
+
+def host_state(row):
+    """What the fleet table says of a host: unreachable, failed (a step failed), or its status."""
+    if not row["reachable"]:
+        return "unreachable"
+    if row.get("failed_step"):
+        return "failed: %s" % row["failed_step"]
+    return row["status"]
+
+
+def _counts_text(report):
+    counts = report["counts"]
+    return "%d crit, %d warn, %d unknown, %d ok" % (counts["crit"], counts["warn"], counts.get("unknown", 0), counts["ok"])
 
 
 def render_html(report):
@@ -251,9 +273,8 @@ def render_html(report):
     title = "gpufleet %s report %s" % (report["cadence"], report["generated_at"])
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>%s</title><style>%s</style></head><body>' % (_esc(title), CSS)]
     out.append('<h1>%s</h1>' % _esc(title))
-    out.append('<p id="status" class="%s">Fleet status: <strong>%s</strong> (%d crit, %d warn, %d ok)%s</p>' % (
-        report["status"], report["status"].upper(), report["counts"]["crit"], report["counts"]["warn"],
-        report["counts"]["ok"], " (check mode)" if report.get("check_mode") else ""))
+    out.append('<p id="status" class="%s">Fleet status: <strong>%s</strong> (%s)%s</p>' % (
+        report["status"], report["status"].upper(), _counts_text(report), " (check mode)" if report.get("check_mode") else ""))
     out.append('<h2>Fleet</h2><table id="fleet"><thead><tr><th>host</th><th>status</th>%s</tr></thead><tbody>' % "".join(
         "<th>%s</th>" % _esc(area) for area in report["areas"]))
     for row in report["hosts"]:
@@ -261,7 +282,7 @@ def render_html(report):
                         for a in report["areas"])
         out.append('<tr data-host="%s" data-status="%s"><td>%s</td><td class="%s">%s</td>%s</tr>' % (
             _esc(row["host"]), row["status"], _esc(row["host"]), row["status"],
-            _esc(row["status"] if row["reachable"] else "unreachable"), cells))
+            _esc(host_state(row)), cells))
     out.append('</tbody></table>')
     out.append('<h2>Problems</h2>')
     if report["problems"]:
@@ -294,14 +315,14 @@ def render_html(report):
 def render_markdown(report):
     """The report as Markdown (tables, problems, trend notes, sections)."""
     lines = ["# gpufleet %s report %s" % (report["cadence"], report["generated_at"]), "",
-             "Fleet status: **%s** (%d crit, %d warn, %d ok)%s" % (
-                 report["status"].upper(), report["counts"]["crit"], report["counts"]["warn"], report["counts"]["ok"],
-                 " (check mode)" if report.get("check_mode") else ""), "", "## Fleet", "",
+             "Fleet status: **%s** (%s)%s" % (
+                 report["status"].upper(), _counts_text(report), " (check mode)" if report.get("check_mode") else ""),
+             "", "## Fleet", "",
              "| host | status | %s |" % " | ".join(report["areas"]),
              "| --- | --- |%s" % (" --- |" * len(report["areas"]))]
     for row in report["hosts"]:
         lines.append("| %s | %s | %s |" % (
-            row["host"], row["status"] if row["reachable"] else "unreachable",
+            row["host"], host_state(row).replace("|", "\\|"),
             " | ".join(row["areas"].get(a) or "n/a" for a in report["areas"])))
     lines += ["", "## Problems", ""]
     if not report["problems"]:

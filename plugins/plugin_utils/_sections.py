@@ -9,10 +9,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._report import like
+
 
 def _fmt(value, digits=1):
     if value is None:

@@ -16,8 +16,8 @@ def summary_lines(fact):
         if entry.get("days_left") is None:
             lines.append("tls %s: no certificate expiry read (%s)" % (entry.get("endpoint"), entry.get("error")))
         else:
-            lines.append("tls %s: expires %s (%s left)" % (entry.get("endpoint"), entry.get("not_after"),
-                                                            with_unit(entry.get("days_left"), " days")))
+            lines.append("tls %s: expires %s (%s left)" % (
+                entry.get("endpoint"), entry.get("not_after"), with_unit(entry.get("days_left"), " days")))
     return lines or ["tls: no endpoints checked"]
 
 

@@ -56,6 +56,14 @@ def test_case(case, tmp_path):
         assert report["status"] == expect["status"]
         if "host_order" in expect:
             assert [row["host"] for row in report["hosts"]] == expect["host_order"]
+    if "json" in result["files"] and spec["args"].get("step_failures"):
+        with open(result["files"]["json"]) as handle:
+            rows = dict((row["host"], row) for row in json.load(handle)["hosts"])
+        for host, failure in spec["args"]["step_failures"].items():
+            assert rows[host]["reachable"] is True and rows[host]["failed_step"] == failure
+            assert rows[host]["areas"]["host"] == "ok"  # the facts gathered before the failure are kept
+        failed = [p for p in result["problems"] if p["check"] == "step_failed"]
+        assert failed[0]["message"] == "failed: %s" % spec["args"]["step_failures"][failed[0]["host"]]
     aside = glob.glob(str(history) + ".damaged-*")
     assert bool(aside) == bool(expect.get("history_moved_aside"))
     if aside:

@@ -7,7 +7,7 @@ from ansible_collections.gpufleet.maintenance.plugins.filter import cadence as f
 
 
 def test_filters_are_registered():
-    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "cadence_sections"}
+    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "step_failures", "cadence_sections"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -59,3 +59,12 @@ def test_area_facts_maps_areas_through_the_registry_and_names_the_known_ones():
         f.area_facts(["toaster"])
     with pytest.raises(AnsibleFilterError, match="list of area names"):
         f.area_facts("host")
+
+
+def test_step_failures_collects_the_rescued_steps_of_the_play_hosts():
+    hostvars = {"a": {"fleet_report_step_failure": "Gather the health facts of this host: boom"}, "b": {}}
+    assert f.step_failures(["a", "b"], hostvars) == {"a": "Gather the health facts of this host: boom"}
+    with pytest.raises(AnsibleFilterError, match="list of host names"):
+        f.step_failures("a", hostvars)
+    with pytest.raises(AnsibleFilterError, match="no host variables for 'c'"):
+        f.step_failures(["c"], hostvars)

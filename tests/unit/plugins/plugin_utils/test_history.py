@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history as h
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
 
@@ -182,7 +183,7 @@ def test_readonly_open_of_a_missing_database_writes_nothing(tmp_path):
 def test_default_path_is_beside_the_inventory():
     assert h.default_path("/srv/fleet", "/tmp") == "/srv/fleet/.cache/gpufleet/history.db"
     assert h.default_path(None, "/tmp") == "/tmp/.cache/gpufleet/history.db"
-    assert h.iso(0) == "1970-01-01T00:00:00Z"
+    assert iso(0) == "1970-01-01T00:00:00Z"
 
 
 def test_extract_metrics_records_smart_wear_for_the_ssd_wear_chart():

@@ -2,6 +2,7 @@
 
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _sections as c
 
+
 def test_sections_per_cadence():
     history = {"maxima": {"box": {"gpu.gpus.temperature_c": {"0": 83.0}}},
                "energy": {"box": {"kwh": 100.0, "cost": 30.0, "days": 30, "series": 1}},
