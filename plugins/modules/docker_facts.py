@@ -192,7 +192,9 @@ ansible_facts:
           description: The thresholds in force.
           type: dict
         checks:
-          description: Health checks (C(docker_root_used), C(container_log_size) per container, C(images_unpinned)).
+          description:
+            - Health checks - C(docker_root_used), C(container_log_size) per container, C(images_unpinned), and
+              C(docker_present) when no engine answered.
           type: list
           elements: dict
         status:
@@ -201,34 +203,12 @@ ansible_facts:
           sample: warn
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import DEFAULT_THRESHOLDS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker_client import gather_facts
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    threshold_options = dict(
-        root_used_warn_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_warn_pct"]),
-        root_used_crit_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_crit_pct"]),
-        container_log_warn_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_warn_bytes"]),
-        container_log_crit_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_crit_bytes"]),
-        unpinned_status=dict(type="str", choices=["ok", "warn", "crit"], default="warn"),
-    )
-    module = AnsibleModule(
-        argument_spec=dict(
-            docker_host=dict(type="str"),
-            timeout=dict(type="int", default=30),
-            daemon_json=dict(type="path", default="/etc/docker/daemon.json"),
-            thresholds=dict(type="dict", default={}, options=threshold_options),
-        ),
-        supports_check_mode=True,
-    )
-    facts, warnings = gather_facts(module.params["docker_host"], module.params["timeout"],
-                                   module.params["daemon_json"], module.params["thresholds"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_docker": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -199,6 +199,6 @@ def test_monthly_image_audit_with_the_engine_down_is_a_warning_not_a_failed_host
     manifest.write_text("images:\n  - image: 127.0.0.1:5999/gpf10/x:1\n    digest: sha256:%s\n" % ("a" * 64))
     proc, report = _monthly(tmp_path, "unix://%s/none.sock" % tmp_path, str(manifest))
     assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout
-    [problem] = [p for p in report["problems"] if p["check"] == "image_pin"]
+    [problem] = [p for p in report["problems"] if p["check"] == "image_audit"]
     assert problem["status"] == "warn" and "the image audit failed" in problem["message"]
     assert "connecting to the Docker daemon" in problem["message"]

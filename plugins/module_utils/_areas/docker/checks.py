@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The docker area's checks: the table (data) and the verdicts over the collected readings.
+
+Pure functions, no Ansible import.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+
+_BYTES = {"type": "int"}
+UNPINNED_STATUSES = ["ok", "warn", "crit"]
+
+CHECKS = CheckTable(
+    Check("docker_present", "Whether a Docker engine answered (Docker absent is normal on a host without it).",
+          fix="start the Docker engine or set docker_host"),
+    Check("docker_root_used", "Use of the filesystem holding the Docker root (images, containers, volumes).",
+          subject=("path",), thresholds=(("root_used_warn_pct", 80), ("root_used_crit_pct", 90)), unit=" %",
+          fix="run the docker_hygiene role (prune) or move data-root to a bigger filesystem",
+          reads=("root_fs.used_pct",)),
+    Check("container_log_size", "Size of each container's json-file log.",
+          subject=("container",),
+          thresholds=(("container_log_warn_bytes", 1073741824, _BYTES), ("container_log_crit_bytes", 10737418240, _BYTES)),
+          unit=" B", fix="set log-opts max-size/max-file in daemon.json (docker_hygiene does) and recreate the container",
+          reads=("containers[].log_bytes",)),
+    Check("images_unpinned", "Running containers whose image is referenced by tag, not by digest.",
+          thresholds=(("unpinned_status", "warn", {"type": "str", "choices": UNPINNED_STATUSES}),),
+          fix="pin the digests (image_digest mode=lock writes a manifest) so an update cannot change them silently"),
+)
+
+
+def evaluate(data, params):
+    """Every check of the docker area."""
+    if not data.get("present"):
+        return [CHECKS["docker_present"].result("ok", False, None, "Docker not available: %s" % data.get("reason"))]
+    limits = params["thresholds"]
+    results = [CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
+                                                "use of the Docker root %s" % data.get("root_dir"),
+                                                subject={"path": data.get("root_dir")})]
+    rotated = data.get("log_max_size_bytes") is not None
+    for entry in data.get("containers") or []:
+        if entry.get("log_bytes") is None:
+            continue
+        results.append(CHECKS["container_log_size"].level(
+            entry["log_bytes"], limits, "log of container %s" % entry["name"], subject={"container": entry["name"]},
+            fix=None if not rotated else "recreate the container to start a fresh log"))
+    unpinned = [e["name"] for e in data.get("containers") or [] if e["state"] == "running" and not e["pinned_by_digest"]]
+    status = limits.get("unpinned_status", "warn")
+    check = CHECKS["images_unpinned"]
+    if unpinned and status != "ok":
+        results.append(check.result(status, len(unpinned), 0, "%d running container(s) use an image by tag, not by "
+                                    "digest (%s)" % (len(unpinned), ", ".join(unpinned))))
+    else:
+        results.append(check.result("ok", len(unpinned), 0, "%d running container(s) use an image by tag" % len(unpinned)))
+    return results

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the Docker engine (through ``_tools/docker.py``), the Docker root's filesystem and daemon.json.
+
+I/O only; shaping is in ``parse.py``, verdicts in ``checks.py``. No Ansible import.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import parse
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host.parse import disk_usage
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import read_text
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
+
+DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
+
+
+def read_daemon_json(path):
+    """``(config dict, error)`` of daemon.json; a missing file is ``({}, None)``."""
+    path = path or DEFAULT_DAEMON_JSON
+    try:
+        text = read_text(path)
+    except (IOError, OSError) as exc:
+        return {}, "%s could not be read as JSON: %s" % (path, exc)
+    return parse.parse_daemon_json(text, path)
+
+
+def fs_usage(path):
+    """The filesystem use of ``path`` (df's view), or None when it cannot be read."""
+    try:
+        return disk_usage(os.statvfs(path))
+    except (OSError, TypeError):
+        return None
+
+
+def collect(run_command, params):
+    """``(data, warnings)``: the engine's readings, ``present: false`` with the reason when absent."""
+    if not engine.HAS_DOCKER:
+        return parse.absent("the Docker SDK for Python (pip package 'docker') is not installed on the host"), []
+    try:
+        client = engine.connect(params.get("docker_host"), int(params.get("timeout") or 30))
+    except engine.EngineError as exc:
+        return parse.absent("%s: %s" % (exc.step, exc.error)), []
+    warnings = []
+    try:
+        info = engine.call("reading /info", client.info)
+        version = engine.call("reading /version", client.version)
+        df = engine.call("reading /system/df", client.df)
+        sizes = engine.log_sizes(client, df.get("Containers") or [])
+    except engine.EngineError as exc:
+        return parse.absent("%s: %s" % (exc.step, exc.error)), []
+    finally:
+        client.close()
+    daemon_json = params.get("daemon_json") or DEFAULT_DAEMON_JSON
+    config, error = read_daemon_json(daemon_json)
+    if error:
+        warnings.append(error)
+    data = parse.shape(info, version, df, root_fs=fs_usage(info.get("DockerRootDir")), log_sizes=sizes,
+                       daemon_config=config)
+    data["daemon_json"] = daemon_json
+    return data, warnings

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the docker area is shown: its summary lines and its Prometheus metrics. Pure functions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import human_bytes
+
+
+def summary_lines(fact):
+    if not fact.get("present"):
+        return ["docker: not present (%s)" % fact.get("reason")]
+    usage = fact.get("disk_usage") or {}
+    fs = fact.get("root_fs") or {}
+    lines = ["docker %s (%s, root %s %s%% used)" % (
+        fact.get("engine_version"), fact.get("storage_driver"), fact.get("root_dir"),
+        "n/a" if fs.get("used_pct") is None else fs["used_pct"])]
+    images = usage.get("images") or {}
+    containers = usage.get("containers") or {}
+    volumes = usage.get("volumes") or {}
+    lines.append("docker images %s (%s, %s unused), containers %s running / %s stopped, volumes %s (%s)" % (
+        images.get("count"), human_bytes(images.get("total_bytes")), human_bytes(images.get("unused_bytes")),
+        containers.get("running"), containers.get("stopped"), volumes.get("count"), human_bytes(volumes.get("total_bytes"))))
+    return lines
+
+
+def metrics(fact, fam):
+    for category, section in sorted((fact or {}).items()):
+        if isinstance(section, dict) and "reclaimable_bytes" in section:
+            fam.add("gpufleet_docker_reclaimable_bytes", "Bytes Docker could free in a category.", "gauge",
+                    {"category": category}, section.get("reclaimable_bytes"))

@@ -1,0 +1,96 @@
+"""Area docker: the checks table and its verdicts on readings from recorded API responses."""
+
+import json
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA, checks, parse
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import extract
+
+PARAMS = AREA.validate({})
+
+
+@pytest.fixture
+def data(fixture_path):
+    def load(name):
+        with open(fixture_path("docker_api", name)) as handle:
+            return json.load(handle)
+    info, version, df = load("info-apidocs-v1.34.json"), load("version-apidocs-v1.36.json"), load("system-df-apidocs-v1.39.json")
+
+    def make(used_pct=89.5, log_bytes=2 * 1024 ** 3, state=None, daemon_config=None):
+        frame = json.loads(json.dumps(df))
+        if state:
+            frame["Containers"][0]["State"] = state
+        sizes = {} if log_bytes is None else {frame["Containers"][0]["Id"]: log_bytes}
+        fs = None if used_pct is None else {"size_bytes": 1000, "used_bytes": 850, "free_bytes": 100, "used_pct": used_pct}
+        return parse.shape(info, version, frame, root_fs=fs, log_sizes=sizes, daemon_config=daemon_config)
+    return make
+
+
+def by_name(results):
+    return dict((c["check"], c) for c in results)
+
+
+def test_defaults_come_from_the_table():
+    assert PARAMS["thresholds"] == {"root_used_warn_pct": 80.0, "root_used_crit_pct": 90.0,
+                                    "container_log_warn_bytes": 1073741824, "container_log_crit_bytes": 10737418240,
+                                    "unpinned_status": "warn"}
+
+
+def test_warn_root_and_log_of_a_stopped_container(data):
+    found = by_name(checks.evaluate(data(), PARAMS))
+    assert found["docker_root_used"]["status"] == "warn"          # 89.5 %: warn at 80, crit at 90
+    assert found["docker_root_used"]["subject"] == {"path": "/var/lib/docker"}
+    assert found["container_log_size"]["status"] == "warn"        # 2 GiB: warn 1 GiB, crit 10 GiB
+    assert found["container_log_size"]["subject"] == {"container": "top"}
+    assert found["container_log_size"]["message"].endswith(
+        "set log-opts max-size/max-file in daemon.json (docker_hygiene does) and recreate the container")
+    assert found["images_unpinned"]["status"] == "ok"             # the container is stopped
+
+
+def test_rotation_set_asks_only_for_a_recreate(data):
+    rotated = data(daemon_config={"log-opts": {"max-size": "50m"}})
+    found = by_name(checks.evaluate(rotated, PARAMS))
+    assert found["container_log_size"]["message"].endswith(": recreate the container to start a fresh log")
+
+
+@pytest.mark.parametrize("used_pct, status", [(79.9, "ok"), (80, "warn"), (90, "crit"), (None, "ok")])
+def test_docker_root_used_levels(data, used_pct, status):
+    assert by_name(checks.evaluate(data(used_pct=used_pct), PARAMS))["docker_root_used"]["status"] == status
+
+
+def test_crit_log_and_unpinned_running(data):
+    found = by_name(checks.evaluate(data(log_bytes=11 * 1024 ** 3, state="running"), PARAMS))
+    assert found["container_log_size"]["status"] == "crit"
+    unpinned = found["images_unpinned"]
+    assert unpinned["status"] == "warn" and unpinned["value"] == 1 and "(top)" in unpinned["message"]
+    assert unpinned["message"].endswith("pin the digests (image_digest mode=lock writes a manifest) so an update "
+                                        "cannot change them silently")
+    quiet = AREA.validate({"thresholds": {"unpinned_status": "ok"}})
+    assert by_name(checks.evaluate(data(state="running"), quiet))["images_unpinned"]["status"] == "ok"
+    loud = AREA.validate({"thresholds": {"unpinned_status": "crit"}})
+    assert by_name(checks.evaluate(data(state="running"), loud))["images_unpinned"]["status"] == "crit"
+
+
+def test_unknown_log_size_gives_no_check_rather_than_a_guess(data):
+    assert "container_log_size" not in by_name(checks.evaluate(data(log_bytes=None), PARAMS))
+
+
+def test_docker_absent(data):
+    [check] = checks.evaluate(parse.absent("connecting to the Docker daemon at unix:///x: no such file"), PARAMS)
+    assert check["check"] == "docker_present" and check["status"] == "ok"
+    assert check["message"] == "Docker not available: connecting to the Docker daemon at unix:///x: no such file"
+
+
+def test_every_check_is_a_table_row():
+    assert checks.CHECKS.names() == ["docker_present", "docker_root_used", "container_log_size", "images_unpinned"]
+
+
+def test_the_history_records_the_root_use_disk_use_and_each_containers_log(data):
+    rows = dict(((metric, subject), value) for metric, subject, value in extract("docker", data(), AREA.readings))
+    assert rows[("docker.root_fs.used_pct", "")] == 89.5
+    assert rows[("docker.containers.log_bytes", "container=top")] == 2 * 1024 ** 3
+    assert rows[("docker.disk_usage.volumes.total_bytes", "")] == 10920104
+    assert ("docker.log_max_size_bytes", "") not in rows  # max-size unset: not a reading of 0
+    rotated = data(daemon_config={"log-opts": {"max-size": "50m"}})
+    assert ("docker.log_max_size_bytes", "", 50000000.0) in extract("docker", rotated, AREA.readings)
