@@ -17,8 +17,13 @@ description:
     root and its filesystem use, runtimes (is C(nvidia) registered), the daemon log driver and its
     C(max-size)/C(max-file), disk use per category from the engine's C(/system/df), and one entry
     per container (configured image, image ID, repo digest, pinned by digest, state, log size).
-  - Docker absent, the SDK missing or the daemon not answering give C(present=false) with the
-    reason, not a failure.
+  - No engine that answers gives C(present=false) with the reason, never a failure, and the check
+    C(docker_present) says what it means - C(ok) when Docker is not installed (no C(dockerd), no docker
+    unit file, no socket, no O(docker_host)); C(crit) when Docker is installed but the daemon does not
+    answer (refused, a socket that hangs or closes at once, an API older than 1.41); C(unknown) when
+    the Docker SDK for Python is missing while Docker is installed (run the
+    C(gpufleet.maintenance.prerequisites) role). An engine that answers gives an C(ok)
+    C(docker_present).
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -110,6 +115,22 @@ ansible_facts:
           description: Why Docker is not present (C(null) when it is).
           type: str
           sample: null
+        install_evidence:
+          description:
+            - When no engine answered, what says Docker is installed (O(docker_host), the socket, C(dockerd),
+              unit files); empty when it is not installed.
+          returned: when present is false
+          type: list
+          elements: str
+          sample: [/usr/sbin/dockerd, /lib/systemd/system/docker.service]
+        sdk:
+          description: When no engine answered, whether the Docker SDK for Python was found.
+          returned: when present is false
+          type: bool
+        too_old:
+          description: When no engine answered, whether it answered with an API older than 1.41.
+          returned: when present is false
+          type: bool
         engine_version:
           description: Docker engine version.
           type: str

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import os
 import re
+import sys
 import traceback
 
 try:
@@ -32,6 +33,7 @@ except ImportError:  # pragma: no cover - exercised where the SDK is absent
     DOCKER_IMPORT_ERROR = traceback.format_exc()
     ENGINE_ERRORS = (OSError, ValueError)
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.runner import find_tool
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.image_ref import split_repo_tag
 
 MIN_API_VERSION = "1.41"
@@ -39,6 +41,12 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 KEEP_LABEL = "gpufleet.keep"
 _ANON_VOLUME_RE = re.compile(r"^[0-9a-f]{64}$")
+# Files that say Docker is installed on a host (Debian/Ubuntu docker.io and docker-ce, RPM packages).
+UNIT_FILES = tuple("%s/docker.%s" % (directory, kind)
+                   for directory in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
+                   for kind in ("service", "socket"))
+SDK_FIX = "run the gpufleet.maintenance.prerequisites role (it installs the Docker SDK for Python for the modules)"
+ENGINE_FIX = "start it (systemctl start docker) or look at its log (journalctl -u docker)"
 
 
 class EngineError(Exception):
@@ -54,6 +62,10 @@ class EngineError(Exception):
         self.error = str(error)
         self.done = done or {}
         self.status = status
+
+
+class EngineTooOld(EngineError):
+    """The daemon answered, with an API older than the collection needs."""
 
 
 def daemon_address(docker_host=None):
@@ -73,9 +85,38 @@ def connect(docker_host=None, timeout=30):
     except ENGINE_ERRORS as exc:
         raise EngineError("connecting to the Docker daemon at %s" % host, _short(exc))
     if _version_tuple(client.api_version) < _version_tuple(MIN_API_VERSION):
-        raise EngineError("connecting to the Docker daemon at %s" % host,
-                          "API version %s is older than %s (Docker 20.10); upgrade Docker" % (client.api_version, MIN_API_VERSION))
+        client.close()
+        raise EngineTooOld("connecting to the Docker daemon at %s" % host,
+                           "API version %s is older than %s (Docker 20.10); upgrade Docker" % (client.api_version, MIN_API_VERSION))
     return client
+
+
+def install_evidence(docker_host=None):
+    """What says Docker is installed here: ``docker_host`` or ``$DOCKER_HOST`` set, the daemon's
+    unix socket, the ``dockerd`` binary, a docker unit file (:data:`UNIT_FILES`). An empty list:
+    Docker is not installed."""
+    found = []
+    if docker_host or os.environ.get("DOCKER_HOST"):
+        found.append("docker_host %s" % daemon_address(docker_host))
+    address = daemon_address(docker_host)
+    if address.startswith("unix://") and os.path.exists(address[len("unix://"):]):
+        found.append("socket %s" % address[len("unix://"):])
+    dockerd = find_tool("dockerd")
+    if dockerd:
+        found.append(dockerd)
+    found.extend(path for path in UNIT_FILES if os.path.exists(path))
+    return found
+
+
+def sdk_missing_reason(evidence):
+    """Why the engine could not be read without the SDK (for an ``unknown`` verdict)."""
+    return ("the Docker SDK for Python (pip package 'docker') is not installed for %s, and Docker is installed (%s)"
+            % (sys.executable, ", ".join(evidence)))
+
+
+def silent_reason(exc, evidence):
+    """Why a daemon that Docker's files say should run did not answer (for a ``crit`` verdict)."""
+    return "Docker is installed (%s) but the daemon does not answer (%s)" % (", ".join(evidence), exc)
 
 
 def _version_tuple(text):

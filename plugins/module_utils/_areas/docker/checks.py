@@ -11,13 +11,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import SDK_FIX
 
 _BYTES = {"type": "int"}
 UNPINNED_STATUSES = ["ok", "warn", "crit"]
 
 CHECKS = CheckTable(
-    Check("docker_present", "Whether a Docker engine answered (Docker absent is normal on a host without it).",
-          fix="start the Docker engine or set docker_host"),
+    Check("docker_present", "Whether the Docker engine answers: ok when it does or when Docker is not installed; "
+          "crit when Docker is installed but the daemon does not answer; unknown without the Docker SDK for Python.",
+          fix="start it (systemctl start docker) or look at its log (journalctl -u docker)"),
     Check("docker_root_used", "Use of the filesystem holding the Docker root (images, containers, volumes).",
           subject=("path",), thresholds=(("root_used_warn_pct", 80), ("root_used_crit_pct", 90)), unit=" %",
           fix="run the docker_hygiene role (prune) or move data-root to a bigger filesystem",
@@ -33,12 +35,27 @@ CHECKS = CheckTable(
 )
 
 
+def presence(data):
+    """``docker_present``: answered (ok), not installed (ok), installed and silent or too old (crit),
+    not readable without the SDK (unknown)."""
+    check = CHECKS["docker_present"]
+    if data.get("present"):
+        return check.result("ok", True, None, "Docker %s answers (API %s)" % (data.get("engine_version"), data.get("api_version")))
+    if not data.get("install_evidence"):
+        return check.result("ok", False, None, data.get("reason"))
+    if not data.get("sdk", True):
+        return check.unknown(data.get("reason"), fix=SDK_FIX)
+    if data.get("too_old"):
+        return check.result("crit", False, None, data.get("reason"), fix="")
+    return check.result("crit", False, None, data.get("reason"))
+
+
 def evaluate(data, params):
     """Every check of the docker area."""
     if not data.get("present"):
-        return [CHECKS["docker_present"].result("ok", False, None, "Docker not available: %s" % data.get("reason"))]
+        return [presence(data)]
     limits = params["thresholds"]
-    results = [CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
+    results = [presence(data), CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
                                                 "use of the Docker root %s" % data.get("root_dir"),
                                                 subject={"path": data.get("root_dir")})]
     rotated = data.get("log_max_size_bytes") is not None

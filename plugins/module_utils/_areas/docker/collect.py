@@ -39,13 +39,19 @@ def fs_usage(path):
 
 
 def collect(run_command, params):
-    """``(data, warnings)``: the engine's readings, ``present: false`` with the reason when absent."""
+    """``(data, warnings)``: the engine's readings; ``present: false`` with the reason when no engine
+    answered, and what says Docker is installed (the verdict differs: absent, silent, unreadable)."""
+    docker_host = params.get("docker_host")
     if not engine.HAS_DOCKER:
-        return parse.absent("the Docker SDK for Python (pip package 'docker') is not installed on the host"), []
+        evidence = engine.install_evidence(docker_host)
+        reason = (engine.sdk_missing_reason(evidence) if evidence else
+                  "Docker is not installed on this host (no dockerd, no docker unit, no socket at %s)"
+                  % engine.daemon_address(docker_host))
+        return parse.absent(reason, evidence, sdk=False), []
     try:
-        client = engine.connect(params.get("docker_host"), int(params.get("timeout") or 30))
+        client = engine.connect(docker_host, int(params.get("timeout") or 30))
     except engine.EngineError as exc:
-        return parse.absent("%s: %s" % (exc.step, exc.error)), []
+        return _silent(exc, docker_host), []
     warnings = []
     try:
         info = engine.call("reading /info", client.info)
@@ -53,7 +59,7 @@ def collect(run_command, params):
         df = engine.call("reading /system/df", client.df)
         sizes = engine.log_sizes(client, df.get("Containers") or [])
     except engine.EngineError as exc:
-        return parse.absent("%s: %s" % (exc.step, exc.error)), []
+        return _silent(exc, docker_host), []
     finally:
         client.close()
     daemon_json = params.get("daemon_json") or DEFAULT_DAEMON_JSON
@@ -64,3 +70,13 @@ def collect(run_command, params):
                        daemon_config=config)
     data["daemon_json"] = daemon_json
     return data, warnings
+
+
+def _silent(exc, docker_host):
+    """The readings of an engine that did not answer (or answered too old an API)."""
+    evidence = engine.install_evidence(docker_host)
+    if isinstance(exc, engine.EngineTooOld):
+        return parse.absent(str(exc), evidence, too_old=True)
+    if evidence:
+        return parse.absent(engine.silent_reason(exc, evidence), evidence)
+    return parse.absent("Docker is not installed on this host (%s)" % exc, evidence)

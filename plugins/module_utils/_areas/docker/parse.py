@@ -26,9 +26,12 @@ _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "t": 1000 ** 4}
 
 
-def absent(reason):
-    """The readings when Docker is missing or does not answer: ``present: false`` and the reason."""
-    return {"present": False, "reason": reason}
+def absent(reason, evidence=(), sdk=True, too_old=False):
+    """The readings when no engine answered: ``present: false``, the reason, and what says Docker is
+    installed (``install_evidence``: empty when it is not); ``sdk``: the Docker SDK for Python is
+    there; ``too_old``: the engine answered with an API older than 1.41."""
+    return {"present": False, "reason": reason, "install_evidence": list(evidence), "sdk": bool(sdk),
+            "too_old": bool(too_old)}
 
 
 def parse_log_size(value):

@@ -12,6 +12,9 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text 
 
 def summary_lines(fact):
     if not fact.get("present"):
+        found = [c for c in fact.get("checks") or [] if c.get("check") == "docker_present"]
+        if found and found[0].get("status") != "ok":
+            return ["docker: %s" % found[0].get("message")]
         return ["docker: not present (%s)" % fact.get("reason")]
     usage = fact.get("disk_usage") or {}
     fs = fact.get("root_fs") or {}

@@ -76,10 +76,41 @@ def test_unknown_log_size_gives_no_check_rather_than_a_guess(data):
     assert "container_log_size" not in by_name(checks.evaluate(data(log_bytes=None), PARAMS))
 
 
-def test_docker_absent(data):
-    [check] = checks.evaluate(parse.absent("connecting to the Docker daemon at unix:///x: no such file"), PARAMS)
-    assert check["check"] == "docker_present" and check["status"] == "ok"
-    assert check["message"] == "Docker not available: connecting to the Docker daemon at unix:///x: no such file"
+def test_docker_not_installed_is_ok_and_says_so():
+    [check] = checks.evaluate(parse.absent("Docker is not installed on this host (no dockerd, no docker unit, no socket "
+                                           "at unix:///var/run/docker.sock)"), PARAMS)
+    assert (check["check"], check["status"], check["value"], check["subject"]) == ("docker_present", "ok", False, {})
+    assert check["message"].startswith("Docker is not installed on this host")
+
+
+def test_docker_installed_but_silent_is_crit_with_the_fix():
+    data = parse.absent("Docker is installed (/usr/sbin/dockerd) but the daemon does not answer (connecting to the Docker "
+                        "daemon at unix:///var/run/docker.sock: Read timed out. (read timeout=30))", ["/usr/sbin/dockerd"])
+    [check] = checks.evaluate(data, PARAMS)
+    assert (check["check"], check["status"]) == ("docker_present", "crit")
+    assert check["message"] == data["reason"] + ": start it (systemctl start docker) or look at its log (journalctl -u docker)"
+
+
+def test_an_engine_too_old_is_crit_and_asks_for_an_upgrade():
+    data = parse.absent("connecting to the Docker daemon at unix:///var/run/docker.sock: API version 1.40 is older than "
+                        "1.41 (Docker 20.10); upgrade Docker", ["/usr/bin/dockerd"], too_old=True)
+    [check] = checks.evaluate(data, PARAMS)
+    assert check["status"] == "crit" and check["message"] == data["reason"]
+
+
+def test_the_sdk_missing_while_docker_is_installed_is_unknown_naming_the_sdk_and_the_fix():
+    data = parse.absent("the Docker SDK for Python (pip package 'docker') is not installed for /usr/bin/python3, and "
+                        "Docker is installed (socket /var/run/docker.sock)", ["socket /var/run/docker.sock"], sdk=False)
+    [check] = checks.evaluate(data, PARAMS)
+    assert (check["check"], check["status"]) == ("docker_present", "unknown")
+    assert check["message"] == ("could not look: " + data["reason"] + ": run the gpufleet.maintenance.prerequisites role "
+                                "(it installs the Docker SDK for Python for the modules)")
+
+
+def test_an_engine_that_answers_is_ok(data):
+    found = by_name(checks.evaluate(data(), PARAMS))
+    assert found["docker_present"]["status"] == "ok" and found["docker_present"]["value"] is True
+    assert found["docker_present"]["message"] == "Docker 17.04.0 answers (API 1.27)"
 
 
 def test_every_check_is_a_table_row():

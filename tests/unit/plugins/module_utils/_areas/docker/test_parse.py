@@ -61,7 +61,10 @@ def test_container_list_from_watchtower(fixture_path):
 
 def test_absent():
     data = parse.absent("connecting to the Docker daemon at unix:///x: no such file")
-    assert data == {"present": False, "reason": "connecting to the Docker daemon at unix:///x: no such file"}
+    assert data == {"present": False, "reason": "connecting to the Docker daemon at unix:///x: no such file",
+                    "install_evidence": [], "sdk": True, "too_old": False}
+    data = parse.absent("the SDK is missing", ["/usr/sbin/dockerd"], sdk=False)
+    assert (data["install_evidence"], data["sdk"]) == (["/usr/sbin/dockerd"], False)
 
 
 @pytest.mark.parametrize("text, expected", [("10m", 10000000), ("1g", 1000000000), ("100k", 100000), ("500", 500),
