@@ -40,11 +40,13 @@ options:
     description: The daemon, for example C(unix:///var/run/docker.sock); default C(DOCKER_HOST) or the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call.
+    description: Seconds to wait for each API call (at least 1).
     type: int
     default: 120
   container_age:
-    description: Stopped containers created longer ago than this are removed (C(90s), C(30m), C(24h), C(7d), C(2w) or seconds).
+    description:
+      - Stopped containers created longer ago than this are removed (C(90s), C(30m), C(24h), C(7d), C(2w) or seconds).
+      - An age that does not parse fails before anything is read or removed, naming the option.
     type: str
     default: 24h
   image_age:
@@ -56,7 +58,7 @@ options:
     type: str
     default: 168h
   keep_per_repository:
-    description: The newest this many images of each repository are kept, used or not.
+    description: The newest this many images of each repository are kept, used or not (0 or more).
     type: int
     default: 2
   pin_manifest:

@@ -37,7 +37,7 @@ options:
       - Defaults to C(DOCKER_HOST) from the environment, then the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call.
+    description: Seconds to wait for each API call (at least 1; a smaller value fails naming the option).
     type: int
     default: 30
   daemon_json:

@@ -69,7 +69,7 @@ options:
     description: The daemon, for example C(unix:///var/run/docker.sock); default C(DOCKER_HOST) or the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call (a pull can take longer on a slow link).
+    description: Seconds to wait for each API call, at least 1 (a pull can take longer on a slow link).
     type: int
     default: 300
 seealso:
@@ -202,6 +202,8 @@ def main():
         module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.DOCKER_IMPORT_ERROR)
     try:
         result, warnings = image_digest.run(module.params, module.check_mode, read_text, image_digest.write_manifest)
+    except image_digest.OptionError as exc:
+        module.fail_json(msg="image_digest: %s" % exc)
     except ManifestError as exc:
         module.fail_json(msg="reading the pin manifest: %s" % exc)
     except engine.EngineError as exc:

@@ -21,6 +21,7 @@ import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import (
     ManifestError, load_manifest_text, validate)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import below_minimums
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import (
     COMPOSE_PROJECT_LABEL, KEEP_LABEL, configured_image, container_name, container_volume_names, image_unique_bytes,
@@ -39,17 +40,20 @@ class PlanError(ValueError):
     """Bad options for the plan (an age that does not parse, a malformed pin)."""
 
 
-def parse_age(value):
-    """``"24h"``, ``"7d"``, ``"30m"``, ``"2w"``, ``"90s"``, ``90`` or ``"0"`` → seconds (int)."""
+def parse_age(value, option="age"):
+    """``"24h"``, ``"7d"``, ``"30m"``, ``"2w"``, ``"90s"``, ``90`` or ``"0"`` → seconds (int).
+
+    PlanError names ``option`` (``container_age: an age must ...``)."""
     if isinstance(value, bool):
-        raise PlanError("an age must be a number of seconds or a string like 24h, 7d, got %r" % (value,))
+        raise PlanError("%s: an age must be a number of seconds or a string like 24h, 7d, got %r" % (option, value))
     if isinstance(value, (int, float)):
         if value < 0:
-            raise PlanError("an age must not be negative, got %r" % (value,))
+            raise PlanError("%s: an age must not be negative, got %r" % (option, value))
         return int(value)
     match = _AGE_RE.match(str(value or ""))
     if not match:
-        raise PlanError("an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got %r" % (value,))
+        raise PlanError("%s: an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got %r"
+                        % (option, value))
     return int(float(match.group(1)) * _AGE_UNITS[match.group(2)])
 
 
@@ -105,9 +109,9 @@ def plan(images, containers, volumes, build_cache=None, networks=None, now=None,
          keep_compose_containers=True, scope_labels=None, log_sizes=None, prune_networks=True):
     """Decide what goes. Returns ``{remove: {...}, keep: {...}, bytes: {...}}`` (see module RETURN)."""
     now = int(time.time()) if now is None else int(now)
-    container_age_s = parse_age(container_age)
-    image_age_s = parse_age(image_age)
-    cache_age_s = parse_age(build_cache_age)
+    container_age_s = parse_age(container_age, "container_age")
+    image_age_s = parse_age(image_age, "image_age")
+    cache_age_s = parse_age(build_cache_age, "build_cache_age")
     if not isinstance(keep_per_repository, int) or isinstance(keep_per_repository, bool) or keep_per_repository < 0:
         raise PlanError("keep_per_repository must be an integer >= 0, got %r" % (keep_per_repository,))
     pinned = normalise_pins(pins)
@@ -268,6 +272,18 @@ def apply_prune(client, remove):
     return {"removed": removed, "not_removed": skipped}
 
 
+def check_options(params):
+    """Every out-of-range or unreadable option, named, before anything is read or removed (PlanError)."""
+    problems = below_minimums(params, {"timeout": 1, "keep_per_repository": 0})
+    for option in ("container_age", "image_age", "build_cache_age"):
+        try:
+            parse_age(params.get(option), option)
+        except PlanError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PlanError("; ".join(problems))
+
+
 def read_pins(params, read_file):
     """The pins to keep: ``pins`` given inline plus those of ``pin_manifest`` (``{image, digest}``)."""
     pins = validate(params.get("pins") or [], "pins")
@@ -285,6 +301,7 @@ def run(params, check_mode, read_file):
     ``kept``, ``bytes``, ``removed``, ``not_removed``, ``diff``). Build cache and networks are only
     planned (``community.docker.docker_prune`` removes them). Raises ManifestError or PlanError
     (bad options or pins, before any change) and EngineError (naming the step)."""
+    check_options(params)
     pins = read_pins(params, read_file)
     client = engine.connect(params.get("docker_host"), params.get("timeout") or 60)
     try:

@@ -20,11 +20,16 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import checks, collect
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import (
     ManifestError, load_manifest_text, manifest_text, validate)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import below_minimums
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_write
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import (
     COMPOSE_PROJECT_LABEL, configured_image, container_name)
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.image_ref import digest_for_repo
+
+
+class OptionError(ValueError):
+    """An option out of range; the message names it."""
 
 
 # Plans -------------------------------------------------------------------------------------------
@@ -222,9 +227,12 @@ def run(params, check_mode, read_file, write_file):
     """Everything ``image_digest`` does; returns ``(result, warnings)``.
 
     ``read_file(path) -> text or None`` and ``write_file(path, text)`` are given by the module (the
-    latter writes atomically). Raises ManifestError (bad manifest, before any change) or
-    EngineError (naming the step).
+    latter writes atomically). Raises OptionError or ManifestError (bad options or manifest, before
+    any change) or EngineError (naming the step).
     """
+    problems = below_minimums(params, {"timeout": 1})
+    if problems:
+        raise OptionError("; ".join(problems))
     mode = params["mode"]
     entries, old_text = manifest_entries(params, read_file)
     compose_unpinned, compose_errors = collect.read_compose(params.get("compose_files"), read_file)

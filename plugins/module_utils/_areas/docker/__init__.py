@@ -28,6 +28,7 @@ AREA = Area(
         timeout=dict(type="int", default=30),
         daemon_json=dict(type="path", default=collect.DEFAULT_DAEMON_JSON),
     ),
+    minimums={"timeout": 1},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

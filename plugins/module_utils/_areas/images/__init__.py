@@ -24,6 +24,7 @@ AREA = Area(
         docker_host=dict(type="str"),
         timeout=dict(type="int", default=60),
     ),
+    minimums={"timeout": 1},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -8,7 +8,7 @@ from docker.errors import APIError, NotFound
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import ManifestError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.docker_cleanup import (
-    PlanError, apply_prune, parse_age, parse_time, plan, read_pins)
+    PlanError, apply_prune, parse_age, parse_time, plan, read_pins, run)
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import EngineError, image_unique_bytes
 
 NOW = 1_800_000_000
@@ -276,3 +276,20 @@ def test_other_api_errors_fail():
     client = FakeClient({"c1": APIError("boom", response=Response(500), explanation="driver failed")})
     with pytest.raises(EngineError, match="removing container old: driver failed"):
         apply_prune(client, PLAN)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("container_age", "a fortnight", "container_age: an age must be a number with an optional unit s, m, h, d or w "
+                                      "(e.g. 24h, 7d), got 'a fortnight'"),
+    ("image_age", -5, "image_age: an age must not be negative, got -5"),
+    ("build_cache_age", True, "build_cache_age: an age must be a number of seconds or a string like 24h, 7d, got True"),
+    ("timeout", 0, "timeout must be at least 1, got 0"),
+    ("keep_per_repository", -1, "keep_per_repository must be at least 0, got -1"),
+])
+def test_bad_options_fail_naming_the_option_before_the_engine_is_asked(option, value, message):
+    params = {"timeout": 120, "container_age": "24h", "image_age": "168h", "build_cache_age": "168h",
+              "keep_per_repository": 2, "docker_host": "unix:///nonexistent/never-asked.sock"}
+    params[option] = value
+    with pytest.raises(PlanError) as caught:
+        run(params, True, lambda path: None)
+    assert str(caught.value) == message

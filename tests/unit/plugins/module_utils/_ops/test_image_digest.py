@@ -78,3 +78,9 @@ def test_write_manifest_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
     image_digest.write_manifest(str(path), "images:\n  - image: a:1\n")
     assert path.read_text() == "images:\n  - image: a:1\n" and (path.stat().st_mode & 0o777) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["images.yml"]  # no temporary file left
+
+
+def test_a_timeout_below_one_second_fails_naming_it_before_the_engine_is_asked():
+    params = {"mode": "audit", "manifest": None, "entries": [], "timeout": 0, "docker_host": "unix:///nonexistent/x.sock"}
+    with pytest.raises(image_digest.OptionError, match="^timeout must be at least 1, got 0$"):
+        image_digest.run(params, True, lambda path: None, None)

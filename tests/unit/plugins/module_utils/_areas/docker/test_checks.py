@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA, checks, parse
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import extract
 
 PARAMS = AREA.validate({})
@@ -125,3 +126,9 @@ def test_the_history_records_the_root_use_disk_use_and_each_containers_log(data)
     assert ("docker.log_max_size_bytes", "") not in rows  # max-size unset: not a reading of 0
     rotated = data(daemon_config={"log-opts": {"max-size": "50m"}})
     assert ("docker.log_max_size_bytes", "", 50000000.0) in extract("docker", rotated, AREA.readings)
+
+
+@pytest.mark.parametrize("timeout", [0, -3])
+def test_a_timeout_below_one_second_fails_naming_the_option(timeout):
+    with pytest.raises(AreaError, match="^docker: timeout must be at least 1, got %d$" % timeout):
+        AREA.validate({"timeout": timeout})

@@ -1,7 +1,10 @@
 """Area images: the audit never fails the host for a host fault (no manifest, a broken one, no engine,
 no SDK). The audit against a real engine and registry is in tests/integration/test_image_digest.py."""
 
+import pytest
+
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA, collect
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
 def gather(**options):
@@ -55,3 +58,8 @@ def test_compose_files_that_are_missing_or_broken_are_warnings(tmp_path):
     assert unpinned == [{"file": str(compose), "service": "webui", "image": "ghcr.io/open-webui/open-webui:main"}]
     assert errors[0].startswith(str(tmp_path / "broken.yaml") + ": not valid YAML")
     assert errors[1:] == [str(tmp_path / "none.yaml") + ": file not found"]
+
+
+def test_a_timeout_below_one_second_fails_naming_the_option():
+    with pytest.raises(AreaError, match="^images: timeout must be at least 1, got 0$"):
+        AREA.validate({"timeout": 0})
