@@ -21,7 +21,8 @@ CHECKS = CheckTable(
           subject=("container",), fix="lock it (image_digest mode=lock) so a tag move cannot change it unseen"),
     Check("image_stale", "Running containers still on an older image after their tag moved locally.",
           subject=("container",), fix="recreate it to run the current image"),
-    Check("image_audit", "Whether the pin manifest could be audited at all, and the overall result.",
+    Check("image_audit", "Whether the pin manifest could be audited: ok when there is none or all pins match; crit for "
+          "a manifest that cannot be used or a Docker that is installed but silent; unknown when nothing could be read.",
           fix="write a manifest with gpufleet.maintenance.image_digest mode=lock"),
 )
 
@@ -83,6 +84,9 @@ def evaluate(data, params):
     if not data.get("manifest_present"):
         return [audit.result("ok", None, None, "no image pin manifest at %s: nothing to audit (write one with "
                                                "gpufleet.maintenance.image_digest mode=lock)" % data.get("manifest"))]
-    if data.get("problem"):
-        return [audit.result("warn", None, None, "the image audit failed: %s" % data["problem"], fix="")]
+    problem = data.get("problem")
+    if problem and problem["status"] == "unknown":
+        return [audit.unknown(problem["reason"], fix=problem["fix"])]
+    if problem:
+        return [audit.result(problem["status"], None, None, problem["reason"], fix=problem["fix"])]
     return audit_checks(data, bool(data.get("check_remote")))[0]

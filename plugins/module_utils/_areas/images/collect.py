@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import sys
+
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import audit, parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import read_text
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
@@ -66,43 +68,65 @@ def remote_answers(client, entries):
 def collect(run_command, params, read_file=read_text):
     """``(data, warnings)``: the audit of ``params["manifest"]``; never raises for host faults.
 
-    No manifest: ``manifest_present`` false (nothing to audit). A manifest that cannot be used, a
-    missing Docker SDK or an engine that does not answer: ``problem`` says what to fix.
+    No manifest: ``manifest_present`` false (nothing to audit). Otherwise, when the audit could not
+    be made, ``problem`` is ``{status, reason, fix}``: ``crit`` for a manifest that cannot be used or
+    a Docker that is installed but does not answer, ``unknown`` when nothing could be looked at (no
+    Docker SDK, Docker not installed, a file that cannot be read).
     """
     manifest = params["manifest"]
+    docker_host = params.get("docker_host")
     data = {"manifest": manifest, "check_remote": bool(params.get("check_remote")), "manifest_present": False,
             "entries": [], "unpinned": [], "stale": [], "compose_unpinned": [], "problem": None}
+    unaudited = "so the pins in %s cannot be audited" % manifest
     try:
         text = read_file(manifest)
     except (IOError, OSError) as exc:
-        text, data["problem"] = "", str(exc)
+        data.update(manifest_present=True, problem=_problem("unknown", "%s: %s" % (unaudited, exc), _READ_FIX))
+        return data, []
     if text is None:
         return data, []
     data["manifest_present"] = True
-    if data["problem"]:
-        return data, []
     if not engine.HAS_DOCKER:
-        data["problem"] = ("the Docker SDK for Python (pip package 'docker') is not installed on the host: "
-                           "install it to audit the pins")
+        reason = "the Docker SDK for Python (pip package 'docker') is not installed for %s, %s" % (sys.executable, unaudited)
+        data["problem"] = _problem("unknown", reason, engine.SDK_FIX)
         return data, []
     try:
         entries = parse.load_manifest_text(text, manifest)
         compose_unpinned, warnings = read_compose(params.get("compose_files"), read_file)
-        client = engine.connect(params.get("docker_host"), int(params.get("timeout") or 60))
+        client = engine.connect(docker_host, int(params.get("timeout") or 60))
         try:
             images, containers = engine_state(client)
             remote, more = remote_answers(client, entries) if data["check_remote"] else ({}, [])
         finally:
             client.close()
     except parse.ManifestError as exc:
-        data["problem"] = "%s: fix the manifest" % exc
+        data["problem"] = _problem("crit", "the pin manifest cannot be used: %s" % exc,
+                                   "fix it (image_digest mode=enforce and the weekly docker_hygiene fail on it too)")
         return data, []
     except engine.EngineError as exc:
-        data["problem"] = "%s: %s: start the Docker engine or set docker_host" % (exc.step, exc.error)
+        data["problem"] = _engine_problem(exc, docker_host, unaudited)
         return data, []
     except (IOError, OSError) as exc:
-        data["problem"] = str(exc)
+        data["problem"] = _problem("unknown", "%s: %s" % (unaudited, exc), _READ_FIX)
         return data, []
     data.update(audit.audit(entries, images, containers, remote))
     data["compose_unpinned"] = compose_unpinned
     return data, warnings + more
+
+
+_READ_FIX = "make the file readable to the module (become: true)"
+
+
+def _problem(status, reason, fix):
+    return {"status": status, "reason": reason, "fix": fix}
+
+
+def _engine_problem(exc, docker_host, unaudited):
+    """crit when Docker is installed (silent, or too old), unknown when it is not installed here."""
+    if isinstance(exc, engine.EngineTooOld):
+        return _problem("crit", "%s, %s" % (exc, unaudited), "")
+    evidence = engine.install_evidence(docker_host)
+    if evidence:
+        return _problem("crit", "%s, %s" % (engine.silent_reason(exc, evidence), unaudited), engine.ENGINE_FIX)
+    return _problem("unknown", "Docker is not installed on this host (%s), %s" % (exc, unaudited),
+                    "install Docker, or remove the manifest from a host that runs no containers")

@@ -84,17 +84,27 @@ def test_summary_section():
     assert present.summary_lines(fact) == ["images: 3 pinned (1 drift, 2 ok), 1 with an update upstream"]
 
 
-def test_without_a_manifest_is_an_ok_note_and_a_problem_is_a_warning():
+def test_without_a_manifest_is_an_ok_note():
     params = AREA.validate({"check_remote": True})
     absent = {"manifest": "/etc/gpufleet/images.yml", "manifest_present": False, "problem": None, "entries": []}
     [note] = evaluate(absent, params)
     assert (note["check"], note["status"], note["subject"]) == ("image_audit", "ok", {})
     assert note["message"] == ("no image pin manifest at /etc/gpufleet/images.yml: nothing to audit (write one with "
                                "gpufleet.maintenance.image_digest mode=lock)")
-    broken = {"manifest": "/m.yml", "manifest_present": True, "problem": "connecting to the Docker daemon: refused"}
-    [failed] = evaluate(broken, params)
-    assert (failed["check"], failed["status"]) == ("image_audit", "warn")
-    assert failed["message"] == "the image audit failed: connecting to the Docker daemon: refused"
+
+
+@pytest.mark.parametrize("status, reason, message", [
+    ("crit", "Docker is installed (/usr/sbin/dockerd) but the daemon does not answer (x), so the pins in /m.yml cannot "
+             "be audited",
+     "Docker is installed (/usr/sbin/dockerd) but the daemon does not answer (x), so the pins in /m.yml cannot be "
+     "audited: start it"),
+    ("unknown", "the Docker SDK for Python is not installed, so the pins in /m.yml cannot be audited",
+     "could not look: the Docker SDK for Python is not installed, so the pins in /m.yml cannot be audited: start it"),
+])
+def test_an_audit_that_could_not_be_made_is_crit_or_unknown_never_ok(status, reason, message):
+    broken = {"manifest": "/m.yml", "manifest_present": True, "problem": {"status": status, "reason": reason, "fix": "start it"}}
+    [check] = evaluate(broken, AREA.validate({}))
+    assert (check["check"], check["status"], check["message"]) == ("image_audit", status, message)
 
 
 def test_fact_from_an_audit(engine, monkeypatch):

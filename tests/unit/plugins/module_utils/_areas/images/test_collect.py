@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA, collect
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
+from testlib.bad_sockets import HangingSocket
 
 
 def gather(**options):
@@ -17,36 +18,59 @@ def test_no_manifest_is_an_ok_note(tmp_path):
     assert [c["check"] for c in fact["checks"]] == ["image_audit"]
 
 
-def test_a_broken_manifest_says_which_entry(tmp_path):
+def test_a_broken_manifest_is_crit_and_says_which_entry(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("images:\n  - image: a:1\n    digest: sha256:nothex\n")
     fact, _warnings = gather(manifest=str(bad))
     [check] = fact["checks"]
-    assert fact["status"] == "warn" and "entry 1" in check["message"]
-    assert check["message"].endswith("fix the manifest")
+    assert fact["status"] == "crit" and check["check"] == "image_audit"
+    assert check["message"].startswith("the pin manifest cannot be used: %s entry 1 " % bad)
+    assert check["message"].endswith(": fix it (image_digest mode=enforce and the weekly docker_hygiene fail on it too)")
 
 
-def test_no_engine_names_the_address_and_the_fix(tmp_path):
+def test_an_engine_that_does_not_answer_is_crit_naming_the_address_and_the_fix(tmp_path):
     good = tmp_path / "good.yml"
     good.write_text("images:\n  - image: a:1\n    digest: sha256:%s\n" % ("a" * 64))
-    fact, _warnings = gather(manifest=str(good), docker_host="unix://%s/none.sock" % tmp_path, timeout=5)
+    with HangingSocket(str(tmp_path / "docker.sock")):
+        fact, _warnings = gather(manifest=str(good), docker_host="unix://%s/docker.sock" % tmp_path, timeout=1)
     [check] = fact["checks"]
-    assert fact["status"] == "warn"
-    assert "connecting to the Docker daemon at unix://%s/none.sock" % tmp_path in check["message"]
-    assert "start the Docker engine" in check["message"]
+    assert fact["status"] == "crit" and "Read timed out" in check["message"]
+    assert "but the daemon does not answer (connecting to the Docker daemon at unix://%s/docker.sock" % tmp_path \
+        in check["message"]
+    assert "so the pins in %s cannot be audited: start it (systemctl start docker)" % good in check["message"]
 
 
-def test_no_sdk_names_the_package(tmp_path, monkeypatch):
+def test_docker_not_installed_with_a_manifest_is_unknown(tmp_path, monkeypatch):
+    good = tmp_path / "good.yml"
+    good.write_text("images: []\n")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(collect.engine, "DEFAULT_SOCKET", "unix://%s/docker.sock" % tmp_path)
+    monkeypatch.setattr(collect.engine, "UNIT_FILES", ())
+    monkeypatch.setattr(collect.engine, "find_tool", lambda name: None)
+    fact, _warnings = gather(manifest=str(good), timeout=5)
+    [check] = fact["checks"]
+    assert fact["status"] == "unknown"
+    assert check["message"].startswith("could not look: Docker is not installed on this host (connecting to the Docker "
+                                       "daemon at unix://%s/docker.sock" % tmp_path)
+    assert check["message"].endswith("install Docker, or remove the manifest from a host that runs no containers")
+
+
+def test_no_sdk_is_unknown_naming_the_package_and_the_fix(tmp_path, monkeypatch):
     good = tmp_path / "good.yml"
     good.write_text("images: []\n")
     monkeypatch.setattr(collect.engine, "HAS_DOCKER", False)
-    data, _warnings = collect.collect(None, AREA.validate({"manifest": str(good)}))
-    assert data["manifest_present"] is True and "pip package 'docker'" in data["problem"]
+    fact, _warnings = gather(manifest=str(good))
+    [check] = fact["checks"]
+    assert fact["status"] == "unknown" and fact["manifest_present"] is True
+    assert "the Docker SDK for Python (pip package 'docker') is not installed for " in check["message"]
+    assert check["message"].endswith("run the gpufleet.maintenance.prerequisites role (it installs the Docker SDK for "
+                                     "Python for the modules)")
 
 
-def test_an_unreadable_manifest_is_a_problem_not_a_failure(tmp_path):
-    data, _warnings = collect.collect(None, AREA.validate({"manifest": str(tmp_path)}))  # a directory
-    assert data["manifest_present"] is True and str(tmp_path) in data["problem"]
+def test_an_unreadable_manifest_is_unknown_not_a_failure(tmp_path):
+    fact, _warnings = gather(manifest=str(tmp_path))  # a directory: the read fails
+    [check] = fact["checks"]
+    assert fact["status"] == "unknown" and fact["manifest_present"] is True and str(tmp_path) in check["message"]
 
 
 def test_compose_files_that_are_missing_or_broken_are_warnings(tmp_path):
