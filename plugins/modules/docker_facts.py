@@ -45,6 +45,14 @@ options:
       - Path of the daemon configuration, read for C(log-opts) (the API does not report them).
     type: path
     default: /etc/docker/daemon.json
+  state_file:
+    description:
+      - The file in which the role P(gpufleet.maintenance.docker_hygiene#role) keeps that it changed daemon.json
+        without restarting Docker. While it exists, the check C(daemon_restart_pending) compares the time
+        daemon.json changed with the daemon's start time (the mtime of its pidfile, C(pidfile) in daemon.json
+        or C(/var/run/docker.pid)) - C(warn) until Docker started after the change, C(ok) then.
+    type: path
+    default: /var/lib/gpufleet/docker_hygiene.json
   thresholds:
     description: Overrides for the default thresholds; unknown keys are refused.
     type: dict
@@ -209,13 +217,19 @@ ansible_facts:
           description: The daemon.json path read.
           type: str
           sample: /etc/docker/daemon.json
+        daemon_restart:
+          description:
+            - A daemon.json change waiting for a restart of Docker (C(null) when O(state_file) does not exist) -
+              C(state_file), C(daemon_json), C(daemon_json_mtime_s), C(pidfile), C(daemon_started_s) (C(null) when
+              the pidfile cannot be read here) and C(restarted) (C(null) when that cannot be told).
+          type: dict
         thresholds:
           description: The thresholds in force.
           type: dict
         checks:
           description:
-            - Health checks - C(docker_root_used), C(container_log_size) per container, C(images_unpinned), and
-              C(docker_present) when no engine answered.
+            - Health checks - C(docker_present), C(docker_root_used), C(container_log_size) per container,
+              C(daemon_restart_pending) while daemon.json waits for a restart, C(images_unpinned).
           type: list
           elements: dict
         status:

@@ -27,6 +27,7 @@ AREA = Area(
         docker_host=dict(type="str"),
         timeout=dict(type="int", default=30),
         daemon_json=dict(type="path", default=collect.DEFAULT_DAEMON_JSON),
+        state_file=dict(type="path", default=collect.DEFAULT_STATE_FILE),
     ),
     minimums={"timeout": 1},
     checks=checks.CHECKS,

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import SDK_FIX
 
 _BYTES = {"type": "int"}
@@ -29,6 +30,10 @@ CHECKS = CheckTable(
           thresholds=(("container_log_warn_bytes", 1073741824, _BYTES), ("container_log_crit_bytes", 10737418240, _BYTES)),
           unit=" B", fix="set log-opts max-size/max-file in daemon.json (docker_hygiene does) and recreate the container",
           reads=("containers[].log_bytes",)),
+    Check("daemon_restart_pending", "Whether a daemon.json change (docker_hygiene's log rotation) still waits for a "
+          "restart of Docker, run after run until Docker restarted.",
+          fix="restart Docker to apply it (systemctl restart docker, or docker_hygiene with "
+              "docker_hygiene_restart_allowed: true); containers created after the restart get the new log options"),
     Check("images_unpinned", "Running containers whose image is referenced by tag, not by digest.",
           thresholds=(("unpinned_status", "warn", {"type": "str", "choices": UNPINNED_STATUSES}),),
           fix="pin the digests (image_digest mode=lock writes a manifest) so an update cannot change them silently"),
@@ -50,6 +55,26 @@ def presence(data):
     return check.result("crit", False, None, data.get("reason"))
 
 
+def restart_pending(state):
+    """``daemon_restart_pending`` from :func:`parse.restart_state`: ok once Docker started after the
+    change, warn until then (also when its start time cannot be read here)."""
+    check = CHECKS["daemon_restart_pending"]
+    changed = "daemon.json (%s) changed at %s" % (state["daemon_json"], _when(state["daemon_json_mtime_s"]))
+    if state["restarted"]:
+        return check.result("ok", False, None, "%s and Docker restarted after it (%s): the change is applied"
+                            % (changed, _when(state["daemon_started_s"])))
+    if state["restarted"] is False:
+        return check.result("warn", True, None, "%s and Docker has not restarted since (started %s)"
+                            % (changed, _when(state["daemon_started_s"])))
+    return check.result("warn", True, None, "%s and no restart of Docker can be seen since (its pidfile %s cannot be "
+                                            "read here)" % (changed, state["pidfile"]),
+                        fix="%s; then delete %s" % (check.fix, state["state_file"]))
+
+
+def _when(epoch):
+    return "an unknown time" if epoch is None else iso(epoch)
+
+
 def evaluate(data, params):
     """Every check of the docker area."""
     if not data.get("present"):
@@ -58,6 +83,8 @@ def evaluate(data, params):
     results = [presence(data), CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
                                                 "use of the Docker root %s" % data.get("root_dir"),
                                                 subject={"path": data.get("root_dir")})]
+    if data.get("daemon_restart"):
+        results.append(restart_pending(data["daemon_restart"]))
     rotated = data.get("log_max_size_bytes") is not None
     for entry in data.get("containers") or []:
         if entry.get("log_bytes") is None:

@@ -18,6 +18,8 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
+DEFAULT_STATE_FILE = "/var/lib/gpufleet/docker_hygiene.json"
+DEFAULT_PIDFILE = "/var/run/docker.pid"
 
 
 def read_daemon_json(path):
@@ -28,6 +30,24 @@ def read_daemon_json(path):
     except (IOError, OSError) as exc:
         return {}, "%s could not be read as JSON: %s" % (path, exc)
     return parse.parse_daemon_json(text, path)
+
+
+def mtime(path):
+    """The modification time of ``path`` (epoch seconds), or None when it cannot be read."""
+    try:
+        return os.stat(path).st_mtime
+    except (OSError, TypeError):
+        return None
+
+
+def read_restart_state(state_file, daemon_json, daemon_config):
+    """A daemon.json change waiting for a restart (the state file docker_hygiene keeps), or None."""
+    try:
+        text = read_text(state_file)
+    except (IOError, OSError) as exc:
+        text = "(unreadable: %s)" % exc
+    pidfile = (daemon_config or {}).get("pidfile") or DEFAULT_PIDFILE
+    return parse.restart_state(text, state_file, daemon_json, mtime(daemon_json), pidfile, mtime(pidfile))
 
 
 def fs_usage(path):
@@ -69,6 +89,7 @@ def collect(run_command, params):
     data = parse.shape(info, version, df, root_fs=fs_usage(info.get("DockerRootDir")), log_sizes=sizes,
                        daemon_config=config)
     data["daemon_json"] = daemon_json
+    data["daemon_restart"] = read_restart_state(params.get("state_file") or DEFAULT_STATE_FILE, daemon_json, config)
     return data, warnings
 
 

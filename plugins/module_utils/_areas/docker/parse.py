@@ -58,6 +58,23 @@ def parse_daemon_json(text, path):
     return data, None
 
 
+def restart_state(state_text, state_file, daemon_json, daemon_json_mtime_s, pidfile, daemon_started_s):
+    """What the host says about a daemon.json change that waits for a restart of Docker.
+
+    ``state_text``: the state file docker_hygiene writes when it changed daemon.json without
+    restarting Docker (None: no such change pending). The daemon's start time is the mtime of its
+    pidfile (dockerd rewrites it at every start); None when it cannot be read here. Returns None
+    when nothing is pending, else ``{state_file, daemon_json, daemon_json_mtime_s, pidfile,
+    daemon_started_s, restarted}`` (``restarted`` None when it cannot be told)."""
+    if state_text is None:
+        return None
+    restarted = None
+    if daemon_started_s is not None and daemon_json_mtime_s is not None:
+        restarted = daemon_started_s >= daemon_json_mtime_s
+    return {"state_file": state_file, "daemon_json": daemon_json, "daemon_json_mtime_s": daemon_json_mtime_s,
+            "pidfile": pidfile, "daemon_started_s": daemon_started_s, "restarted": restarted}
+
+
 def disk_usage(df, log_sizes=None):
     """Sizes per category from a ``/system/df`` response (and container log sizes)."""
     images = df.get("Images") or []

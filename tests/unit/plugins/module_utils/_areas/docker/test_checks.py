@@ -115,7 +115,36 @@ def test_an_engine_that_answers_is_ok(data):
 
 
 def test_every_check_is_a_table_row():
-    assert checks.CHECKS.names() == ["docker_present", "docker_root_used", "container_log_size", "images_unpinned"]
+    assert checks.CHECKS.names() == ["docker_present", "docker_root_used", "container_log_size", "daemon_restart_pending",
+                                     "images_unpinned"]
+
+
+T0 = 1795000000          # 2026-11-18T11:06:40Z (date -u -d @1795000000): docker_hygiene rewrote daemon.json
+STARTED = T0 - 86400     # the daemon started a day before
+
+
+@pytest.mark.parametrize("started, status, words", [
+    (STARTED, "warn", "daemon.json (/etc/docker/daemon.json) changed at 2026-11-18T11:06:40Z and Docker has not restarted "
+                      "since (started 2026-11-17T11:06:40Z): restart Docker to apply it (systemctl restart docker"),
+    (T0 + 60, "ok", "daemon.json (/etc/docker/daemon.json) changed at 2026-11-18T11:06:40Z and Docker restarted after it "
+                    "(2026-11-18T11:07:40Z): the change is applied"),
+    (None, "warn", "daemon.json (/etc/docker/daemon.json) changed at 2026-11-18T11:06:40Z and no restart of Docker can "
+                   "be seen since (its pidfile /var/run/docker.pid cannot be read here): restart Docker"),
+])
+def test_a_daemon_json_change_stays_pending_until_docker_restarted(data, started, status, words):
+    fact = data()
+    fact["daemon_restart"] = parse.restart_state('{"daemon_json": "/etc/docker/daemon.json"}',
+                                                 "/var/lib/gpufleet/docker_hygiene.json", "/etc/docker/daemon.json", T0,
+                                                 "/var/run/docker.pid", started)
+    check = by_name(checks.evaluate(fact, PARAMS))["daemon_restart_pending"]
+    assert check["status"] == status and check["message"].startswith(words), check["message"]
+    if started is None:
+        assert check["message"].endswith("; then delete /var/lib/gpufleet/docker_hygiene.json")
+
+
+def test_no_state_file_no_restart_check(data):
+    assert parse.restart_state(None, "/s", "/d", T0, "/p", STARTED) is None
+    assert "daemon_restart_pending" not in by_name(checks.evaluate(data(), PARAMS))
 
 
 def test_the_history_records_the_root_use_disk_use_and_each_containers_log(data):

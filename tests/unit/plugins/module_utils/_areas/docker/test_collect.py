@@ -3,6 +3,8 @@ missing, a socket nobody listens on, a daemon that accepts and never answers or 
 unix sockets, tests/testlib/bad_sockets.py). The engine itself is read in
 tests/integration/test_docker_hygiene.py, on a private dockerd."""
 
+import os
+
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA, collect
@@ -99,3 +101,20 @@ def test_fs_usage_of_a_path_and_of_nothing(tmp_path):
     usage = collect.fs_usage(str(tmp_path))
     assert usage["size_bytes"] > 0 and 0 <= usage["used_pct"] <= 100
     assert collect.fs_usage(None) is None and collect.fs_usage(str(tmp_path / "none")) is None
+
+
+def test_the_restart_state_is_read_from_the_host(tmp_path):
+    daemon_json, pidfile, state = tmp_path / "daemon.json", tmp_path / "docker.pid", tmp_path / "state.json"
+    daemon_json.write_text('{"pidfile": "%s"}' % pidfile)
+    pidfile.write_text("4242\n")
+    os.utime(str(pidfile), (1795000000, 1795000000))
+    os.utime(str(daemon_json), (1795000100, 1795000100))
+    assert collect.read_restart_state(str(state), str(daemon_json), {"pidfile": str(pidfile)}) is None  # nothing pending
+    state.write_text('{"daemon_json": "%s"}' % daemon_json)
+    pending = collect.read_restart_state(str(state), str(daemon_json), {"pidfile": str(pidfile)})
+    assert pending == {"state_file": str(state), "daemon_json": str(daemon_json), "daemon_json_mtime_s": 1795000100,
+                       "pidfile": str(pidfile), "daemon_started_s": 1795000000, "restarted": False}
+    os.utime(str(pidfile), (1795000200, 1795000200))   # dockerd started again: it rewrote its pidfile
+    assert collect.read_restart_state(str(state), str(daemon_json), {"pidfile": str(pidfile)})["restarted"] is True
+    unseen = collect.read_restart_state(str(state), str(daemon_json), {})   # the default pidfile of another daemon
+    assert unseen["pidfile"] == "/var/run/docker.pid"
