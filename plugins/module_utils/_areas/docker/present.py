@@ -30,8 +30,18 @@ def summary_lines(fact):
     return lines
 
 
+# What Docker could free per category, as `docker system df` counts it: unused images, unused volumes,
+# build cache not in use.
+RECLAIMABLE = (
+    ("images", ("unused_bytes",)),
+    ("volumes", ("unused_anonymous_bytes", "unused_named_bytes")),
+    ("build_cache", ("reclaimable_bytes",)),
+)
+
+
 def metrics(fact, fam):
-    for category, section in sorted((fact or {}).items()):
-        if isinstance(section, dict) and "reclaimable_bytes" in section:
-            fam.add("gpufleet_docker_reclaimable_bytes", "Bytes Docker could free in a category.", "gauge",
-                    {"category": category}, section.get("reclaimable_bytes"))
+    usage = (fact or {}).get("disk_usage") or {}
+    for category, keys in RECLAIMABLE:
+        values = [(usage.get(category) or {}).get(key) for key in keys]
+        fam.add("gpufleet_docker_reclaimable_bytes", "Bytes Docker could free in a category.", "gauge",
+                {"category": category}, None if None in values else sum(values))
