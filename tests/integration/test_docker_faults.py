@@ -1,6 +1,6 @@
 """Docker faults through the real Ansible (issue 18): a daemon that hangs or closes at once, a host
-whose Python has no Docker SDK while Docker runs (a private dockerd), and what docker_facts and the
-weekly docker_hygiene role say about each. Never the shared engine."""
+whose Python has no Docker SDK while Docker runs (a private dockerd), and what docker_facts and
+playbooks/docker_hygiene.yml (the role, then the summary) say about each. Never the shared engine."""
 
 import json
 import os
@@ -14,15 +14,6 @@ from testlib.bad_sockets import ClosingSocket, HangingSocket
 from testlib.docker_lab import Dockerd, run_module
 
 pytestmark = pytest.mark.integration
-
-PLAYBOOK = """
-- name: Docker hygiene under test
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: gpufleet.maintenance.docker_hygiene
-"""
-
 
 def _presence(fact):
     [check] = [c for c in fact["checks"] if c["check"] == "docker_present"]
@@ -59,14 +50,12 @@ def test_without_the_sdk_while_docker_runs_the_fact_is_unknown_and_hygiene_says_
         images_before = engine.docker("images", "-aq").stdout.split()
         result = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host})
         assert _presence(result["ansible_facts"]["gpufleet_docker"])["status"] == "ok"  # with the SDK: read
-        playbook = tmp_path / "play.yml"
-        playbook.write_text(PLAYBOOK)
         evars = {"ansible_python_interpreter": python_without_the_sdk, "docker_hygiene_docker_host": engine.host,
                  "docker_hygiene_daemon_json": str(tmp_path / "daemon.json"), "docker_hygiene_image_age": "0"}
-        proc = run_playbook(str(playbook), ["-e", json.dumps(evars)], json_output=True)
+        proc = run_playbook("playbooks/docker_hygiene.yml", ["-e", json.dumps(evars)], json_output=True)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
         tasks = dict((t["task"]["name"].split(" : ")[-1], t["hosts"]["localhost"])
-                     for t in json.loads(proc.stdout)["plays"][0]["tasks"])
+                     for t in json.loads(proc.stdout)["plays"][0]["tasks"] if "localhost" in t["hosts"])
         fact = tasks["Gather Docker facts before the clean-up"]["ansible_facts"]["gpufleet_docker"]
         check = _presence(fact)
         assert fact["status"] == "unknown" and check["status"] == "unknown" and fact["sdk"] is False
@@ -77,6 +66,8 @@ def test_without_the_sdk_while_docker_runs_the_fact_is_unknown_and_hygiene_says_
         assert said.endswith("run the gpufleet.maintenance.prerequisites role (it installs the Docker SDK for Python for "
                              "the modules)")
         assert "not present" not in said
+        summary = json.dumps(tasks["Print the health summary of this host"])
+        assert "docker: could not look: the Docker SDK for Python" in summary, summary
         assert engine.docker("images", "-aq").stdout.split() == images_before   # nothing removed
         assert not os.path.exists(tmp_path / "daemon.json")                     # nothing written
 

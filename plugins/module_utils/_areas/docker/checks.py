@@ -80,9 +80,10 @@ def evaluate(data, params):
     if not data.get("present"):
         return [presence(data)]
     limits = params["thresholds"]
-    results = [presence(data), CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
-                                                "use of the Docker root %s" % data.get("root_dir"),
-                                                subject={"path": data.get("root_dir")})]
+    root_used = CHECKS["docker_root_used"].level((data.get("root_fs") or {}).get("used_pct"), limits,
+                                                 "use of the Docker root %s" % data.get("root_dir"),
+                                                 subject={"path": data.get("root_dir")})
+    results = [presence(data), root_used]
     if data.get("daemon_restart"):
         results.append(restart_pending(data["daemon_restart"]))
     rotated = data.get("log_max_size_bytes") is not None

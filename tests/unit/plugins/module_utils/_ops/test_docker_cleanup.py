@@ -279,8 +279,8 @@ def test_other_api_errors_fail():
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("container_age", "a fortnight", "container_age: an age must be a number with an optional unit s, m, h, d or w "
-                                      "(e.g. 24h, 7d), got 'a fortnight'"),
+    ("container_age", "a fortnight",
+     "container_age: an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got 'a fortnight'"),
     ("image_age", -5, "image_age: an age must not be negative, got -5"),
     ("build_cache_age", True, "build_cache_age: an age must be a number of seconds or a string like 24h, 7d, got True"),
     ("timeout", 0, "timeout must be at least 1, got 0"),
