@@ -15,6 +15,7 @@ from testlib.docker_lab import Dockerd, run_module
 
 pytestmark = pytest.mark.integration
 
+
 def _presence(fact):
     [check] = [c for c in fact["checks"] if c["check"] == "docker_present"]
     return check
