@@ -51,12 +51,6 @@ def _driver_stack(run_command, opts):
     return stack.gather(ctx)
 
 
-def _docker(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker, _docker_client
-    thresholds = _thresholds(_docker.DEFAULT_THRESHOLDS, opts["thresholds"], "docker")
-    return _docker_client.gather_facts(opts["docker_host"], int(opts["timeout"]), opts["daemon_json"], thresholds)
-
-
 def _maintenance(run_command, opts):
     from ansible_collections.gpufleet.maintenance.plugins.module_utils import _maintenance as maint
     thresholds = _thresholds(maint.DEFAULT_THRESHOLDS, opts["thresholds"], "maintenance")
@@ -96,9 +90,3 @@ def _exposure(run_command, opts):
         return exposure.gather(run_command, ports=ports, allowed=opts["allowed"], timeout=int(opts["timeout"]))
     except exposure.ExposureError as exc:
         raise AreaError(str(exc))
-
-
-def _images(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
-    return _docker_client.image_audit_facts(opts["manifest"], bool(opts["check_remote"]), opts["compose_files"],
-                                            opts["docker_host"], int(opts["timeout"]))

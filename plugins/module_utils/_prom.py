@@ -60,13 +60,6 @@ def smart_metrics(fact, fam):
                 labels, dev.get("data_written_bytes"))
 
 
-def docker_metrics(fact, fam):
-    for category, section in sorted((fact or {}).items()):
-        if isinstance(section, dict) and "reclaimable_bytes" in section:
-            fam.add("gpufleet_docker_reclaimable_bytes", "Bytes Docker could free in a category.", "gauge",
-                    {"category": category}, section.get("reclaimable_bytes"))
-
-
 def benchmark_metrics(fact, fam):
     for result in (fact or {}).get("results") or []:
         labels = {"model": fact.get("model") or "", "prompt": result.get("prompt") or "", "endpoint": fact.get("endpoint") or ""}

@@ -40,11 +40,13 @@ options:
     description: The daemon, for example C(unix:///var/run/docker.sock); default C(DOCKER_HOST) or the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call.
+    description: Seconds to wait for each API call (at least 1).
     type: int
     default: 120
   container_age:
-    description: Stopped containers created longer ago than this are removed (C(90s), C(30m), C(24h), C(7d), C(2w) or seconds).
+    description:
+      - Stopped containers created longer ago than this are removed (C(90s), C(30m), C(24h), C(7d), C(2w) or seconds).
+      - An age that does not parse fails before anything is read or removed, naming the option.
     type: str
     default: 24h
   image_age:
@@ -56,7 +58,7 @@ options:
     type: str
     default: 168h
   keep_per_repository:
-    description: The newest this many images of each repository are kept, used or not.
+    description: The newest this many images of each repository are kept, used or not (0 or more).
     type: int
     default: 2
   pin_manifest:
@@ -138,13 +140,12 @@ done:
   type: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_digest import ManifestError, load_manifest_text, validate
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._prune_plan import PlanError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import ManifestError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import read_text
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import docker_cleanup
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 
 
 def main():
@@ -165,31 +166,17 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not _docker_client.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"),
-                         exception=_docker_client.DOCKER_IMPORT_ERROR)
-    params = module.params
+    if not engine.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.DOCKER_IMPORT_ERROR)
     try:
-        pins = validate(params["pins"], "pins")
-        if params["pin_manifest"]:
-            if not os.path.exists(params["pin_manifest"]):
-                raise ManifestError("%s: the manifest file does not exist" % params["pin_manifest"])
-            with open(params["pin_manifest"]) as handle:
-                pins += load_manifest_text(handle.read(), params["pin_manifest"])
-        result = _docker_client.cleanup_run(params, module.check_mode,
-                                            [dict(image=p["image"], digest=p["digest"]) for p in pins])
-    except (ManifestError, PlanError) as exc:
+        result = docker_cleanup.run(module.params, module.check_mode, read_text)
+    except (ManifestError, docker_cleanup.PlanError) as exc:
         module.fail_json(msg="docker cleanup: reading the options and pins: %s" % exc)
-    except _docker_client.EngineError as exc:
+    except engine.EngineError as exc:
         module.fail_json(msg="docker cleanup: %s: %s" % (exc.step, exc.error), done=exc.done)
-    plan = result["plan"]
-    changed = bool(sum(len(result["removed"][k]) for k in result["removed"])) if not module.check_mode else \
-        bool(plan["containers"] or plan["images"] or plan["volumes"])
-    gone = ["container %s" % c["name"] for c in plan["containers"]] + ["image %s" % i["image"] for i in plan["images"]] + \
-        ["volume %s" % v["name"] for v in plan["volumes"]]
-    if module._diff:
-        result["diff"] = {"before": "".join(line + "\n" for line in gone), "after": ""}
-    module.exit_json(changed=changed, **result)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

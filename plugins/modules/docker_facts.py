@@ -17,8 +17,13 @@ description:
     root and its filesystem use, runtimes (is C(nvidia) registered), the daemon log driver and its
     C(max-size)/C(max-file), disk use per category from the engine's C(/system/df), and one entry
     per container (configured image, image ID, repo digest, pinned by digest, state, log size).
-  - Docker absent, the SDK missing or the daemon not answering give C(present=false) with the
-    reason, not a failure.
+  - No engine that answers gives C(present=false) with the reason, never a failure, and the check
+    C(docker_present) says what it means - C(ok) when Docker is not installed (no C(dockerd), no docker
+    unit file, no socket, no O(docker_host)); C(crit) when Docker is installed but the daemon does not
+    answer (refused, a socket that hangs or closes at once, an API older than 1.41); C(unknown) when
+    the Docker SDK for Python is missing while Docker is installed (run the
+    C(gpufleet.maintenance.prerequisites) role). An engine that answers gives an C(ok)
+    C(docker_present).
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -32,7 +37,7 @@ options:
       - Defaults to C(DOCKER_HOST) from the environment, then the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call.
+    description: Seconds to wait for each API call (at least 1; a smaller value fails naming the option).
     type: int
     default: 30
   daemon_json:
@@ -40,6 +45,14 @@ options:
       - Path of the daemon configuration, read for C(log-opts) (the API does not report them).
     type: path
     default: /etc/docker/daemon.json
+  state_file:
+    description:
+      - The file in which the role P(gpufleet.maintenance.docker_hygiene#role) keeps that it changed daemon.json
+        without restarting Docker. While it exists, the check C(daemon_restart_pending) compares the time
+        daemon.json changed with the daemon's start time (the mtime of its pidfile, C(pidfile) in daemon.json
+        or C(/var/run/docker.pid)) - C(warn) until Docker started after the change, C(ok) then.
+    type: path
+    default: /var/lib/gpufleet/docker_hygiene.json
   thresholds:
     description: Overrides for the default thresholds; unknown keys are refused.
     type: dict
@@ -110,6 +123,22 @@ ansible_facts:
           description: Why Docker is not present (C(null) when it is).
           type: str
           sample: null
+        install_evidence:
+          description:
+            - When no engine answered, what says Docker is installed (O(docker_host), the socket, C(dockerd),
+              unit files); empty when it is not installed.
+          returned: when present is false
+          type: list
+          elements: str
+          sample: [/usr/sbin/dockerd, /lib/systemd/system/docker.service]
+        sdk:
+          description: When no engine answered, whether the Docker SDK for Python was found.
+          returned: when present is false
+          type: bool
+        too_old:
+          description: When no engine answered, whether it answered with an API older than 1.41.
+          returned: when present is false
+          type: bool
         engine_version:
           description: Docker engine version.
           type: str
@@ -188,11 +217,19 @@ ansible_facts:
           description: The daemon.json path read.
           type: str
           sample: /etc/docker/daemon.json
+        daemon_restart:
+          description:
+            - A daemon.json change waiting for a restart of Docker (C(null) when O(state_file) does not exist) -
+              C(state_file), C(daemon_json), C(daemon_json_mtime_s), C(pidfile), C(daemon_started_s) (C(null) when
+              the pidfile cannot be read here) and C(restarted) (C(null) when that cannot be told).
+          type: dict
         thresholds:
           description: The thresholds in force.
           type: dict
         checks:
-          description: Health checks (C(docker_root_used), C(container_log_size) per container, C(images_unpinned)).
+          description:
+            - Health checks - C(docker_present), C(docker_root_used), C(container_log_size) per container,
+              C(daemon_restart_pending) while daemon.json waits for a restart, C(images_unpinned).
           type: list
           elements: dict
         status:
@@ -201,34 +238,12 @@ ansible_facts:
           sample: warn
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import DEFAULT_THRESHOLDS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker_client import gather_facts
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    threshold_options = dict(
-        root_used_warn_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_warn_pct"]),
-        root_used_crit_pct=dict(type="float", default=DEFAULT_THRESHOLDS["root_used_crit_pct"]),
-        container_log_warn_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_warn_bytes"]),
-        container_log_crit_bytes=dict(type="int", default=DEFAULT_THRESHOLDS["container_log_crit_bytes"]),
-        unpinned_status=dict(type="str", choices=["ok", "warn", "crit"], default="warn"),
-    )
-    module = AnsibleModule(
-        argument_spec=dict(
-            docker_host=dict(type="str"),
-            timeout=dict(type="int", default=30),
-            daemon_json=dict(type="path", default="/etc/docker/daemon.json"),
-            thresholds=dict(type="dict", default={}, options=threshold_options),
-        ),
-        supports_check_mode=True,
-    )
-    facts, warnings = gather_facts(module.params["docker_host"], module.params["timeout"],
-                                   module.params["daemon_json"], module.params["thresholds"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_docker": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

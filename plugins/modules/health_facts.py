@@ -76,9 +76,10 @@ options:
         C(/etc/gpufleet/images.yml)), C(check_remote) (default C(false)), C(compose_files), C(docker_host),
         C(timeout) (default 60).
       - The C(gpufleet_images) fact holds C(manifest), C(manifest_present), C(check_remote), C(entries),
-        C(unpinned), C(stale), C(compose_unpinned), C(checks) and C(status). A host without the manifest gets
-        an C(ok) note; a manifest that cannot be used or an engine that does not answer gives a C(warn) check,
-        not a failed task.
+        C(unpinned), C(stale), C(compose_unpinned), C(problem), C(checks) and C(status). A host without the
+        manifest gets an C(ok) note; a manifest that cannot be used, or a Docker that is installed but does not
+        answer, is C(crit); no Docker SDK, no Docker on the host or a file that cannot be read is C(unknown)
+        (could not look, with the fix). Never a failed task.
     type: dict
     default: {}
 seealso:

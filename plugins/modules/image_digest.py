@@ -69,7 +69,7 @@ options:
     description: The daemon, for example C(unix:///var/run/docker.sock); default C(DOCKER_HOST) or the local socket.
     type: str
   timeout:
-    description: Seconds to wait for each API call (a pull can take longer on a slow link).
+    description: Seconds to wait for each API call, at least 1 (a pull can take longer on a slow link).
     type: int
     default: 300
 seealso:
@@ -140,9 +140,11 @@ compose_errors:
 checks:
   description:
     - With O(mode=audit), health checks in the collection's shape (C(check), C(status), C(value),
-      C(threshold), C(message), and C(image) or C(container)) - C(image_pin) (missing or drifted pin),
-      C(image_update) (the registry moved the tag - read the changelog before bumping - or did not
-      answer), C(image_unpinned), C(image_stale); one C(ok) C(image_pin) check when all is in order.
+      C(threshold), C(message), C(subject), and C(image) or C(container)) - C(image_pin) (missing or
+      drifted pin), C(image_update) (the registry moved the tag - read the changelog before bumping - or
+      did not answer), C(image_unpinned), C(image_stale); one C(ok) C(image_audit) check when all is in
+      order. The C(images) area of M(gpufleet.maintenance.health_facts) (fact C(gpufleet_images)) has
+      the same checks, and C(image_audit) says why nothing was audited (no manifest, or the audit failed).
   returned: when mode is audit
   type: list
   elements: dict
@@ -173,12 +175,12 @@ not_pinnable:
   elements: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_digest import ManifestError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import ManifestError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import read_text
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import image_digest
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 
 
 def main():
@@ -196,22 +198,15 @@ def main():
         required_one_of=[("manifest", "entries")],
         supports_check_mode=True,
     )
-    if not _docker_client.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"),
-                         exception=_docker_client.DOCKER_IMPORT_ERROR)
-
-    def write_file(path, text):
-        directory = os.path.dirname(path) or "."
-        tmp = os.path.join(directory, ".%s.gpufleet-tmp" % os.path.basename(path))
-        with open(tmp, "w") as handle:
-            handle.write(text)
-        module.atomic_move(tmp, path)
-
+    if not engine.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.DOCKER_IMPORT_ERROR)
     try:
-        result, warnings = _docker_client.image_digest_run(module.params, module.check_mode, _docker_client.read_text, write_file)
+        result, warnings = image_digest.run(module.params, module.check_mode, read_text, image_digest.write_manifest)
+    except image_digest.OptionError as exc:
+        module.fail_json(msg="image_digest: %s" % exc)
     except ManifestError as exc:
         module.fail_json(msg="reading the pin manifest: %s" % exc)
-    except _docker_client.EngineError as exc:
+    except engine.EngineError as exc:
         module.fail_json(msg="image_digest %s: %s: %s" % (module.params["mode"], exc.step, exc.error), done=exc.done)
     except (IOError, OSError) as exc:
         module.fail_json(msg="image_digest %s: %s" % (module.params["mode"], exc))

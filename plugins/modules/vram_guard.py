@@ -156,7 +156,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client, _runner, _vram
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner, _vram
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as _docker_client
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu import gather
 
 

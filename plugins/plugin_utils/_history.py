@@ -37,8 +37,9 @@ _V3_METRIC_SUBJECT_KEYS = (
     ("gpu.amd.gpus.", "gpu"),
     ("smart.devices.", "device"),
     ("tls.endpoints.", "endpoint"),
+    ("docker.containers.", "container"),
 )
-_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"))
+_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"), ("docker", "path"))
 
 
 def _migration_3(conn):

@@ -57,7 +57,7 @@ def scene(tmp_path_factory):
         engine.docker("network", "create", "gpf6-unused")
         daemon_json = tmp / "daemon.json"
         daemon_json.write_text(json.dumps({"data-root": "/srv/docker", "features": {"buildkit": True},
-                                           "log-opts": {"labels": "app"}}, indent=4))
+                                           "log-opts": {"labels": "app"}, "pidfile": engine.pidfile}, indent=4))
         manifest = tmp / "images.yml"
         manifest.write_text("images:\n  - image: %s\n    digest: %s\n" % (pinned_ref, pinned_digest))
         log_path = engine.inspect("gpf6-log", kind="container")[0]["LogPath"]
@@ -79,6 +79,7 @@ def run_role(scene, check=False, name="report"):
         "docker_hygiene_pin_manifest": str(scene["manifest"]),
         "docker_hygiene_daemon_json": str(scene["daemon_json"]),
         "docker_hygiene_restart_allowed": False,
+        "docker_hygiene_state_file": str(scene["tmp"] / "state" / "docker_hygiene.json"),
     }
     args = ["-e", json.dumps(extra)] + (["--check", "--diff"] if check else [])
     proc = run_playbook(str(playbook), args)
@@ -170,12 +171,31 @@ def test_prune_keeps_what_matters_and_frees_what_the_facts_say(scene):
     assert daemon["log-opts"] == {"labels": "app", "max-size": "50m", "max-file": "3"}
     assert report["daemon_json_changed"] is True and report["restart_pending"] is True
 
-    # A second run changes nothing.
-    again, changed, _out = run_role(scene, name="again")
+    state_file = scene["tmp"] / "state" / "docker_hygiene.json"
+    assert json.loads(state_file.read_text())["daemon_json"] == str(scene["daemon_json"])
+
+    # A second run changes nothing, and still says that Docker must restart (the change waits for it).
+    again, changed, out = run_role(scene, name="again")
     assert changed == 0
-    assert again["daemon_json_changed"] is False and again["restart_pending"] is False
+    assert again["daemon_json_changed"] is False and again["restart_pending"] is True
+    assert again["restart_pending_message"].startswith("daemon.json (%s) changed at " % scene["daemon_json"])
+    assert "and Docker has not restarted since (started " in again["restart_pending_message"]
+    assert "Docker restart pending: daemon.json" in " ".join(out.split())  # the printed report (YAML folds lines)
     assert state(engine) == after
     assert again["freed_bytes"]["total"] == 0
+    facts = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host, "daemon_json": str(scene["daemon_json"]),
+                                                             "state_file": str(state_file)})["ansible_facts"]["gpufleet_docker"]
+    [pending] = [c for c in facts["checks"] if c["check"] == "daemon_restart_pending"]
+    assert pending["status"] == "warn" and facts["status"] == "warn"
+
+    # Docker restarts (by hand, or another run allowed to): the next run says so and forgets the state.
+    engine.restart()
+    done, changed, out = run_role(scene, name="restarted")
+    assert done["restart_pending"] is False and "no Docker restart pending" in " ".join(out.split())
+    assert not state_file.exists() and changed == 1   # the state file removed, nothing else
+    facts = run_module("gpufleet.maintenance.docker_facts", {"docker_host": engine.host, "daemon_json": str(scene["daemon_json"]),
+                                                             "state_file": str(state_file)})["ansible_facts"]["gpufleet_docker"]
+    assert "daemon_restart_pending" not in [c["check"] for c in facts["checks"]]
 
 
 def test_docker_absent_is_not_a_failure(tmp_path):

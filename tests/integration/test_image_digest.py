@@ -194,11 +194,22 @@ def _monthly_on(reg, engine, tmp_path):
     assert "1 with an update upstream" in proc.stdout
 
 
-def test_monthly_image_audit_with_the_engine_down_is_a_warning_not_a_failed_host(tmp_path):
+def test_monthly_image_audit_with_the_engine_down_is_crit_not_a_failed_host(tmp_path):
     manifest = tmp_path / "images.yml"
     manifest.write_text("images:\n  - image: 127.0.0.1:5999/gpf10/x:1\n    digest: sha256:%s\n" % ("a" * 64))
     proc, report = _monthly(tmp_path, "unix://%s/none.sock" % tmp_path, str(manifest))
     assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout
-    [problem] = [p for p in report["problems"] if p["check"] == "image_pin"]
-    assert problem["status"] == "warn" and "the image audit failed" in problem["message"]
-    assert "connecting to the Docker daemon" in problem["message"]
+    assert _area_status(report, "images") == "crit"
+    [problem] = [p for p in report["problems"] if p["check"] == "image_audit"]
+    assert problem["status"] == "crit" and "but the daemon does not answer" in problem["message"]
+    assert "connecting to the Docker daemon at unix://%s/none.sock" % tmp_path in problem["message"]
+    assert "so the pins in %s cannot be audited: start it" % manifest in problem["message"]
+
+
+def test_monthly_image_audit_with_a_broken_manifest_is_crit(tmp_path):
+    manifest = tmp_path / "images.yml"
+    manifest.write_text("images:\n  - image: gpf10/x:1\n    digest: sha256:nothex\n")
+    proc, report = _monthly(tmp_path, "unix://%s/none.sock" % tmp_path, str(manifest))
+    assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout
+    [problem] = [p for p in report["problems"] if p["check"] == "image_audit"]
+    assert problem["status"] == "crit" and "the pin manifest cannot be used: %s entry 1" % manifest in problem["message"]

@@ -63,7 +63,10 @@ class Dockerd:
 
     def __enter__(self):
         apt_ensure("docker.io", "busybox-static")
-        log = open(os.path.join(self.dir, "dockerd.log"), "w")
+        return self._start()
+
+    def _start(self):
+        log = open(os.path.join(self.dir, "dockerd.log"), "a")
         self.proc = subprocess.Popen(
             ["dockerd", "--data-root", os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "exec"),
              "--pidfile", os.path.join(self.dir, "dockerd.pid"), "-H", self.host, "--bridge=none", "--iptables=false",
@@ -79,6 +82,16 @@ class Dockerd:
             time.sleep(0.3)
         self.__exit__(None, None, None)
         raise RuntimeError("private dockerd did not answer within 60 s: %s" % self.log_tail())
+
+    @property
+    def pidfile(self):
+        """The daemon's pidfile: dockerd rewrites it at every start."""
+        return os.path.join(self.dir, "dockerd.pid")
+
+    def restart(self):
+        """Stop this dockerd and start it again on the same data root (what `systemctl restart docker` does)."""
+        _stop_group(self.proc)
+        return self._start()
 
     def log_tail(self):
         with open(os.path.join(self.dir, "dockerd.log")) as handle:

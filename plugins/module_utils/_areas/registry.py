@@ -20,18 +20,18 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import _healt
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _backup,
     _benchmark_summary,
-    _docker,
     _driver_stack,
     _exposure,
     _gpu_checks,
-    _image_digest,
     _maintenance,
     _model_store,
     _smart_checks,
     _vram,
     _wsl,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
@@ -50,9 +50,7 @@ AREAS = (
         nvidia_smi_path=dict(type="path"), amd_smi_path=dict(type="path"), rocm_smi_path=dict(type="path"),
         include_processes=dict(type="bool", default=False), timeout=dict(type="int", default=20),
         thresholds=_THRESHOLDS)),
-    _legacy("docker", "docker", "docker_facts", _health._docker, _docker.docker_section, _prom.docker_metrics, dict(
-        docker_host=dict(type="str"), timeout=dict(type="int", default=30),
-        daemon_json=dict(type="path", default="/etc/docker/daemon.json"), thresholds=_THRESHOLDS)),
+    DOCKER,
     _legacy("smart", "smart", "smart_facts", None, _smart_checks.smart_section, _prom.smart_metrics),
     _legacy("driver_stack", "driver stack", "driver_stack_facts", _health._driver_stack,
             _driver_stack.summary_section, None, dict(
@@ -75,10 +73,7 @@ AREAS = (
         driver_package_patterns=dict(type="list", elements="str"), state_file=dict(type="path"))),
     _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
             _prom.benchmark_metrics),
-    _legacy("images", "images", "image_digest", _health._images, _image_digest.summary_section, None, dict(
-        manifest=dict(type="path", default="/etc/gpufleet/images.yml"), check_remote=dict(type="bool", default=False),
-        compose_files=dict(type="list", elements="path", default=[]), docker_host=dict(type="str"),
-        timeout=dict(type="int", default=60))),
+    IMAGES,
     _legacy("vram_guard", "vram guard", "vram_guard", None, _vram.summary_section),
 )
 

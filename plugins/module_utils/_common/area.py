@@ -28,6 +28,14 @@ class AreaError(ValueError):
     """Bad options for an area, or an area that cannot be gathered with them."""
 
 
+def below_minimums(params, minimums):
+    """``["timeout must be at least 1, got -3", ...]``: the numeric options below their minimum
+    (what an argument spec cannot say). Options not given (None) are not checked."""
+    return ["%s must be at least %s, got %s" % (name, low, params[name])
+            for name, low in sorted((minimums or {}).items())
+            if isinstance(params.get(name), (int, float)) and not isinstance(params[name], bool) and params[name] < low]
+
+
 class Area(object):
     """One health area.
 
@@ -39,12 +47,13 @@ class Area(object):
     an operation module). ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
-    its Prometheus metrics.
+    its Prometheus metrics. ``minimums``: ``{option: lowest value}`` (``{"timeout": 1}``), checked
+    with the options (an out-of-range option fails naming it).
     """
 
     def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
                  present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
-                 flat_thresholds=False):
+                 flat_thresholds=False, minimums=None):
         self.name = name
         self.fact = fact or "gpufleet_%s" % name
         self.title = title
@@ -60,6 +69,7 @@ class Area(object):
         self.module = module
         # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
         self.flat_thresholds = flat_thresholds
+        self.minimums = dict(minimums or {})
 
     def __repr__(self):
         return "Area(%r)" % self.name
@@ -99,10 +109,13 @@ class Area(object):
         return self.checked(result.validated_parameters)
 
     def checked(self, params):
-        """What an argument spec cannot say: the thresholds merged with the table's defaults and
-        each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
+        """What an argument spec cannot say: the options above their minimums, the thresholds merged
+        with the table's defaults and each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
         :meth:`validate`'s); returns a new dict."""
         params = dict(params)
+        problems = below_minimums(params, self.minimums)
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
         defaults = self.checks.defaults()
         if not defaults:
             return params

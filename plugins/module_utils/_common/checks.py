@@ -144,19 +144,24 @@ class Check(object):
     ``name``: the ``check`` of its results. ``summary``: what it looks at, in an operator's words
     (docs/checks.md lists it). ``subject``: the keys of the subjects it is about (``("gpu",)``;
     ``()`` for the host). ``thresholds``: ``((option name, default), ...)``; options whose names
-    hold the words ``warn`` and ``crit`` (``disk_used_warn_pct``, ``warn_days``) are the warn/crit pair. ``higher_is_worse``: the pair's direction.
+    hold the words ``warn`` and ``crit`` (``disk_used_warn_pct``, ``warn_days``) are the warn/crit pair.
+    An option is a float unless a third item gives its argument-spec keys
+    (``("log_warn_bytes", 1024, {"type": "int"})``, ``("unpinned_status", "warn", {"type": "str",
+    "choices": ["ok", "warn", "crit"]})``). ``higher_is_worse``: the pair's direction.
     ``unit``: shown after values. ``fix``: what to do when it fires. ``reads``: the fact paths of the
     readings it judges (``disks[].used_pct``); the history records every one of them, and a unit test
     fails when a path is not among the area's recorded readings.
     """
 
-    __slots__ = ("name", "summary", "subject", "thresholds", "higher_is_worse", "unit", "fix", "reads")
+    __slots__ = ("name", "summary", "subject", "thresholds", "specs", "higher_is_worse", "unit", "fix", "reads")
 
     def __init__(self, name, summary, subject=(), thresholds=(), higher_is_worse=True, unit="", fix="", reads=()):
         self.name = name
         self.summary = summary
         self.subject = tuple(subject)
-        self.thresholds = tuple(thresholds)
+        self.thresholds = tuple((row[0], row[1]) for row in thresholds)
+        # Argument-spec keys of the options that are not plain floats (third item of a row).
+        self.specs = dict((row[0], dict(row[2])) for row in thresholds if len(row) > 2)
         self.higher_is_worse = higher_is_worse
         self.unit = unit
         self.fix = fix
@@ -219,6 +224,9 @@ class CheckTable(object):
                     raise CheckError("threshold %s has two defaults (%s, %s)" % (option, seen[option], default))
                 seen[option] = default
         self._defaults = seen
+        self._specs = {}
+        for check in self._checks:
+            self._specs.update(check.specs)
 
     def __iter__(self):
         return iter(self._checks)
@@ -261,5 +269,10 @@ class CheckTable(object):
         return limits
 
     def argument_spec(self):
-        """The ``thresholds`` suboptions of a module's argument spec (floats, with the defaults)."""
-        return dict((name, dict(type="float", default=default)) for name, default in sorted(self._defaults.items()))
+        """The ``thresholds`` suboptions of a module's argument spec (floats unless a row says
+        otherwise, with the defaults)."""
+        spec = {}
+        for name, default in sorted(self._defaults.items()):
+            spec[name] = dict(type="float", default=default)
+            spec[name].update(self._specs.get(name) or {})
+        return spec

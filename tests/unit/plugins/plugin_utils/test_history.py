@@ -202,17 +202,21 @@ def test_migration_3_writes_the_subjects_of_stored_series_and_alert_keys_as_key_
     conn.execute("PRAGMA user_version = 2")
     conn.execute("INSERT INTO runs (cadence, ts, hosts) VALUES ('daily', 1, 1)")
     rows = [("gpu.nvidia.gpus.temperature_c", "0"), ("host.disks.used_pct", "/var/lib/ollama"),
-            ("smart.devices.wear_pct_used", "/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", "")]
+            ("smart.devices.wear_pct_used", "/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", ""),
+            ("docker.containers.log_bytes", "ollama")]
     conn.executemany("INSERT INTO metrics (run_id, ts, host, cadence, metric, subject, value) "
                      "VALUES (1, 1, 'box', 'daily', ?, ?, 1.0)", rows)
     conn.executemany("INSERT INTO alert_state (host, key, status, message, changed_at) VALUES ('box', ?, 'crit', '', 1)",
-                     [("gpu/memory_temperature/0",), ("host/memory_available/",), ("run/reachable/",)])
+                     [("gpu/memory_temperature/0",), ("host/memory_available/",), ("run/reachable/",),
+                      ("docker/docker_root_used//var/lib/docker",), ("docker/container_log_size/",)])
     conn.commit()
     conn.close()
     conn = h.connect(path)
     assert h.schema_version(conn) == 3
     assert sorted(conn.execute("SELECT metric, subject FROM metrics")) == sorted([
         ("gpu.nvidia.gpus.temperature_c", "gpu=0"), ("host.disks.used_pct", "path=/var/lib/ollama"),
-        ("smart.devices.wear_pct_used", "device=/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", "")])
+        ("smart.devices.wear_pct_used", "device=/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", ""),
+        ("docker.containers.log_bytes", "container=ollama")])
     assert sorted(key for _host, key in h.alert_state(conn)) == [
+        "docker/container_log_size/", "docker/docker_root_used/path=/var/lib/docker",
         "gpu/memory_temperature/gpu=0", "host/memory_available/", "run/reachable/"]

@@ -60,3 +60,13 @@ def test_a_result_of_a_check_not_in_the_table_is_refused():
                  evaluate=lambda data, params: [dict(check="leak", status="warn", message="x")])
     with pytest.raises(AreaError, match="check.s. leak are not in the area's checks table"):
         rogue.gather(None, rogue.validate({}))
+
+
+def test_options_below_their_minimum_fail_naming_the_option():
+    timed = Area("pump", "pump", options=dict(timeout=dict(type="int", default=30), depth=dict(type="float")),
+                 minimums={"timeout": 1, "depth": 0}, collect=_collect)
+    assert timed.validate({"timeout": 1})["timeout"] == 1
+    with pytest.raises(AreaError, match=r"^pump: depth must be at least 0, got -0.5; timeout must be at least 1, got -3$"):
+        timed.validate({"timeout": -3, "depth": -0.5})
+    with pytest.raises(AreaError, match=r"^pump: timeout must be at least 1, got 0$"):
+        timed.checked({"timeout": 0, "depth": None})   # the *_facts module path: spec validated by AnsibleModule

@@ -132,6 +132,26 @@ def test_table_defaults_are_the_one_place_thresholds_are_written():
     assert TABLE["tls_days_left"].pair() == ("warn_days", "crit_days")
 
 
+def test_a_threshold_row_may_give_its_own_argument_spec_keys():
+    table = CheckTable(
+        Check("log_size", "Container log size.", subject=("container",),
+              thresholds=(("log_warn_bytes", 1024, {"type": "int"}), ("log_crit_bytes", 4096, {"type": "int"}))),
+        Check("unpinned", "Images by tag.", thresholds=(("unpinned_status", "warn",
+                                                         {"type": "str", "choices": ["ok", "warn", "crit"]}),)),
+    )
+    assert table.argument_spec() == {
+        "log_crit_bytes": {"type": "int", "default": 4096},
+        "log_warn_bytes": {"type": "int", "default": 1024},
+        "unpinned_status": {"type": "str", "default": "warn", "choices": ["ok", "warn", "crit"]},
+    }
+    assert table["log_size"].thresholds == (("log_warn_bytes", 1024), ("log_crit_bytes", 4096))
+    assert table["log_size"].pair() == ("log_warn_bytes", "log_crit_bytes")
+    assert table.merged({"unpinned_status": "crit"}) == {"log_warn_bytes": 1024, "log_crit_bytes": 4096,
+                                                         "unpinned_status": "crit"}
+    with pytest.raises(CheckError, match=r"log_crit_bytes \(10\) must not be below log_warn_bytes \(1024\)"):
+        table.merged({"log_crit_bytes": 10})
+
+
 def test_table_merges_overrides_and_refuses_unknown_names_and_pairs_out_of_order():
     assert TABLE.merged({"junction_warn_c": 90, "spare_crit_pct": None})["junction_warn_c"] == 90
     with pytest.raises(CheckError, match="unknown threshold.s. hotness"):

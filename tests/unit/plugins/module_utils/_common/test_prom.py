@@ -29,7 +29,8 @@ FACTS = {
                                     "wear_pct_used": 3, "projected_days_to_rated_tbw": 1520.5, "temperature_c": 41,
                                     "data_written_bytes": 24006803456000}],
                        "checks": [], "status": "ok"},
-    "gpufleet_docker": {"images": {"reclaimable_bytes": 1048576}, "build_cache": {"reclaimable_bytes": 0}, "status": "ok"},
+    "gpufleet_docker": {"disk_usage": {"images": {"unused_bytes": 1048576}, "build_cache": {"reclaimable_bytes": 0}},
+                        "status": "ok"},
     "not_ours": {"status": "crit"},
 }
 

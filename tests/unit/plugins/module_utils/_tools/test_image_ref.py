@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_ref import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.image_ref import (
     ImageRefError, canonical, digest_for_repo, is_digest, parse, pinned_by_digest, split_repo_digest, split_repo_tag)
 
 D = "sha256:" + "a" * 64

@@ -1,9 +1,15 @@
-"""The pinned-, label-, Compose- and keep-per-repository-aware prune selection, as a pure function."""
+"""docker_cleanup: the pinned-, label-, Compose- and keep-per-repository-aware prune selection (a
+pure function), the pins it keeps, and the removal's fault handling with a stand-in client (in use,
+gone, daemon lost; tests/integration/test_docker_hygiene.py does the same on a real engine)."""
 
 import pytest
+import requests
+from docker.errors import APIError, NotFound
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._prune_plan import (
-    PlanError, image_unique_bytes, parse_age, parse_time, plan)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import ManifestError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.docker_cleanup import (
+    PlanError, apply_prune, parse_age, parse_time, plan, read_pins, run)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import EngineError, image_unique_bytes
 
 NOW = 1_800_000_000
 DAY = 86400
@@ -190,3 +196,100 @@ def test_unique_bytes():
     assert image_unique_bytes({"Size": 100, "SharedSize": 40}) == 60
     assert image_unique_bytes({"Size": 100, "SharedSize": -1}) == 100
     assert image_unique_bytes({"Size": None}) == 0
+
+
+def test_read_pins_inline_and_from_the_manifest(tmp_path):
+    manifest = tmp_path / "images.yml"
+    manifest.write_text("images:\n  - image: ollama/ollama:0.5.7\n    digest: %s\n    note: tested\n" % PIN)
+    files = {str(manifest): manifest.read_text()}
+    pins = read_pins({"pins": [{"image": "docker.io/library/busybox", "digest": PIN}], "pin_manifest": str(manifest)},
+                     files.get)
+    assert pins == [{"image": "busybox:latest", "digest": PIN}, {"image": "ollama/ollama:0.5.7", "digest": PIN}]
+    with pytest.raises(ManifestError, match="none.yml: the manifest file does not exist"):
+        read_pins({"pins": [], "pin_manifest": str(tmp_path / "none.yml")}, files.get)
+    with pytest.raises(ManifestError, match="pins entry 1"):
+        read_pins({"pins": [{"image": "a:1", "digest": "sha256:short"}]}, files.get)
+
+
+class Response:
+    def __init__(self, status):
+        self.status_code = status
+        self.reason = "x"
+
+
+class FakeClient:
+    def __init__(self, failures):
+        self.failures = failures
+        self.calls = []
+
+    def _act(self, kind, key):
+        self.calls.append((kind, key))
+        failure = self.failures.get(key)
+        if failure is not None:
+            raise failure
+
+    def remove_container(self, cid, v=False):
+        self._act("container", cid)
+
+    def remove_image(self, iid, noprune=False):
+        self._act("image", iid)
+
+    def remove_volume(self, name):
+        self._act("volume", name)
+
+
+PLAN = {
+    "containers": [{"id": "c1", "name": "old"}],
+    "images": [{"id": "i1", "image": "app:0"}, {"id": "i2", "image": "app:1"}],
+    "volumes": [{"name": "v1"}, {"name": "v2"}],
+}
+
+
+def test_in_use_and_gone_are_skipped_not_errors():
+    client = FakeClient({
+        "i1": APIError("conflict: image is being used by running container", response=Response(409),
+                       explanation="image is being used by running container"),
+        "v1": NotFound("no such volume", response=Response(404), explanation="no such volume"),
+    })
+    result = apply_prune(client, PLAN)
+    assert [c["id"] for c in result["removed"]["containers"]] == ["c1"]
+    assert [i["id"] for i in result["removed"]["images"]] == ["i2"]
+    assert [v["name"] for v in result["removed"]["volumes"]] == ["v2"]
+    reasons = dict((s["kind"] + ":" + (s.get("id") or s.get("name")), s["reason"]) for s in result["not_removed"])
+    assert reasons["images:i1"].startswith("in use: image is being used")
+    assert reasons["volumes:v1"].startswith("already gone")
+
+
+def test_daemon_lost_mid_run_names_the_step_and_what_was_done():
+    client = FakeClient({"i2": requests.exceptions.ConnectionError("Connection aborted")})
+    with pytest.raises(EngineError) as caught:
+        apply_prune(client, PLAN)
+    assert caught.value.step == "removing image app:1"
+    assert "Connection aborted" in caught.value.error
+    assert [c["id"] for c in caught.value.done["containers"]] == ["c1"]
+    assert [i["id"] for i in caught.value.done["images"]] == ["i1"]
+    assert caught.value.done["volumes"] == []          # never reached: not reported as done
+    assert ("volume", "v1") not in client.calls
+
+
+def test_other_api_errors_fail():
+    client = FakeClient({"c1": APIError("boom", response=Response(500), explanation="driver failed")})
+    with pytest.raises(EngineError, match="removing container old: driver failed"):
+        apply_prune(client, PLAN)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("container_age", "a fortnight",
+     "container_age: an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got 'a fortnight'"),
+    ("image_age", -5, "image_age: an age must not be negative, got -5"),
+    ("build_cache_age", True, "build_cache_age: an age must be a number of seconds or a string like 24h, 7d, got True"),
+    ("timeout", 0, "timeout must be at least 1, got 0"),
+    ("keep_per_repository", -1, "keep_per_repository must be at least 0, got -1"),
+])
+def test_bad_options_fail_naming_the_option_before_the_engine_is_asked(option, value, message):
+    params = {"timeout": 120, "container_age": "24h", "image_age": "168h", "build_cache_age": "168h",
+              "keep_per_repository": 2, "docker_host": "unix:///nonexistent/never-asked.sock"}
+    params[option] = value
+    with pytest.raises(PlanError) as caught:
+        run(params, True, lambda path: None)
+    assert str(caught.value) == message

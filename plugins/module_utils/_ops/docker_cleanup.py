@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the weekly Docker hygiene removes, decided as one pure function over the engine's lists.
+"""The body of ``docker_cleanup``: gather the engine's lists, plan what the weekly hygiene removes
+(one pure function, :func:`plan`), and remove it (containers, images, volumes).
 
-Unlike ``docker system prune -af --volumes`` it keeps: containers labelled ``gpufleet.keep=true``
+Unlike ``docker system prune -af --volumes`` the plan keeps: containers labelled ``gpufleet.keep=true``
 and (by default) containers of a Compose project, images pinned in the manifest, images labelled
 keep, images of Compose containers (even stopped), the newest N images of each repository, and
-every named volume not listed for removal. Inputs are the dicts of ``/system/df`` (``Images``,
-``Containers``, ``Volumes``, ``BuildCache``) and ``/networks``; no Ansible or SDK import.
+every named volume not listed for removal. Check mode returns the plan; ``diff`` comes from it.
+The engine is reached through ``_tools/docker.py``. No Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,10 +19,14 @@ import calendar
 import re
 import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._docker import (
-    COMPOSE_PROJECT_LABEL, KEEP_LABEL, configured_image, container_name, container_volume_names, is_anonymous_volume,
-    is_dangling, repo_tags)
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._image_ref import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import (
+    ManifestError, load_manifest_text, validate)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import below_minimums
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import (
+    COMPOSE_PROJECT_LABEL, KEEP_LABEL, configured_image, container_name, container_volume_names, image_unique_bytes,
+    is_anonymous_volume, is_dangling, repo_tags, size as _size)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.image_ref import (
     ImageRefError, is_digest, repo_name, split_repo_digest)
 
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -35,17 +40,20 @@ class PlanError(ValueError):
     """Bad options for the plan (an age that does not parse, a malformed pin)."""
 
 
-def parse_age(value):
-    """``"24h"``, ``"7d"``, ``"30m"``, ``"2w"``, ``"90s"``, ``90`` or ``"0"`` → seconds (int)."""
+def parse_age(value, option="age"):
+    """``"24h"``, ``"7d"``, ``"30m"``, ``"2w"``, ``"90s"``, ``90`` or ``"0"`` → seconds (int).
+
+    PlanError names ``option`` (``container_age: an age must ...``)."""
     if isinstance(value, bool):
-        raise PlanError("an age must be a number of seconds or a string like 24h, 7d, got %r" % (value,))
+        raise PlanError("%s: an age must be a number of seconds or a string like 24h, 7d, got %r" % (option, value))
     if isinstance(value, (int, float)):
         if value < 0:
-            raise PlanError("an age must not be negative, got %r" % (value,))
+            raise PlanError("%s: an age must not be negative, got %r" % (option, value))
         return int(value)
     match = _AGE_RE.match(str(value or ""))
     if not match:
-        raise PlanError("an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got %r" % (value,))
+        raise PlanError("%s: an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got %r"
+                        % (option, value))
     return int(float(match.group(1)) * _AGE_UNITS[match.group(2)])
 
 
@@ -91,17 +99,6 @@ def _keep_label(obj):
     return str(_labels(obj).get(KEEP_LABEL, "")).lower() == "true"
 
 
-def _size(value):
-    return value if isinstance(value, int) and value >= 0 else 0
-
-
-def image_unique_bytes(image):
-    """Bytes only this image holds (``Size`` minus ``SharedSize`` when the engine computed it)."""
-    size = _size(image.get("Size"))
-    shared = image.get("SharedSize")
-    return size - shared if isinstance(shared, int) and 0 <= shared <= size else size
-
-
 def _image_label(image):
     tags = [t for t in image.get("RepoTags") or [] if not t.startswith("<none>")]
     return tags[0] if tags else (image.get("Id") or "")[:19]
@@ -112,9 +109,9 @@ def plan(images, containers, volumes, build_cache=None, networks=None, now=None,
          keep_compose_containers=True, scope_labels=None, log_sizes=None, prune_networks=True):
     """Decide what goes. Returns ``{remove: {...}, keep: {...}, bytes: {...}}`` (see module RETURN)."""
     now = int(time.time()) if now is None else int(now)
-    container_age_s = parse_age(container_age)
-    image_age_s = parse_age(image_age)
-    cache_age_s = parse_age(build_cache_age)
+    container_age_s = parse_age(container_age, "container_age")
+    image_age_s = parse_age(image_age, "image_age")
+    cache_age_s = parse_age(build_cache_age, "build_cache_age")
     if not isinstance(keep_per_repository, int) or isinstance(keep_per_repository, bool) or keep_per_repository < 0:
         raise PlanError("keep_per_repository must be an integer >= 0, got %r" % (keep_per_repository,))
     pinned = normalise_pins(pins)
@@ -249,3 +246,86 @@ def plan(images, containers, volumes, build_cache=None, networks=None, now=None,
     }
     totals["total"] = sum(totals.values())
     return {"remove": remove, "keep": keep, "bytes": totals}
+
+
+def apply_prune(client, remove):
+    """Remove the containers, images and volumes of a plan, in that order.
+
+    Returns ``{removed: {...}, not_removed: [...]}``. An object in use (HTTP 409) or already gone
+    (404) is skipped with the engine's reason. Any other engine error raises EngineError whose
+    ``done`` lists what was removed before it, so nothing half-done is reported as done.
+    """
+    removed = {"containers": [], "images": [], "volumes": []}
+    skipped = []
+    for kind in ("containers", "images", "volumes"):
+        for item in remove.get(kind) or []:
+            try:
+                engine.remove(client, kind, item)
+            except engine.EngineError as exc:
+                if exc.status in (404, 409):
+                    reason = "already gone" if exc.status == 404 else "in use"
+                    skipped.append(dict(item, kind=kind, reason="%s: %s" % (reason, exc.error)))
+                    continue
+                exc.done = removed
+                raise
+            removed[kind].append(item)
+    return {"removed": removed, "not_removed": skipped}
+
+
+def check_options(params):
+    """Every out-of-range or unreadable option, named, before anything is read or removed (PlanError)."""
+    problems = below_minimums(params, {"timeout": 1, "keep_per_repository": 0})
+    for option in ("container_age", "image_age", "build_cache_age"):
+        try:
+            parse_age(params.get(option), option)
+        except PlanError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PlanError("; ".join(problems))
+
+
+def read_pins(params, read_file):
+    """The pins to keep: ``pins`` given inline plus those of ``pin_manifest`` (``{image, digest}``)."""
+    pins = validate(params.get("pins") or [], "pins")
+    path = params.get("pin_manifest")
+    if path:
+        text = read_file(path)
+        if text is None:
+            raise ManifestError("%s: the manifest file does not exist" % path)
+        pins += load_manifest_text(text, path)
+    return [dict(image=p["image"], digest=p["digest"]) for p in pins]
+
+
+def run(params, check_mode, read_file):
+    """Everything ``docker_cleanup`` does: returns the module's result (``changed``, ``plan``,
+    ``kept``, ``bytes``, ``removed``, ``not_removed``, ``diff``). Build cache and networks are only
+    planned (``community.docker.docker_prune`` removes them). Raises ManifestError or PlanError
+    (bad options or pins, before any change) and EngineError (naming the step)."""
+    check_options(params)
+    pins = read_pins(params, read_file)
+    client = engine.connect(params.get("docker_host"), params.get("timeout") or 60)
+    try:
+        df = engine.call("reading /system/df", client.df)
+        networks = engine.call("listing networks", client.networks)
+        containers = df.get("Containers") or []
+        decided = plan(
+            df.get("Images") or [], containers, df.get("Volumes") or [], df.get("BuildCache") or [], networks or [],
+            container_age=params["container_age"], image_age=params["image_age"],
+            build_cache_age=params["build_cache_age"], keep_per_repository=params["keep_per_repository"],
+            pins=pins, volumes_to_remove=params["volumes_to_remove"],
+            keep_compose_containers=params["keep_compose_containers"], scope_labels=params["scope_labels"],
+            log_sizes=engine.log_sizes(client, containers), prune_networks=params["prune_networks"])
+        remove = decided["remove"]
+        result = {"plan": remove, "kept": decided["keep"], "bytes": decided["bytes"],
+                  "removed": {"containers": [], "images": [], "volumes": []}, "not_removed": []}
+        gone = ["container %s" % c["name"] for c in remove["containers"]] + ["image %s" % i["image"] for i in remove["images"]] \
+            + ["volume %s" % v["name"] for v in remove["volumes"]]
+        result["diff"] = {"before": "".join(line + "\n" for line in gone), "after": ""}
+        if check_mode:
+            result["changed"] = bool(gone)
+            return result
+        result.update(apply_prune(client, remove))
+        result["changed"] = bool(sum(len(done) for done in result["removed"].values()))
+        return result
+    finally:
+        client.close()
