@@ -240,51 +240,12 @@ ansible_facts:
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import DEFAULT_THRESHOLDS, evaluate
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._smartctl import (
-    HAS_PYSMART,
-    PYSMART_IMPORT_ERROR,
-    collect,
-)
-
-DEFAULT_CRITICAL_PATHS = ["/var/lib/docker", "/var/lib/ollama", "~/.ollama", "/srv", "~/.cache/huggingface"]
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    threshold_options = dict((name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items())
-    module = AnsibleModule(
-        argument_spec=dict(
-            devices=dict(type="list", elements="str"),
-            smartctl_path=dict(type="path"),
-            timeout=dict(type="int", default=60),
-            wake=dict(type="bool", default=False),
-            thresholds=dict(type="dict", default={}, options=threshold_options),
-            critical_paths=dict(type="list", elements="str", default=DEFAULT_CRITICAL_PATHS),
-            rated_tbw=dict(type="dict", default={}),
-            previous=dict(type="dict"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    if not HAS_PYSMART:
-        module.fail_json(msg=missing_required_lib("pySMART"), exception=str(PYSMART_IMPORT_ERROR))
-    thresholds = params["thresholds"]
-    if thresholds["wear_crit_pct"] < thresholds["wear_warn_pct"]:
-        module.fail_json(msg="thresholds: wear_crit_pct (%s) must not be below wear_warn_pct (%s)"
-                         % (thresholds["wear_crit_pct"], thresholds["wear_warn_pct"]))
-    try:
-        rated = dict((str(key), float(value)) for key, value in params["rated_tbw"].items())
-    except (TypeError, ValueError) as exc:
-        module.fail_json(msg="rated_tbw: values must be numbers of TB written: %s" % exc)
-    fact, warnings = collect(module.run_command, smartctl_path=params["smartctl_path"], devices=params["devices"],
-                             critical_paths=params["critical_paths"], rated_tbw=rated, timeout=params["timeout"],
-                             wake=params["wake"])
-    evaluate(fact, params["previous"], thresholds)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_smart": fact})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

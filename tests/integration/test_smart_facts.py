@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smartctl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA, collect as smart_collect
 from testlib.ansible_run import run_module, run_playbook
 from testlib.smartctl import calls, install_fake_smartctl
 from testlib.system import apt_ensure
@@ -56,6 +56,24 @@ def test_module_reads_replayed_drives(fake):
     assert not [argv for argv in calls(log) if "-t" in argv]
 
 
+def test_health_facts_gathers_the_smart_area_like_smart_facts(fake):
+    path, _log = fake
+    options = {"smartctl_path": path, "devices": ["/dev/nvme1:nvme", "/dev/sda:sat"], "rated_tbw": {"INTEL SSDPEKNW010T8": 200}}
+    alone = run_module("gpufleet.maintenance.smart_facts", options)["ansible_facts"]["gpufleet_smart"]
+    result = run_module("gpufleet.maintenance.health_facts", {"areas": ["host", "smart"], "smart": options})
+    assert result.get("failed") is not True, result
+    assert set(result["seconds"]) == {"host", "smart"}
+    fact = result["ansible_facts"]["gpufleet_smart"]
+    # the same drives, values and verdicts as smart_facts (the read time aside)
+    assert [d["name"] for d in fact["devices"]] == ["/dev/nvme1", "/dev/sda"]
+    assert fact["devices"][0]["tbw_used_pct"] == 1.99 and fact["devices"][1]["exit_status"] == 64
+    assert [(c["check"], c["subject"], c["status"]) for c in fact["checks"]] == \
+        [(c["check"], c["subject"], c["status"]) for c in alone["checks"]]
+    assert fact["status"] == alone["status"] == "warn"
+    bad = run_module("gpufleet.maintenance.health_facts", {"areas": ["smart"], "smart": {"smartctl_path": path, "wake": "sometimes"}})
+    assert bad["failed"] is True and "smart" in bad["msg"] and "wake" in bad["msg"]
+
+
 def test_module_check_mode_and_previous_give_rates(fake):
     path, _log = fake
     first = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"]}, check=True)
@@ -81,7 +99,7 @@ def test_module_bad_input_fails_cleanly(fake):
     result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "thresholds": {"wear_warn_pct": 90, "wear_crit_pct": 80}})
     assert result["failed"] is True and "wear_crit_pct (80.0) must not be below wear_warn_pct (90.0)" in result["msg"]
     result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"x": "lots"}})
-    assert result["failed"] is True and result["msg"].startswith("rated_tbw: values must be numbers")
+    assert result["failed"] is True and "rated_tbw: values must be numbers" in result["msg"]
 
 
 def test_module_without_smartctl(tmp_path):
@@ -122,8 +140,8 @@ def test_real_smartctl_unprivileged_open_is_refused(tmp_path):
     wrapper.write_text("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %s \"$@\"\n"
                        % subprocess.run(["sh", "-c", "command -v smartctl"], capture_output=True, text=True, check=True).stdout.strip())
     wrapper.chmod(0o755)
-    fact, _warnings = _smartctl.collect(run_command, smartctl_path=str(wrapper), devices=["%s:sat" % disks[0]],
-                                        euid=65534, mounts_text="")
+    options = AREA.validate({"smartctl_path": str(wrapper), "devices": ["%s:sat" % disks[0]]})
+    fact, _warnings = smart_collect.collect(run_command, options, euid=65534, mounts_text="")
     drive = fact["devices"][0]
     assert drive["smart_supported"] is False and drive["exit_status"] == 2
     assert drive["exit_status_words"] == ["device open failed"]
@@ -134,7 +152,7 @@ def test_ssd_wear_role_table_smartd_schedule_and_idempotence(tmp_path):
     """The role on this machine: the drive under / replays the QLC Intel 660p capture (so / is a critical
     path on a QLC drive), a second drive is in standby; smartd.conf is a temporary copy."""
     with open("/proc/self/mounts") as handle:
-        root_disk = "/dev/" + _smartctl.critical_path_disks(["/"], handle.read())["/"][0]
+        root_disk = "/dev/" + smart_collect.critical_path_disks(["/"], handle.read())["/"][0]
     path, _log = install_fake_smartctl(tmp_path / "bin", {
         root_disk: {"type": "nvme", "json": "json-nvme-intel-660p-1tb-qlc.json"},
         "/dev/sdz": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt", "standby": True}})

@@ -27,11 +27,11 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _image_digest,
     _maintenance,
     _model_store,
-    _smart_checks,
     _vram,
     _wsl,
 )
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
@@ -53,7 +53,7 @@ AREAS = (
     _legacy("docker", "docker", "docker_facts", _health._docker, _docker.docker_section, _prom.docker_metrics, dict(
         docker_host=dict(type="str"), timeout=dict(type="int", default=30),
         daemon_json=dict(type="path", default="/etc/docker/daemon.json"), thresholds=_THRESHOLDS)),
-    _legacy("smart", "smart", "smart_facts", None, _smart_checks.smart_section, _prom.smart_metrics),
+    SMART,
     _legacy("driver_stack", "driver stack", "driver_stack_facts", _health._driver_stack,
             _driver_stack.summary_section, None, dict(
                 root=dict(type="path", default="/"), python_envs=dict(type="list", elements="path", default=[]),
