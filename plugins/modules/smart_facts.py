@@ -24,9 +24,13 @@ description:
     SMART are listed with C(smart_supported=false) and the reason. smartctl's exit status is a bit
     mask and is decoded into words, not treated as a failure.
   - Needs root (C(become=true)) to open the drives; without it every drive reports why.
+  - Without pySMART on the target the module does not fail - drives are read from C(smartctl --json)
+    alone (smartctl 7.0 or later), the check C(pysmart_present) is C(unknown) and names the fix (the
+    C(gpufleet.maintenance.prerequisites) role), and a drive that gave no JSON is C(unreadable).
+  - Also available as the C(smart) area of M(gpufleet.maintenance.health_facts).
 requirements:
   - smartmontools (smartctl) on the target
-  - pySMART >= 1.4 on the target
+  - pySMART >= 1.4 on the target (optional - without it only C(smartctl --json) is read)
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -160,13 +164,18 @@ ansible_facts:
           description: Whether the module ran as root.
           type: bool
           sample: true
+        pysmart_present:
+          description: Whether pySMART could be imported; when not, drives are read from C(smartctl --json) only.
+          type: bool
+          sample: true
         devices:
           description:
             - One record per drive. Keys are always present, C(null) when not reported.
             - C(wear_pct_used) is NVMe Percentage Used, or 100 minus the normalised value of the vendor's
               life attribute (Percent_Lifetime_Remain, Media_Wearout_Indicator, Wear_Leveling_Count,
               SSD_Life_Left); C(wear_source) says which.
-            - C(state) is C(active), C(standby), C(unsupported) or C(garbled).
+            - C(state) is C(active), C(standby), C(unsupported), C(garbled) or C(unreadable) (nothing could be
+              read - C(reason) says why and what to do; its C(smart_read) check is C(unknown)).
             - C(self_tests) holds the last C(short) and C(long) test (status, passed, lifetime_hours,
               age_hours in power-on hours) and the log's C(count).
           type: list
@@ -221,7 +230,8 @@ ansible_facts:
           sample: {wear_warn_pct: 70, wear_crit_pct: 85}
         checks:
           description:
-            - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access).
+            - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access), and
+              C(pysmart_present) when pySMART is missing.
             - C(smart_health), C(self_test), C(wear), C(available_spare), C(media_errors),
               C(reallocated_sectors), C(pending_sectors), C(temperature), C(qlc_critical_path),
               C(tbw_projection), C(unsafe_shutdowns), C(smart_read).

@@ -8,7 +8,9 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -72,6 +74,39 @@ def test_health_facts_gathers_the_smart_area_like_smart_facts(fake):
     assert fact["status"] == alone["status"] == "warn"
     bad = run_module("gpufleet.maintenance.health_facts", {"areas": ["smart"], "smart": {"smartctl_path": path, "wake": "sometimes"}})
     assert bad["failed"] is True and "smart" in bad["msg"] and "wake" in bad["msg"]
+
+
+def test_ssd_wear_role_on_a_python_without_pysmart(fake, tmp_path):
+    """A fresh host: its Python has no pySMART (a bare virtual environment of this machine's python3).
+
+    The quarterly role used to fail there ("Failed to import the required Python library (pySMART)");
+    now the JSON drives are read, the text-only drive is unreadable and the area says unknown, not ok.
+    """
+    path, log = fake
+    bare = tmp_path / "bare"
+    subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    assert subprocess.run([python, "-c", "import pySMART"], capture_output=True, check=False).returncode != 0
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps({"ansible_python_interpreter": python, "ssd_wear_smartctl_path": path,
+                                   "ssd_wear_critical_paths": []}))
+    proc = run_playbook("tests/integration/files/ssd_wear_play.yml", ["-e", "@%s" % varfile], json_output=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tasks = dict((task["task"]["name"].split(" : ")[-1], task["hosts"]["localhost"])
+                 for task in json.loads(proc.stdout)["plays"][0]["tasks"])
+    fact = tasks["Read the SMART data of the drives"]["ansible_facts"]["gpufleet_smart"]
+    assert fact["pysmart_present"] is False
+    by_name = {d["name"]: d for d in fact["devices"]}
+    assert by_name["/dev/nvme1"]["state"] == "active" and by_name["/dev/nvme1"]["unsafe_shutdowns"] == 43
+    assert by_name["/dev/sda"]["exit_status_words"] == ["error log has errors"]
+    # the TWSC capture is text only and this stand-in answers --json like smartctl 6.x: nothing read
+    assert by_name["/dev/nvme0"]["state"] == "unreadable" and by_name["/dev/nvme0"]["checks"][0]["status"] == "unknown"
+    library = [c for c in fact["checks"] if c["check"] == "pysmart_present"][0]
+    assert library["status"] == "unknown" and "gpufleet.maintenance.prerequisites" in library["message"]
+    assert fact["status"] == "warn"  # the drives without a recent self-test outrank unknown
+    table = tasks["Print the per-drive table"]["msg"]
+    assert table[1].startswith("smart: pySMART not installed: drives read from smartctl --json only")
+    assert not [argv for argv in calls(log) if "--all" in argv]
 
 
 def test_module_check_mode_and_previous_give_rates(fake):

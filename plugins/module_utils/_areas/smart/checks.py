@@ -23,6 +23,9 @@ CHECKS = CheckTable(
           fix="install smartmontools (ssd_wear_install: true, or apt-get install smartmontools)"),
     Check("smart_access", "Whether smart_facts runs as root, which smartctl needs to open the drives.",
           fix="run the task with become: true"),
+    Check("pysmart_present", "Whether pySMART, which reads smartctl's text output, is importable by the module's Python.",
+          fix="run the gpufleet.maintenance.prerequisites role (it installs pySMART in the collection's virtual "
+              "environment on the host)"),
     Check("smart_read", "Whether a drive's SMART data could be read (ok for drives in standby or without SMART).",
           subject=DRIVE, fix="read it by hand with smartctl -a"),
     Check("smart_health", "The drive's own SMART health self-assessment.",
@@ -124,6 +127,8 @@ def device_checks(record, old, limits):
     if record.get("state") == "garbled":
         return [read.result("warn", "garbled", None, "%s: smartctl output could not be parsed" % label,
                             subject=subject, fix="read it by hand with smartctl -a %s" % record.get("name"))]
+    if record.get("state") == "unreadable":
+        return [read.unknown("%s: %s" % (label, record.get("reason")), subject=subject, fix="")]
     if record.get("smart_supported") is False:
         return [read.result("ok", "unsupported", None, "%s: no SMART data (%s); nothing to check"
                             % (label, record.get("reason")), subject=subject)]
@@ -180,11 +185,17 @@ def evaluate(data, params):
     elapsed = parse.elapsed_since(data, previous)
     results = []
     if not data.get("present"):
-        results.append(CHECKS["smartctl_present"].result("warn", False, True, data.get("reason") or "smartctl not found",
-                                                          fix=""))
+        results.append(CHECKS["smartctl_present"].result(
+            "warn", False, True, data.get("reason") or "smartctl not found", fix=""))
     elif not data.get("as_root"):
         results.append(CHECKS["smart_access"].result(
             "warn", False, True, "smart_facts runs without root, so smartctl cannot open the drives"))
+    if data.get("present") and data.get("pysmart_present") is False:
+        devices = data.get("devices") or []
+        read = [d for d in devices if d.get("state") != "unreadable"]
+        results.append(CHECKS["pysmart_present"].unknown(
+            "pySMART is not installed for the Python that runs smart_facts, so smartctl's text output was not "
+            "read (%d of %d drives read from smartctl --json alone)" % (len(read), len(devices))))
     for record in data.get("devices") or []:
         old = parse.find_previous(record, previous)
         parse.apply_previous(record, old, elapsed)

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import sys
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host.parse import mount_for, parse_mounts
@@ -57,23 +58,28 @@ def critical_path_disks(paths, mounts_text, sysfs="/sys"):
 
 
 def read_device(reader, run_command, path, name, smartctl_type, timeout, wake=False, euid=0):
-    """Read one drive (pySMART over the text, then ``--json -a``) → ``(record, warnings)``."""
+    """Read one drive (pySMART over the text, then ``--json -a``) → ``(record, warnings)``.
+
+    ``reader`` None (pySMART is not installed): the drive is read from ``--json`` alone.
+    """
     warnings = []
-    try:
-        record = from_pysmart(smartctl.pysmart_device(reader, name, smartctl_type))
-    except Exception as exc:  # pylint: disable=broad-except  # pySMART raises many types on garbled text
-        warnings.append("%s: pySMART could not parse smartctl's output (%s: %s); its fields are null"
-                        % (name, type(exc).__name__, exc))
-        record = empty_device(name)
-        record["state"] = "garbled"
-    rc_text, lines = reader.last("--all", name)
-    if rc_text is None:
-        rc_text, lines = reader.last("test", name)
+    record, rc_text, lines = empty_device(name), None, []
+    if reader is not None:
+        try:
+            record = from_pysmart(smartctl.pysmart_device(reader, name, smartctl_type))
+        except Exception as exc:  # pylint: disable=broad-except  # pySMART raises many types on garbled text
+            warnings.append("%s: pySMART could not parse smartctl's output (%s: %s); its fields are null"
+                            % (name, type(exc).__name__, exc))
+            record = empty_device(name)
+            record["state"] = "garbled"
+        rc_text, lines = reader.last("--all", name)
+        if rc_text is None:
+            rc_text, lines = reader.last("test", name)
     doc, json_rc, note = smartctl.read_json(run_command, path, name, smartctl_type or record.get("smartctl_type"),
                                             wake=wake, timeout=timeout)
     if note:
         warnings.append("%s: %s" % (name, note))
-    record, more = parse.combine(name, record, lines, rc_text, doc, json_rc, euid=euid)
+    record, more = parse.combine(name, record, lines, rc_text, doc, json_rc, euid=euid, text_read=reader is not None)
     return record, warnings + more
 
 
@@ -100,23 +106,25 @@ def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=
     euid = os.geteuid() if euid is None else euid
     timeout = params["timeout"]
     data = {"present": False, "reason": None, "smartctl_path": None, "smartctl_version": None,
-            "collected_epoch_s": int(now), "as_root": euid == 0, "devices": []}
+            "collected_epoch_s": int(now), "as_root": euid == 0, "pysmart_present": smartctl.HAS_PYSMART, "devices": []}
     explicit = params.get("smartctl_path")
     path = smartctl.find(explicit)
     if not path:
         data["reason"] = ("smartctl %s: install smartmontools (ssd_wear_install: true, or apt-get install "
                           "smartmontools)" % ("not found at %s" % explicit if explicit else "not found"))
         return data, warnings
-    if not smartctl.HAS_PYSMART:
-        raise AreaError("Failed to import the required Python library (pySMART): %s" % smartctl.PYSMART_IMPORT_ERROR)
     data.update(present=True, smartctl_path=path)
     reader = smartctl.text_reader(run_command, path, timeout, wake=params["wake"])
+    errors = reader.errors if reader is not None else []
+    if reader is None:
+        warnings.append("pySMART is not importable by %s (%s): drives are read from smartctl --json only"
+                        % (sys.executable, smartctl.PYSMART_IMPORT_ERROR))
     try:
         data["smartctl_version"] = smartctl.version(run_command, path, timeout)
     except ToolError as exc:
         warnings.append("smartctl --version: %s" % exc)
     if params.get("devices") is None:
-        targets = smartctl.scan(run_command, path, timeout, reader.errors)
+        targets = smartctl.scan(run_command, path, timeout, errors)
     else:
         targets = []
         for entry in params["devices"]:
@@ -129,5 +137,5 @@ def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=
                                               wake=params["wake"], euid=euid)
         warnings.extend(device_warnings)
         data["devices"].append(parse.finish_record(record, rated, critical))
-    warnings.extend(reader.errors)
+    warnings.extend(errors)
     return data, warnings

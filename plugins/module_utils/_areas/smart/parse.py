@@ -69,12 +69,13 @@ def merge(primary, fallback):
     return merged
 
 
-def combine(name, record, lines, rc_text, doc, json_rc, euid=0):
+def combine(name, record, lines, rc_text, doc, json_rc, euid=0, text_read=True):
     """One drive from its reads → ``(record, warnings)`` with its ``state`` settled.
 
     ``record``: pySMART's (``state: garbled`` when pySMART raised); ``lines``, ``rc_text``: the text
     run; ``doc``, ``json_rc``: the ``--json`` run (``doc`` None without one). The JSON exit status
-    wins: it is the richer call's.
+    wins: it is the richer call's. ``text_read`` False: pySMART is not installed, so ``--json`` is
+    all there is; without a document the drive is ``unreadable`` (not ``unsupported``: nobody looked).
     """
     warnings = []
     block = smartctl.text_block_size(lines)
@@ -96,6 +97,10 @@ def combine(name, record, lines, rc_text, doc, json_rc, euid=0):
                       reason="in standby: not woken (smartctl -n standby); read it when the disk is spinning"), warnings
     if record.get("state") == "garbled":
         return record, warnings
+    if doc is None and not text_read:
+        return _reset(record, state="unreadable", smart_supported=None, reason=(
+            "pySMART is not installed and smartctl gave no --json document (smartctl 7.0 or later has --json): "
+            "run the gpufleet.maintenance.prerequisites role")), warnings
     reason = None
     if record.get("smart_supported") is not True and not (record.get("model") and record.get("health_passed") is not None):
         reason = smartctl.unsupported_reason(all_lines) or (

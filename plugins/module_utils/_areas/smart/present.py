@@ -17,6 +17,8 @@ def drive_line(record):
         return "%s: standby (not woken)" % name
     if record.get("smart_supported") is False:
         return "%s: no SMART (%s)" % (name, record.get("reason"))
+    if record.get("state") == "unreadable":
+        return "%s: not read (%s) [%s]" % (name, record.get("reason"), (record.get("status") or "unknown").upper())
     parts = ["%s %s" % (record.get("interface") or "?", record.get("model") or "unknown model")]
     if record.get("rotational") is not True:
         parts.append("wear %s" % ("n/a" if record.get("wear_pct_used") is None else "%s %%" % record["wear_pct_used"]))
@@ -37,10 +39,14 @@ def summary_lines(fact):
     """Summary lines for ``gpufleet_smart``."""
     if not fact.get("present"):
         return ["smart: %s" % (fact.get("reason") or "smartctl not present")]
+    lines = []
+    if fact.get("pysmart_present") is False:
+        lines.append("smart: pySMART not installed: drives read from smartctl --json only "
+                     "(run the gpufleet.maintenance.prerequisites role)")
     devices = fact.get("devices") or []
     if not devices:
-        return ["smart: no drives found by smartctl"]
-    return ["smart %s" % drive_line(record) for record in devices]
+        return lines + ["smart: no drives found by smartctl"]
+    return lines + ["smart %s" % drive_line(record) for record in devices]
 
 
 def _ratio(pct):

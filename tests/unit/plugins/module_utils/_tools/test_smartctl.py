@@ -40,7 +40,7 @@ def test_parse_scan_skips_failed_opens_and_comments():
              "/dev/sdc -d scsi # /dev/sdc, SCSI device open failed: No such device",
              "/dev/bus/0 -d megaraid,16 # /dev/bus/0 [megaraid_disk_16], SCSI device", ""]
     assert smartctl.parse_scan(lines) == [("/dev/sda", "sat"), ("/dev/nvme0", "nvme"),
-                                           ("/dev/sdc", "scsi"), ("/dev/bus/0", "megaraid,16")]
+                                          ("/dev/sdc", "scsi"), ("/dev/bus/0", "megaraid,16")]
 
 
 @pytest.mark.parametrize("kind, protocol, transport, expected", [

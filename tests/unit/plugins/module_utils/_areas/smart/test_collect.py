@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA, checks, collect
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import smartctl
 from testlib.smartctl import FIXTURES, calls, install_fake_smartctl
 
 
@@ -261,3 +262,41 @@ def test_type_detected_with_d_test_and_wake_reads_a_standby_disk(tmp_path):
     # wake: true drops -n standby, so the standby disk is read (and spun up)
     assert hdd["state"] == "active" and hdd["power_on_hours"] == 1380
     assert not [argv for argv in calls(log) if "standby" in argv]
+
+
+def test_without_pysmart_the_json_drives_are_read_and_the_area_says_unknown(tmp_path, monkeypatch):
+    """pySMART not installed (as on a fresh host): never a failed module; --json gives what it gives."""
+    monkeypatch.setattr(smartctl, "HAS_PYSMART", False)
+    monkeypatch.setattr(smartctl, "PYSMART_IMPORT_ERROR", ImportError("No module named 'pySMART'"))
+    path, log = install_fake_smartctl(tmp_path, {
+        "/dev/nvme2": {"type": "nvme", "json": "json-nvme-intel-p4500-2tb-75pct-used.json"},
+        # smartctl 6.4 text only: this stand-in answers --json as 6.x does (UNRECOGNIZED OPTION)
+        "/dev/sdh": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt"}})
+    fact, warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    assert fact["present"] is True and fact["pysmart_present"] is False
+    p4500, old = fact["devices"]
+    # the JSON capture's own numbers: 5014522069 data units x 512000 bytes, 75 % used
+    assert p4500["state"] == "active" and p4500["data_written_bytes"] == 5014522069 * 512000
+    assert p4500["wear_pct_used"] == 75 and p4500["model"] == "INTEL SSDPE2KX020T7"
+    assert [c["status"] for c in p4500["checks"] if c["check"] == "wear"] == ["warn"]
+    assert old["state"] == "unreadable" and old["smart_supported"] is None and old["exit_status"] == 1
+    read = old["checks"][0]
+    assert read["check"] == "smart_read" and read["status"] == "unknown"
+    assert "pySMART is not installed" in read["message"] and "gpufleet.maintenance.prerequisites" in read["message"]
+    library = [c for c in fact["checks"] if c["check"] == "pysmart_present"][0]
+    assert library["status"] == "unknown" and library["subject"] == {}
+    assert "1 of 2 drives read from smartctl --json alone" in library["message"]
+    assert library["message"].endswith("run the gpufleet.maintenance.prerequisites role (it installs pySMART in the "
+                                       "collection's virtual environment on the host)")
+    assert fact["status"] == "warn"  # the worn P4500 outranks what could not be read
+    assert any("pySMART is not importable" in w for w in warnings)
+    assert not [argv for argv in calls(log) if "--all" in argv]  # the text was never asked for
+
+
+def test_without_pysmart_nothing_read_is_unknown_not_ok(tmp_path, monkeypatch):
+    monkeypatch.setattr(smartctl, "HAS_PYSMART", False)
+    path, _log = install_fake_smartctl(tmp_path, {
+        "/dev/sdh": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt"}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    assert fact["status"] == "unknown"
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("pysmart_present", "unknown"), ("smart_read", "unknown")]
