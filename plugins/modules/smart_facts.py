@@ -175,7 +175,13 @@ ansible_facts:
               life attribute (Percent_Lifetime_Remain, Media_Wearout_Indicator, Wear_Leveling_Count,
               SSD_Life_Left); C(wear_source) says which.
             - C(state) is C(active), C(standby), C(unsupported), C(garbled) or C(unreadable) (nothing could be
-              read - C(reason) says why and what to do; its C(smart_read) check is C(unknown)).
+              read - C(reason) says why and what to do; its C(smart_read) check is C(unknown)). A C(garbled) drive
+              (pySMART could not parse the text) keeps what C(smartctl --json) gave and is judged on it; its
+              C(smart_read) check names the fields neither gave.
+            - The drive's own verdicts are the worse of the text and the JSON - C(smart_status.passed=false) or
+              smartctl's "disk failing" exit bit make C(smart_health) C(crit), a non-zero NVMe C(critical_warning)
+              makes C(critical_warning) C(crit); NVMe C(media_errors) above zero are a warning, and critical when
+              they grew since O(previous).
             - C(self_tests) holds the last C(short) and C(long) test (status, passed, lifetime_hours,
               age_hours in power-on hours) and the log's C(count).
           type: list
@@ -198,6 +204,7 @@ ansible_facts:
               power_on_hours: 8760
               power_cycles: 412
               unsafe_shutdowns: 17
+              critical_warning: 0
               media_errors: 0
               error_log_entries: 0
               percentage_used: 12
@@ -232,7 +239,7 @@ ansible_facts:
           description:
             - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access), and
               C(pysmart_present) when pySMART is missing.
-            - C(smart_health), C(self_test), C(wear), C(available_spare), C(media_errors),
+            - C(smart_health), C(critical_warning), C(self_test), C(wear), C(available_spare), C(media_errors),
               C(reallocated_sectors), C(pending_sectors), C(temperature), C(qlc_critical_path),
               C(tbw_projection), C(unsafe_shutdowns), C(smart_read).
           type: list

@@ -122,6 +122,18 @@ def text_block_size(lines):
     return None
 
 
+# Thousands separators of some locales in smartctl's text (a capture or a wrapper outside LC_ALL=C):
+# the right single quote U+2019 (de_CH), the no-break, narrow no-break and thin spaces, the ASCII
+# apostrophe. pySMART 1.4 reads some of them and raises on, or misreads, the others (a thin space made
+# a 2 TB namespace "2 bytes").
+_DIGIT_GROUP = re.compile(u"(?<=\\d)[\u2019\u00a0\u202f\u2009'](?=\\d{3}(?!\\d))")
+
+
+def normalise_digit_groups(text):
+    """``2<U+2019>000<U+2019>398`` → ``2,000,398``: the locale-odd separators between digit groups become commas."""
+    return _DIGIT_GROUP.sub(",", text or "")
+
+
 def is_standby(lines):
     return any("STANDBY" in line and "mode" in line for line in lines or [])
 
@@ -208,8 +220,9 @@ def _runner_smartctl_class():
                 self.errors.append(str(exc))
                 self.calls.append((list(cmd), exc.rc, ""))
                 return [], exc.rc if exc.rc is not None else 2
-            self.calls.append((list(cmd), result.rc, result.stdout))
-            return (result.stdout or "").splitlines(), result.rc
+            out = normalise_digit_groups(result.stdout)
+            self.calls.append((list(cmd), result.rc, out))
+            return out.splitlines(), result.rc
 
         def last(self, flag, device):
             for cmd, rc, out in reversed(self.calls):

@@ -47,7 +47,7 @@ USB_TYPES = ("sntasmedia", "sntjmicron", "sntrealtek", "usbjmicron", "usbcypress
 FIELDS = (
     "name", "model", "serial", "firmware", "interface", "smartctl_type", "smart_supported", "state",
     "reason", "rotational", "capacity_bytes", "logical_block_size", "health_passed", "temperature_c",
-    "power_on_hours", "power_cycles", "unsafe_shutdowns", "media_errors", "error_log_entries",
+    "power_on_hours", "power_cycles", "unsafe_shutdowns", "critical_warning", "media_errors", "error_log_entries",
     "percentage_used", "available_spare_pct", "available_spare_threshold_pct", "data_written_bytes",
     "data_written_reason", "wear_pct_used", "wear_source", "reallocated_sectors", "pending_sectors",
     "crc_errors", "nand_type", "nand_source", "rated_tbw", "tbw_used_pct", "write_rate_bytes_per_day",
@@ -206,6 +206,7 @@ def from_pysmart(device):
             rotational=False,
             power_on_hours=if_attrs.powerOnHours, power_cycles=if_attrs.powerCycles,
             unsafe_shutdowns=if_attrs.unsafeShutdowns, media_errors=if_attrs.integrityErrors,
+            critical_warning=if_attrs.criticalWarning,
             error_log_entries=if_attrs.errorEntries, percentage_used=if_attrs.percentageUsed,
             available_spare_pct=if_attrs.availableSpare,
             available_spare_threshold_pct=if_attrs.availableSpareThreshold,
@@ -308,6 +309,7 @@ def from_json(doc):
         record.update(
             rotational=False, smart_supported=True,
             unsafe_shutdowns=nvme.get("unsafe_shutdowns"), media_errors=nvme.get("media_errors"),
+            critical_warning=nvme.get("critical_warning"),
             error_log_entries=nvme.get("num_err_log_entries"), percentage_used=nvme.get("percentage_used"),
             available_spare_pct=nvme.get("available_spare"),
             available_spare_threshold_pct=nvme.get("available_spare_threshold"),

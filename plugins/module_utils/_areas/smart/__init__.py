@@ -43,6 +43,7 @@ AREA = Area(
         _drive("power_on_hours"),
         _drive("power_cycles"),
         _drive("unsafe_shutdowns"),
+        _drive("critical_warning"),
         _drive("media_errors"),
         _drive("error_log_entries"),
         _drive("percentage_used"),

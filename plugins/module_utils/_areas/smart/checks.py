@@ -28,8 +28,11 @@ CHECKS = CheckTable(
               "environment on the host)"),
     Check("smart_read", "Whether a drive's SMART data could be read (ok for drives in standby or without SMART).",
           subject=DRIVE, fix="read it by hand with smartctl -a"),
-    Check("smart_health", "The drive's own SMART health self-assessment.",
+    Check("smart_health", "The drive's own SMART health self-assessment (and smartctl's \"disk failing\" exit bit).",
           subject=DRIVE, fix="back up its data now and replace it"),
+    Check("critical_warning", "The NVMe critical warning bits (spare, temperature, reliability, read-only, backup).",
+          subject=DRIVE, fix="back up its data now and replace the drive (or, for the temperature bit alone, cool it)",
+          reads=("devices[].critical_warning",)),
     Check("self_test", "The last short and long self-tests: failed, or none within the power-on time allowed.",
           subject=DRIVE, thresholds=(("self_test_max_age_days", 35),),
           fix="schedule them (ssd_wear_smartd_schedule)",
@@ -40,7 +43,7 @@ CHECKS = CheckTable(
     Check("available_spare", "NVMe available spare against the drive's own threshold.",
           subject=DRIVE, fix="replace the drive",
           reads=("devices[].available_spare_pct", "devices[].available_spare_threshold_pct")),
-    Check("media_errors", "NVMe media and data integrity errors, and their growth since the previous snapshot.",
+    Check("media_errors", "NVMe media and data integrity errors: any is a warning, growth since the previous snapshot critical.",
           subject=DRIVE, fix=_REPLACE, reads=("devices[].media_errors",)),
     Check("reallocated_sectors", "Reallocated sectors (SCSI: grown defects), and their growth since the previous snapshot.",
           subject=DRIVE, fix=_REPLACE, reads=("devices[].reallocated_sectors",)),
@@ -106,14 +109,68 @@ def _counters(record, old, subject, label):
         check = CHECKS[key]
         grew = _grew(record, old, key)
         if grew:
-            results.append(check.result("warn", value, old[key], "%s: %s grew from %s to %s"
-                                        % (label, what, old[key], value), subject=subject, fix=_REPLACE))
+            # Media errors are data the drive could not return: their growth is the drive failing now.
+            results.append(check.result("crit" if key == "media_errors" else "warn", value, old[key],
+                                        "%s: %s grew from %s to %s" % (label, what, old[key], value),
+                                        subject=subject, fix=_REPLACE))
+        elif key == "media_errors" and value > 0:
+            results.append(check.result("warn", value, 0, "%s: %s media and data integrity errors%s"
+                                        % (label, value, "" if old else " (first seen: no previous snapshot to compare)"),
+                                        subject=subject))
         elif key == "pending_sectors" and value > 0:
             results.append(check.result("warn", value, 0, "%s: %s pending sectors (unreadable, waiting for a rewrite)"
                                         % (label, value), subject=subject))
         else:
             results.append(check.result("ok", value, None, "%s: %s %s%s" % (
                 label, value, what, "" if old else " (no previous snapshot to compare)"), subject=subject))
+    return results
+
+
+def not_read(record):
+    """The fields the checks read that neither pySMART nor ``--json`` gave (none that the drive lacks by nature)."""
+    wanted = ["health_passed", "temperature_c", "power_on_hours"]
+    if record.get("rotational") is not True:
+        wanted.append("wear_pct_used")
+    if not record.get("data_written_reason"):
+        wanted.append("data_written_bytes")
+    return [key for key in wanted if record.get(key) is None]
+
+
+# NVMe critical warning bits (NVMe base specification, SMART / Health Information log, byte 0).
+CRITICAL_WARNING_BITS = (
+    (0, "available spare below its threshold"),
+    (1, "temperature outside its thresholds"),
+    (2, "NVM subsystem reliability degraded"),
+    (3, "media placed in read-only mode"),
+    (4, "volatile memory backup device failed"),
+    (5, "persistent memory region read-only"),
+)
+
+
+def _health(record, subject, label):
+    health = record.get("health_passed")
+    rc = record.get("exit_status")
+    failing = isinstance(rc, int) and rc & 0x08
+    results = []
+    if health is False:
+        results.append(CHECKS["smart_health"].result("crit", False, True, "%s failed its SMART health self-assessment"
+                                                     % label, subject=subject))
+    elif failing:
+        results.append(CHECKS["smart_health"].result("crit", health, True, "%s: smartctl's exit status says the disk is "
+                                                     "failing (%s)" % (label, ", ".join(record.get("exit_status_words") or [])),
+                                                     subject=subject))
+    else:
+        results.append(CHECKS["smart_health"].result("ok", health, True, "%s SMART health %s"
+                                                     % (label, "passed" if health else "not reported"), subject=subject))
+    warning = record.get("critical_warning")
+    if warning is not None:
+        if warning:
+            words = [text for bit, text in CRITICAL_WARNING_BITS if warning & (1 << bit)] or ["reserved bits"]
+            results.append(CHECKS["critical_warning"].result("crit", warning, 0, "%s: NVMe critical warning 0x%02x (%s)"
+                                                             % (label, warning, ", ".join(words)), subject=subject))
+        else:
+            results.append(CHECKS["critical_warning"].result("ok", 0, 0, "%s: no NVMe critical warning" % label,
+                                                             subject=subject))
     return results
 
 
@@ -124,22 +181,26 @@ def device_checks(record, old, limits):
     read = CHECKS["smart_read"]
     if record.get("state") == "standby":
         return [read.result("ok", "standby", None, "%s is in standby and was not woken" % label, subject=subject)]
+    by_hand = "read it by hand with smartctl -a %s" % record.get("name")
+    results = []
     if record.get("state") == "garbled":
-        return [read.result("warn", "garbled", None, "%s: smartctl output could not be parsed" % label,
-                            subject=subject, fix="read it by hand with smartctl -a %s" % record.get("name"))]
+        if record.get("smart_supported") is not True:
+            return [read.unknown("%s: %s, and smartctl --json gave nothing about the drive" % (label, record.get("reason")),
+                                 subject=subject, fix=by_hand)]
+        missing = not_read(record)
+        if missing:
+            results.append(read.unknown("%s: %s; smartctl --json did not give %s"
+                                        % (label, record.get("reason"), ", ".join(missing)), subject=subject, fix=by_hand))
+        else:
+            results.append(read.result("ok", "garbled", None, "%s: %s; smartctl --json gave every field the checks read"
+                                       % (label, record.get("reason")), subject=subject))
     if record.get("state") == "unreadable":
         return [read.unknown("%s: %s" % (label, record.get("reason")), subject=subject, fix="")]
     if record.get("smart_supported") is False:
         return [read.result("ok", "unsupported", None, "%s: no SMART data (%s); nothing to check"
                             % (label, record.get("reason")), subject=subject)]
 
-    health = record.get("health_passed")
-    if health is False:
-        results = [CHECKS["smart_health"].result("crit", False, True, "%s failed its SMART health self-assessment"
-                                                 % label, subject=subject)]
-    else:
-        results = [CHECKS["smart_health"].result("ok", health, True, "%s SMART health %s"
-                                                 % (label, "passed" if health else "not reported"), subject=subject)]
+    results.extend(_health(record, subject, label))
     results.append(_self_test(record, subject, label, limits))
     if record.get("rotational") is not True:
         results.append(CHECKS["wear"].level(record.get("wear_pct_used"), limits, "wear of %s" % label, subject=subject))

@@ -71,7 +71,8 @@ def read_device(reader, run_command, path, name, smartctl_type, timeout, wake=Fa
             warnings.append("%s: pySMART could not parse smartctl's output (%s: %s); its fields are null"
                             % (name, type(exc).__name__, exc))
             record = empty_device(name)
-            record["state"] = "garbled"
+            record.update(state="garbled", reason="pySMART could not parse smartctl's text output (%s: %s)"
+                          % (type(exc).__name__, exc))
         rc_text, lines = reader.last("--all", name)
         if rc_text is None:
             rc_text, lines = reader.last("test", name)

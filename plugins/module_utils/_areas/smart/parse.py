@@ -74,8 +74,11 @@ def combine(name, record, lines, rc_text, doc, json_rc, euid=0, text_read=True):
 
     ``record``: pySMART's (``state: garbled`` when pySMART raised); ``lines``, ``rc_text``: the text
     run; ``doc``, ``json_rc``: the ``--json`` run (``doc`` None without one). The JSON exit status
-    wins: it is the richer call's. ``text_read`` False: pySMART is not installed, so ``--json`` is
-    all there is; without a document the drive is ``unreadable`` (not ``unsupported``: nobody looked).
+    wins: it is the richer call's, and so do its verdicts when they are worse (``health_passed``
+    False, a non-zero NVMe ``critical_warning``). A garbled text keeps what ``--json`` gave (its
+    ``smart_supported`` is True when the JSON described the drive). ``text_read`` False: pySMART is
+    not installed, so ``--json`` is all there is; without a document the drive is ``unreadable``
+    (not ``unsupported``: nobody looked).
     """
     warnings = []
     block = smartctl.text_block_size(lines)
@@ -84,8 +87,16 @@ def combine(name, record, lines, rc_text, doc, json_rc, euid=0, text_read=True):
         if record.get("_ata_attributes") and record.get("data_written_bytes") is None:
             written, reason = ata_data_written(record["_ata_attributes"], block)
             record.update(data_written_bytes=written, data_written_reason=reason)
-    record = merge(record, from_json(doc))
+    described = from_json(doc)
+    record = merge(record, described)
     record["name"] = name
+    if described:
+        # The drive's own verdicts: the worse of the two reads wins (a text parse that says PASSED or
+        # nothing at all never hides what --json said).
+        if described.get("health_passed") is False:
+            record["health_passed"] = False
+        if described.get("critical_warning"):
+            record["critical_warning"] = (record.get("critical_warning") or 0) | described["critical_warning"]
     rc = rc_text if rc_text is not None else json_rc
     if doc is not None and isinstance(doc.get("smartctl"), dict) and doc["smartctl"].get("exit_status") is not None:
         rc = doc["smartctl"]["exit_status"]
@@ -96,6 +107,10 @@ def combine(name, record, lines, rc_text, doc, json_rc, euid=0, text_read=True):
         return _reset(record, state="standby", smart_supported=None,
                       reason="in standby: not woken (smartctl -n standby); read it when the disk is spinning"), warnings
     if record.get("state") == "garbled":
+        # pySMART raised on the text; what --json said about the drive is kept and judged.
+        if described and (described.get("model") or described.get("health_passed") is not None) \
+                and described.get("smart_supported") is not False:
+            record["smart_supported"] = True
         return record, warnings
     if doc is None and not text_read:
         return _reset(record, state="unreadable", smart_supported=None, reason=(

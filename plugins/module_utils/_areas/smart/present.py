@@ -17,7 +17,7 @@ def drive_line(record):
         return "%s: standby (not woken)" % name
     if record.get("smart_supported") is False:
         return "%s: no SMART (%s)" % (name, record.get("reason"))
-    if record.get("state") == "unreadable":
+    if record.get("state") == "unreadable" or (record.get("state") == "garbled" and record.get("smart_supported") is not True):
         return "%s: not read (%s) [%s]" % (name, record.get("reason"), (record.get("status") or "unknown").upper())
     parts = ["%s %s" % (record.get("interface") or "?", record.get("model") or "unknown model")]
     if record.get("rotational") is not True:

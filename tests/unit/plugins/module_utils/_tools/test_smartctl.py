@@ -122,3 +122,17 @@ def test_parse_json_text_errors():
     assert smartctl.parse_json_text("=======> UNRECOGNIZED OPTION: json")[0] is None
     doc, error = smartctl.parse_json_text('{"smartctl": {')
     assert doc is None and error.startswith("garbled JSON")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (u"Namespace 1 Size/Capacity:          2\u2019000\u2019398\u2019934\u2019016 [2.00 TB]",
+     "Namespace 1 Size/Capacity:          2,000,398,934,016 [2.00 TB]"),
+    (u"Data Units Written:                 49\u00a0987\u00a0853 [25.5 TB]", "Data Units Written:                 49,987,853 [25.5 TB]"),
+    (u"Power On Hours:                     6\u202f433", "Power On Hours:                     6,433"),
+    (u"Host Read Commands:                 483\u2009239\u2009411", "Host Read Commands:                 483,239,411"),
+    ("Unsafe Shutdowns:                   1'035", "Unsafe Shutdowns:                   1,035"),
+    ("PCI Vendor/Subsystem ID:            0x15b7", "PCI Vendor/Subsystem ID:            0x15b7"),
+    (u"Model Number:  it's 12\u20191234", u"Model Number:  it's 12\u20191234"),  # not a group of three
+])
+def test_normalise_digit_groups(text, expected):
+    assert smartctl.normalise_digit_groups(text) == expected

@@ -112,8 +112,45 @@ def test_previous_is_matched_by_serial_not_position():
     fact = evaluate(now, previous)
     micron = fact["devices"][1]
     grew = checks_of(micron, "media_errors")[0]
-    assert grew["status"] == "warn" and grew["value"] == 3 and grew["threshold"] == 0
+    assert grew["status"] == "crit" and grew["value"] == 3 and grew["threshold"] == 0
     assert checks_of(fact["devices"][0], "media_errors")[0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("before, now, status, words", [
+    (None, 0, "ok", "0 media errors (no previous snapshot to compare)"),
+    (None, 7, "warn", "7 media and data integrity errors (first seen: no previous snapshot to compare)"),
+    (7, 7, "warn", "7 media and data integrity errors: back up"),
+    (7, 9, "crit", "media errors grew from 7 to 9: back up, run a long self-test, plan the replacement"),
+])
+def test_nvme_media_errors_warn_on_sight_and_crit_when_they_grow(before, now, status, words):
+    """The Intel 660p capture reads 0 media errors; the other counts are set here."""
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    assert drive["media_errors"] == 0
+    previous = None if before is None else fact_of(dict(drive, media_errors=before), at=0)
+    check = checks_of(evaluate(fact_of(dict(drive, media_errors=now), at=DAY), previous)["devices"][0], "media_errors")[0]
+    assert check["status"] == status and check["value"] == now and words in check["message"]
+
+
+@pytest.mark.parametrize("warning, status, words", [
+    (0, "ok", "no NVMe critical warning"),
+    (0x04, "crit", "NVMe critical warning 0x04 (NVM subsystem reliability degraded): back up its data now"),
+    (0x09, "crit", "0x09 (available spare below its threshold, media placed in read-only mode)"),
+])
+def test_nvme_critical_warning_is_crit(warning, status, words):
+    """The Intel 660p capture's critical_warning is 0 (read from its JSON); non-zero values are set here."""
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    assert drive["critical_warning"] == 0
+    checked = evaluate(fact_of(dict(drive, critical_warning=warning)))["devices"][0]
+    check = checks_of(checked, "critical_warning")[0]
+    assert check["status"] == status and words in check["message"]
+    assert checked["status"] == ("crit" if warning else "warn")  # warn: no self-test in the capture
+
+
+def test_disk_failing_exit_bit_is_crit_without_a_verdict():
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json", health_passed=None, exit_status=8,
+                       exit_status_words=["disk failing"])
+    check = checks_of(evaluate(fact_of(drive))["devices"][0], "smart_health")[0]
+    assert check["status"] == "crit" and "smartctl's exit status says the disk is failing (disk failing)" in check["message"]
 
 
 def test_reallocated_sectors_that_grew_warn():

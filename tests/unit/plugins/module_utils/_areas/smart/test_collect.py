@@ -216,7 +216,7 @@ def test_failed_health_from_a_derived_capture(tmp_path):
     assert [c for c in fact["checks"] if c["check"] == "smart_health"][0]["message"].endswith("replace it")
 
 
-def test_garbled_output_warns_and_keeps_other_drives(tmp_path):
+def test_garbled_output_without_json_is_unknown_and_keeps_other_drives(tmp_path):
     garbled = tmp_path / "garbled.txt"
     with open(os.path.join(FIXTURES, "text-nvme-twsc-tsc3an1t0-smartctl75.txt")) as handle:
         garbled.write_text(handle.read().replace("Temperature:                        43 Celsius",
@@ -228,8 +228,104 @@ def test_garbled_output_warns_and_keeps_other_drives(tmp_path):
     bad, good = fact["devices"]
     assert bad["state"] == "garbled" and bad["temperature_c"] is None and bad["data_written_bytes"] is None
     assert any("pySMART could not parse" in w for w in warnings)
-    assert bad["checks"][0]["status"] == "warn"
+    read = bad["checks"][0]
+    assert [c["check"] for c in bad["checks"]] == ["smart_read"] and read["status"] == "unknown"
+    assert "pySMART could not parse smartctl's text output (ValueError: invalid literal for int()" in read["message"]
+    assert read["message"].endswith("smartctl --json gave nothing about the drive: read it by hand with smartctl -a /dev/nvme0")
     assert good["wear_pct_used"] == 28
+
+
+def _garbled_seagate(tmp_path):
+    """The Seagate smartctl 6.4 capture with one flag byte garbled, on which pySMART raises (derived here)."""
+    with open(os.path.join(FIXTURES, "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt")) as handle:
+        text = handle.read()
+    assert "  9 Power_On_Hours          0x0032" in text
+    derived = tmp_path / "seagate-garbled-flag.txt"
+    derived.write_text(text.replace("  9 Power_On_Hours          0x0032", "  9 Power_On_Hours          0x00g2"))
+    return str(derived)
+
+
+def test_failing_drive_is_crit_whatever_the_text_parse_did(tmp_path):
+    """smart_status.passed false, exit status 216 (a real USB JMicron capture): crit, with a garbled text,
+    with text that says PASSED (another drive's clean capture) and with no text at all."""
+    path, _log = install_fake_smartctl(tmp_path / "bin", {
+        "/dev/sdb": {"type": "sat", "text": _garbled_seagate(tmp_path),
+                     "json": "json-usb-sat-hdd-wd-scorpio-blue-failing-exit216.json"},
+        "/dev/sdc": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt",
+                     "json": "json-usb-sat-hdd-wd-scorpio-blue-failing-exit216.json"},
+        "/dev/sdd": {"type": "sat", "json": "json-usb-sat-hdd-wd-scorpio-blue-failing-exit216.json"}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    garbled, passed_text, no_text = fact["devices"]
+    assert garbled["state"] == "garbled" and garbled["smart_supported"] is True
+    assert garbled["model"] == "WDC WD3200BEVT-60ZCT0" and garbled["health_passed"] is False
+    assert garbled["exit_status"] == 216 and garbled["exit_status_words"] == [
+        "disk failing", "prefail attributes at or below threshold", "error log has errors", "self-test log has errors"]
+    assert garbled["reallocated_sectors"] == 535 and garbled["pending_sectors"] == 1 and garbled["power_on_hours"] == 16402
+    by_check = dict((c["check"], c) for c in garbled["checks"])
+    assert by_check["smart_health"]["status"] == "crit"
+    assert by_check["smart_health"]["message"].endswith("failed its SMART health self-assessment: back up its data now and replace it")
+    # the text could not be parsed, and --json gave every field the checks read: said, not hidden
+    assert by_check["smart_read"]["status"] == "ok" and "0x00g2" in by_check["smart_read"]["message"]
+    assert by_check["self_test"]["status"] == "warn" and "Completed: read failure" in by_check["self_test"]["message"]
+    assert by_check["pending_sectors"]["status"] == "warn"
+    assert garbled["status"] == "crit"
+    for drive in (passed_text, no_text):
+        assert drive["health_passed"] is False and drive["status"] == "crit"
+        assert [c["status"] for c in drive["checks"] if c["check"] == "smart_health"] == ["crit"]
+    assert fact["status"] == "crit"
+
+
+def test_garbled_text_names_what_json_did_not_give(tmp_path):
+    """A health-only JSON answer (smartctl -jH, a real 7.0 capture) behind a garbled text: health is judged,
+    the fields nobody read are named and the read is unknown, not ok."""
+    path, _log = install_fake_smartctl(tmp_path / "bin", {
+        "/dev/sdc": {"type": "sat", "text": _garbled_seagate(tmp_path), "json": "json-sata-health-only-jH.json"}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    drive = fact["devices"][0]
+    by_check = dict((c["check"], c) for c in drive["checks"])
+    assert drive["health_passed"] is True and by_check["smart_health"]["status"] == "ok"
+    assert by_check["smart_read"]["status"] == "unknown"
+    assert "smartctl --json did not give temperature_c, power_on_hours, wear_pct_used, data_written_bytes" \
+        in by_check["smart_read"]["message"]
+    assert fact["status"] == "warn"  # no self-test log was read: warn outranks unknown
+
+
+def test_nvme_critical_warning_from_the_text_is_crit(tmp_path):
+    """The TWSC capture with its Critical Warning line set to 0x04 (derived here): pySMART reads it."""
+    with open(os.path.join(FIXTURES, "text-nvme-twsc-tsc3an1t0-smartctl75.txt")) as handle:
+        text = handle.read()
+    assert "Critical Warning:                   0x00" in text
+    derived = tmp_path / "twsc-critical.txt"
+    derived.write_text(text.replace("Critical Warning:                   0x00", "Critical Warning:                   0x04"))
+    path, _log = install_fake_smartctl(tmp_path / "bin", {
+        "/dev/nvme0": {"type": "nvme", "text": str(derived)},
+        "/dev/nvme1": {"type": "nvme", "text": "text-nvme-twsc-tsc3an1t0-smartctl75.txt"}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    critical, clean = fact["devices"]
+    assert critical["critical_warning"] == 4 and clean["critical_warning"] == 0
+    check = [c for c in critical["checks"] if c["check"] == "critical_warning"][0]
+    assert check["status"] == "crit" and check["value"] == 4
+    assert "NVMe critical warning 0x04 (NVM subsystem reliability degraded)" in check["message"]
+    assert [c["status"] for c in clean["checks"] if c["check"] == "critical_warning"] == ["ok"]
+    assert critical["status"] == "crit"
+
+
+@pytest.mark.parametrize("separator", [u"\u2019", u"\u00a0", u"\u2009", "'"], ids=["rsquo", "nbsp", "thinsp", "apostrophe"])
+def test_locale_thousands_separators_parse(tmp_path, separator):
+    """The WD SN850X capture (smartctl 7.4, a de_CH-like locale: 2\u2019000\u2019398...) as it is, and with its
+    separators replaced (derived here) by the no-break space, the thin space and the apostrophe."""
+    with open(os.path.join(FIXTURES, "text-nvme-wd-sn850x-2tb-smartctl74.txt"), encoding="utf-8") as handle:
+        text = handle.read()
+    assert u"Namespace 1 Size/Capacity:          2\u2019000\u2019398\u2019934\u2019016 [2.00 TB]" in text
+    derived = tmp_path / "sn850x.txt"
+    derived.write_text(text.replace(u"\u2019", separator), encoding="utf-8")
+    path, _log = install_fake_smartctl(tmp_path / "bin", {"/dev/nvme0": {"type": "nvme", "text": str(derived)}})
+    fact, warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    drive = fact["devices"][0]
+    assert drive["state"] == "active" and not [w for w in warnings if "pySMART" in w]
+    assert drive["model"] == "WDS200T1X0E-00AFY0" and drive["capacity_bytes"] == 2000398934016
+    assert drive["data_written_bytes"] == 49987853 * 512000 and drive["power_on_hours"] == 6433
+    assert drive["unsafe_shutdowns"] == 35 and drive["temperature_c"] == 42 and drive["wear_pct_used"] == 1
 
 
 def test_smartctl_missing(tmp_path):
