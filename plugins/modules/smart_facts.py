@@ -21,8 +21,11 @@ description:
   - Given O(previous) (an earlier C(gpufleet_smart) fact), the write rate per day, the days until the
     rated TBW, growing error counters and new unsafe shutdowns are reported.
   - Spinning disks in standby are not woken (C(smartctl -n standby)); virtual disks and bridges without
-    SMART are listed with C(smart_supported=false) and the reason. smartctl's exit status is a bit
-    mask and is decoded into words, not treated as a failure.
+    SMART are listed with C(smart_supported=false) and the reason. A drive smartctl could not open
+    (C(Permission denied)) or whose output says nothing readable is C(unreadable), with the reason and the
+    fix, and its C(smart_read) check is C(unknown) - never C(ok) for a drive nobody looked at.
+    smartctl's exit status is a bit mask and is decoded into words, not treated as a failure; its
+    "error log has errors" bit gives the C(error_log) warning.
   - Needs root (C(become=true)) to open the drives; without it every drive reports why.
   - Without pySMART on the target the module does not fail - drives are read from C(smartctl --json)
     alone (smartctl 7.0 or later), the check C(pysmart_present) is C(unknown) and names the fix (the
@@ -240,7 +243,7 @@ ansible_facts:
             - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access), and
               C(pysmart_present) when pySMART is missing.
             - C(smart_health), C(critical_warning), C(self_test), C(wear), C(available_spare), C(media_errors),
-              C(reallocated_sectors), C(pending_sectors), C(temperature), C(qlc_critical_path),
+              C(reallocated_sectors), C(pending_sectors), C(error_log), C(temperature), C(qlc_critical_path),
               C(tbw_projection), C(unsafe_shutdowns), C(smart_read).
           type: list
           elements: dict

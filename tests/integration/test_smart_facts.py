@@ -178,7 +178,7 @@ def test_real_smartctl_unprivileged_open_is_refused(tmp_path):
     options = AREA.validate({"smartctl_path": str(wrapper), "devices": ["%s:sat" % disks[0]]})
     fact, _warnings = smart_collect.collect(run_command, options, euid=65534, mounts_text="")
     drive = fact["devices"][0]
-    assert drive["smart_supported"] is False and drive["exit_status"] == 2
+    assert drive["state"] == "unreadable" and drive["smart_supported"] is None and drive["exit_status"] == 2
     assert drive["exit_status_words"] == ["device open failed"]
     assert "Permission denied" in drive["reason"] and "needs root (become: true)" in drive["reason"]
 

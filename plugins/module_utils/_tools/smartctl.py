@@ -8,7 +8,8 @@ Runner operations go through ``_common/runner.py`` (argv as a list, ``LC_ALL=C``
 pySMART ``Smartctl`` whose process runs are routed through the runner. pySMART is imported here
 and nowhere else (``HAS_PYSMART`` says whether it is installed). Pure functions take text or
 numbers: :func:`decode_exit_status`, :func:`parse_version`, :func:`parse_scan`,
-:func:`parse_json_text`, :func:`unsupported_reason`, :func:`text_block_size`, :func:`is_standby`.
+:func:`parse_json_text`, :func:`unsupported_reason`, :func:`open_failed_reason`, :func:`text_block_size`,
+:func:`is_standby`, :func:`normalise_digit_groups`.
 A drive record is built from a ``--json`` document or a pySMART ``Device`` in
 ``smartctl_record.py``. No Ansible import.
 """
@@ -44,12 +45,17 @@ EXIT_BITS = (
     (7, "self-test log has errors"),
 )
 
+# Lines that say the drive has no SMART to read (a virtual disk, a RAID volume, a bridge without
+# pass-through): nothing to check there.
 _UNSUPPORTED_PATTERNS = (
     "Unable to detect device type",
     "SMART support is: Unavailable",
     "does not support SMART",
     "Unknown USB bridge",
     "SMART support is: Disabled",
+)
+# Lines that say smartctl could not open the drive: the drive may well have SMART; nobody could look.
+_OPEN_FAILED_PATTERNS = (
     "Operation not permitted",
     "Permission denied",
     "Open failed",
@@ -89,24 +95,44 @@ def parse_scan(lines):
     return found
 
 
-def parse_json_text(text):
-    """smartctl --json output → (dict or None, error or None)."""
+def _before_7(version):
+    try:
+        return tuple(int(part) for part in str(version).split(".")[:2]) < (7, 0)
+    except ValueError:
+        return None
+
+
+def parse_json_text(text, version=None):
+    """smartctl --json output → (dict or None, error or None); ``version``: smartctl's, when known."""
     text = (text or "").strip()
     if not text.startswith("{"):
-        return None, "not JSON (smartctl before 7.0 has no --json)"
+        if version is None or _before_7(version) is None:
+            return None, "not JSON (smartctl before 7.0 has no --json, or its output is garbled)"
+        if _before_7(version):
+            return None, "not JSON (smartctl %s is older than 7.0, which added --json)" % version
+        return None, "smartctl %s printed something that is not JSON: %r" % (version, text.splitlines()[0][:80])
     try:
         return json.loads(text), None
     except ValueError as exc:
         return None, "garbled JSON: %s" % exc
 
 
-def unsupported_reason(lines):
-    """The line of smartctl's output that says why SMART cannot be read, or None."""
+def _first_line(lines, patterns):
     for line in lines or []:
         text = " ".join(line.split())
-        if any(pattern in text for pattern in _UNSUPPORTED_PATTERNS):
+        if any(pattern in text for pattern in patterns):
             return text
     return None
+
+
+def unsupported_reason(lines):
+    """The line of smartctl's output that says the drive has no SMART to read, or None."""
+    return _first_line(lines, _UNSUPPORTED_PATTERNS)
+
+
+def open_failed_reason(lines):
+    """The line of smartctl's output that says it could not open the drive (``Permission denied``), or None."""
+    return _first_line(lines, _OPEN_FAILED_PATTERNS)
 
 
 def text_block_size(lines):
@@ -169,7 +195,7 @@ def json_argv(path, name, smartctl_type=None, wake=False):
     return argv + [name]
 
 
-def read_json(run_command, path, name, smartctl_type=None, wake=False, timeout=60):
+def read_json(run_command, path, name, smartctl_type=None, wake=False, timeout=60, version=None):
     """Run ``smartctl --json -a`` on one drive → ``(document or None, rc, note or None)``.
 
     ``note`` says why there is no document (a smartctl without ``--json``, garbled output, a run
@@ -179,7 +205,7 @@ def read_json(run_command, path, name, smartctl_type=None, wake=False, timeout=6
         result = runner.run(run_command, json_argv(path, name, smartctl_type, wake), timeout=timeout)
     except runner.ToolError as exc:
         return None, exc.rc, str(exc)
-    doc, error = parse_json_text(result.stdout)
+    doc, error = parse_json_text(result.stdout, version)
     if doc is None and ("UNRECOGNIZED OPTION" in (result.stdout or "") or not (result.stdout or "").strip()):
         error = None
     return doc, result.rc, (None if error is None else "smartctl --json: %s" % error)

@@ -220,7 +220,10 @@ def from_pysmart(device):
             tests.append({"type": test.description, "status": test.status, "lifetime_hours": test.powerOnHours})
         if record["temperature_c"] is None:
             record["temperature_c"] = if_attrs.temperature
-        record["smart_supported"] = True
+        # pySMART makes NVMe attributes for any NVMe drive; only a health log read means SMART was read.
+        read = [if_attrs.percentageUsed, if_attrs.availableSpare, if_attrs.powerOnHours, if_attrs.criticalWarning,
+                record["health_passed"]]
+        record["smart_supported"] = True if any(value is not None for value in read) else None
     elif kind == "AtaAttributes":
         attrs = _ata_attributes_from_pysmart(device)
         block = getattr(if_attrs, "_logical_sector_size", None) or device.logical_sector_size

@@ -49,6 +49,9 @@ CHECKS = CheckTable(
           subject=DRIVE, fix=_REPLACE, reads=("devices[].reallocated_sectors",)),
     Check("pending_sectors", "Sectors waiting for a rewrite (unreadable), and their growth since the previous snapshot.",
           subject=DRIVE, fix="back up and run a long self-test", reads=("devices[].pending_sectors",)),
+    Check("error_log", "Errors in the drive's own error log (smartctl's exit status bit 6).",
+          subject=DRIVE, fix="read them (smartctl -l error, or -l xerror) and run a long self-test; back up if they are new",
+          reads=("devices[].error_log_entries",)),
     Check("temperature", "The drive's temperature.",
           subject=DRIVE, thresholds=(("temperature_warn_c", 70),), unit=" C",
           fix="improve the airflow or add a heatsink", reads=("devices[].temperature_c",)),
@@ -216,6 +219,16 @@ def device_checks(record, old, limits):
                 "ok", spare, spare_min, "%s: available spare %s %% (threshold %s %%)" % (label, spare, spare_min),
                 subject=subject))
     results.extend(_counters(record, old, subject, label))
+    rc = record.get("exit_status")
+    if isinstance(rc, int) and 0 <= rc <= 255:
+        entries = record.get("error_log_entries")
+        count = "" if entries is None else " (%s entries)" % entries
+        if rc & 0x40:
+            results.append(CHECKS["error_log"].result("warn", entries, None, "%s: smartctl's exit status says the device "
+                                                      "error log has errors%s" % (label, count), subject=subject))
+        else:
+            results.append(CHECKS["error_log"].result("ok", entries, None, "%s: no errors in the device error log%s"
+                                                      % (label, count), subject=subject))
     results.append(CHECKS["temperature"].level(record.get("temperature_c"), limits, "temperature of %s" % label,
                                                subject=subject))
     if record.get("nand_type") == "qlc" and record.get("backs_paths"):

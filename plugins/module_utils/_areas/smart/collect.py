@@ -57,7 +57,7 @@ def critical_path_disks(paths, mounts_text, sysfs="/sys"):
     return result
 
 
-def read_device(reader, run_command, path, name, smartctl_type, timeout, wake=False, euid=0):
+def read_device(reader, run_command, path, name, smartctl_type, timeout, wake=False, euid=0, version=None):
     """Read one drive (pySMART over the text, then ``--json -a``) → ``(record, warnings)``.
 
     ``reader`` None (pySMART is not installed): the drive is read from ``--json`` alone.
@@ -77,7 +77,7 @@ def read_device(reader, run_command, path, name, smartctl_type, timeout, wake=Fa
         if rc_text is None:
             rc_text, lines = reader.last("test", name)
     doc, json_rc, note = smartctl.read_json(run_command, path, name, smartctl_type or record.get("smartctl_type"),
-                                            wake=wake, timeout=timeout)
+                                            wake=wake, timeout=timeout, version=version)
     if note:
         warnings.append("%s: %s" % (name, note))
     record, more = parse.combine(name, record, lines, rc_text, doc, json_rc, euid=euid, text_read=reader is not None)
@@ -135,7 +135,7 @@ def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=
                                    sysfs)
     for name, kind in targets:
         record, device_warnings = read_device(reader, run_command, path, name, kind, timeout,
-                                              wake=params["wake"], euid=euid)
+                                              wake=params["wake"], euid=euid, version=data["smartctl_version"])
         warnings.extend(device_warnings)
         data["devices"].append(parse.finish_record(record, rated, critical))
     warnings.extend(errors)

@@ -116,15 +116,22 @@ def combine(name, record, lines, rc_text, doc, json_rc, euid=0, text_read=True):
         return _reset(record, state="unreadable", smart_supported=None, reason=(
             "pySMART is not installed and smartctl gave no --json document (smartctl 7.0 or later has --json): "
             "run the gpufleet.maintenance.prerequisites role")), warnings
-    reason = None
     if record.get("smart_supported") is not True and not (record.get("model") and record.get("health_passed") is not None):
-        reason = smartctl.unsupported_reason(all_lines) or (
-            "smartctl could not read SMART data (%s)" % ", ".join(words or ["no data"]))
-    if reason:
-        if euid != 0 and (rc or 0) & 0x02:
-            reason = "%s: smartctl could not open the drive as uid %d; smart_facts needs root (become: true)" % (reason, euid)
         kept = ("firmware", "capacity_bytes", "logical_block_size", "_tests")
-        return _reset(record, kept, state="unsupported", smart_supported=False, reason=reason), warnings
+        reason = smartctl.unsupported_reason(all_lines)
+        if reason:
+            return _reset(record, kept, state="unsupported", smart_supported=False, reason=reason), warnings
+        # Not "no SMART here": smartctl could not open the drive, or said nothing we can read. Nobody looked.
+        reason = smartctl.open_failed_reason(all_lines)
+        if reason and euid != 0:
+            reason = "%s: smartctl could not open the drive as uid %d; smart_facts needs root (become: true)" % (reason, euid)
+        elif reason:
+            reason = ("%s: root could not open the drive; check that the device exists and that this host lets "
+                      "root open it (a container needs the device passed through)" % reason)
+        else:
+            reason = ("smartctl gave no SMART data and no reason (exit status: %s); read it by hand with smartctl -a %s"
+                      % (", ".join(words) if words else "none" if rc is None else rc, name))
+        return _reset(record, kept, state="unreadable", smart_supported=None, reason=reason), warnings
     record.update(smart_supported=True, state="active")
     if rc is not None and rc & 0x04:
         warnings.append("%s: smartctl reports: %s" % (name, ", ".join(words)))

@@ -136,3 +136,19 @@ def test_parse_json_text_errors():
 ])
 def test_normalise_digit_groups(text, expected):
     assert smartctl.normalise_digit_groups(text) == expected
+
+
+@pytest.mark.parametrize("version, words", [
+    ("7.3", "smartctl 7.3 printed something that is not JSON: 'smartctl 7.3 banner'"),
+    ("6.4", "not JSON (smartctl 6.4 is older than 7.0, which added --json)"),
+    (None, "not JSON (smartctl before 7.0 has no --json, or its output is garbled)"),
+])
+def test_parse_json_text_names_the_version_it_knows(version, words):
+    assert smartctl.parse_json_text("smartctl 7.3 banner\nmore", version) == (None, words)
+
+
+def test_open_failed_is_not_unsupported():
+    denied = ["Smartctl open device: /dev/nvme0 failed: Permission denied"]
+    assert smartctl.open_failed_reason(denied) == denied[0] and smartctl.unsupported_reason(denied) is None
+    virtual = ["/dev/vda: Unable to detect device type"]
+    assert smartctl.unsupported_reason(virtual) == virtual[0] and smartctl.open_failed_reason(virtual) is None

@@ -338,10 +338,67 @@ def test_not_root_says_become(tmp_path):
     path, _log = install_fake_smartctl(tmp_path, {"/dev/sda": {"type": "sat", "json": "json-open-failed-windows-exit2.json"}})
     fact, _warnings = gather({"smartctl_path": path, "devices": ["/dev/sda:sat"]}, euid=1000, mounts_text="")
     drive = fact["devices"][0]
-    assert drive["smart_supported"] is False and drive["exit_status_words"] == ["device open failed"]
+    assert drive["state"] == "unreadable" and drive["smart_supported"] is None
+    assert drive["exit_status_words"] == ["device open failed"]
     assert "needs root (become: true)" in drive["reason"] and "Open failed" in drive["reason"]
+    assert drive["checks"][0]["check"] == "smart_read" and drive["checks"][0]["status"] == "unknown"
     access = [c for c in fact["checks"] if c["check"] == "smart_access"][0]
     assert access["status"] == "warn" and "become: true" in access["message"]
+
+
+@pytest.mark.parametrize("euid, words", [
+    (1000, "smartctl could not open the drive as uid 1000; smart_facts needs root (become: true)"),
+    (0, "root could not open the drive; check that the device exists and that this host lets root open it"),
+])
+def test_permission_denied_is_unknown_with_the_reason_and_the_fix(tmp_path, euid, words):
+    """smartctl 7.3 --json run without root on an NVMe drive (a real capture): exit status 2, Permission denied.
+    It was ok, "no SMART data ...; nothing to check": the drive was never looked at."""
+    path, _log = install_fake_smartctl(tmp_path, {
+        "/dev/nvme0": {"type": "nvme", "json": "json-nvme-open-permission-denied-exit2.json"}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=euid, mounts_text="")
+    drive = fact["devices"][0]
+    assert drive["state"] == "unreadable" and drive["exit_status"] == 2
+    assert drive["reason"].startswith("Smartctl open device: /dev/nvme0 failed: Permission denied: ")
+    assert words in drive["reason"]
+    read = drive["checks"][0]
+    assert [c["check"] for c in drive["checks"]] == ["smart_read"] and read["status"] == "unknown"
+    assert read["subject"] == {"device": "/dev/nvme0"} and words in read["message"]
+    assert fact["status"] == ("warn" if euid else "unknown")  # not root: smart_access warns as well
+
+
+def test_output_cut_after_the_banner_is_unknown_not_ok(tmp_path):
+    """The Seagate capture cut after smartctl's banner (derived here), no --json: it was ok, "no SMART data"."""
+    with open(os.path.join(FIXTURES, "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt")) as handle:
+        banner = "".join(handle.readlines()[:3])
+    cut = tmp_path / "cut.txt"
+    cut.write_text(banner)
+    path, _log = install_fake_smartctl(tmp_path / "bin", {"/dev/sdb": {"type": "sat", "text": str(cut)}})
+    fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    drive = fact["devices"][0]
+    assert drive["state"] == "unreadable" and drive["checks"][0]["status"] == "unknown"
+    assert "smartctl gave no SMART data and no reason (exit status: 0); read it by hand with smartctl -a /dev/sdb" \
+        in drive["checks"][0]["message"]
+    assert fact["status"] == "unknown"
+
+
+def test_error_log_exit_bit_gives_a_warning(scanned):
+    """The WD HC550 capture exits 64 (one error in its log); the Micron 7450 capture exits 0."""
+    by_name = scanned[3]
+    log = [c for c in by_name["/dev/sdd"]["checks"] if c["check"] == "error_log"][0]
+    assert log["status"] == "warn" and log["value"] == 1 and log["subject"] == {"device": "/dev/sdd"}
+    assert "error log has errors (1 entries): read them (smartctl -l error, or -l xerror)" in log["message"]
+    assert [c["status"] for c in by_name["/dev/nvme3"]["checks"] if c["check"] == "error_log"] == ["ok"]
+
+
+def test_a_garbled_json_answer_from_smartctl_73_is_not_called_older_than_7(tmp_path):
+    """smartctl 7.3 (the stand-in's banner) answering --json with text (a text capture served as JSON)."""
+    path, _log = install_fake_smartctl(tmp_path, {"/dev/nvme0": {
+        "type": "nvme", "text": "text-nvme-twsc-tsc3an1t0-smartctl75.txt", "json": "text-nvme-twsc-tsc3an1t0-smartctl75.txt"}})
+    fact, warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    assert fact["smartctl_version"] == "7.3" and fact["devices"][0]["state"] == "active"
+    notes = [w for w in warnings if "--json" in w]
+    assert notes == ["/dev/nvme0: smartctl --json: smartctl 7.3 printed something that is not JSON: "
+                     "'smartctl 7.5 2025-04-30 r5714 [x86_64-linux-6.14.0-22-generic] (local build)'"]
 
 
 def test_type_detected_with_d_test_and_wake_reads_a_standby_disk(tmp_path):
