@@ -50,7 +50,7 @@ options:
     description: Path of smartctl; default the one on PATH (or in the sbin directories).
     type: path
   timeout:
-    description: Seconds one smartctl call may run before it is killed.
+    description: Seconds one smartctl call may run before it is killed; at least 1 (smaller values are refused).
     type: int
     default: 60
   wake:
@@ -93,7 +93,7 @@ options:
   rated_tbw:
     description:
       - Rated endurance in TB written (10^12 bytes), keyed by model string or serial number, from the
-        vendor's data sheet.
+        vendor's data sheet. Values must be numbers above 0.
     type: dict
     default: {}
   previous:

@@ -76,6 +76,18 @@ def test_health_facts_gathers_the_smart_area_like_smart_facts(fake):
     assert bad["failed"] is True and "smart" in bad["msg"] and "wake" in bad["msg"]
 
 
+def test_options_out_of_range_fail_naming_the_option(fake):
+    path, log = fake
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "timeout": 0})
+    assert result["failed"] is True and "timeout must be at least 1 (got 0)" in result["msg"]
+    both = {"areas": ["host", "smart"], "smart": {"smartctl_path": path, "timeout": -5}}
+    result = run_module("gpufleet.maintenance.health_facts", both)
+    assert result["failed"] is True and "smart: timeout must be at least 1 (got -5)" in result["msg"]
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"INTEL SSDPEKNW010T8": 0}})
+    assert result["failed"] is True and "rated_tbw: values must be numbers of TB written above 0" in result["msg"]
+    assert calls(log) == []  # refused before smartctl ran
+
+
 def test_ssd_wear_role_on_a_python_without_pysmart(fake, tmp_path):
     """A fresh host: its Python has no pySMART (a bare virtual environment of this machine's python3).
 

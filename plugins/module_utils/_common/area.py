@@ -39,12 +39,13 @@ class Area(object):
     an operation module). ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
-    its Prometheus metrics.
+    its Prometheus metrics. ``ranges``: ``{option: (minimum, maximum)}`` (either None) for numeric
+    options an argument spec cannot bound (``timeout`` at least 1: 0 would mean no timeout at all).
     """
 
     def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
                  present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
-                 flat_thresholds=False):
+                 flat_thresholds=False, ranges=None):
         self.name = name
         self.fact = fact or "gpufleet_%s" % name
         self.title = title
@@ -60,6 +61,7 @@ class Area(object):
         self.module = module
         # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
         self.flat_thresholds = flat_thresholds
+        self.ranges = dict(ranges or {})
 
     def __repr__(self):
         return "Area(%r)" % self.name
@@ -103,6 +105,7 @@ class Area(object):
         each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
         :meth:`validate`'s); returns a new dict."""
         params = dict(params)
+        self._check_ranges(params)
         defaults = self.checks.defaults()
         if not defaults:
             return params
@@ -115,6 +118,20 @@ class Area(object):
             params.update(limits)
         params["thresholds"] = limits
         return params
+
+    def _check_ranges(self, params):
+        problems = []
+        for option in sorted(self.ranges):
+            low, high = self.ranges[option]
+            value = params.get(option)
+            if value is None:
+                continue
+            if low is not None and value < low:
+                problems.append("%s must be at least %s (got %s)" % (option, low, value))
+            elif high is not None and value > high:
+                problems.append("%s must be at most %s (got %s)" % (option, high, value))
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
 
     def gather(self, run_command, params):
         """``(fact, warnings)`` with validated ``params``: collect, then judge, then roll up."""

@@ -32,6 +32,8 @@ AREA = Area(
         rated_tbw=dict(type="dict", default={}),
         previous=dict(type="dict"),
     ),
+    # timeout 0 would run smartctl without a time limit (a hung drive stalls the play); below 0 read nothing.
+    ranges={"timeout": (1, None)},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -39,9 +39,14 @@ class RatedTbwError(ValueError):
 def rated_tbw(values):
     """The ``rated_tbw`` option → ``{model or serial: TB}``; raises RatedTbwError naming the problem."""
     try:
-        return dict((str(key), float(value)) for key, value in (values or {}).items())
+        rated = dict((str(key), float(value)) for key, value in (values or {}).items())
     except (TypeError, ValueError) as exc:
         raise RatedTbwError("rated_tbw: values must be numbers of TB written: %s" % exc)
+    wrong = sorted(key for key, value in rated.items() if not value > 0)
+    if wrong:
+        raise RatedTbwError("rated_tbw: values must be numbers of TB written above 0 (%s)"
+                            % ", ".join("%s: %s" % (key, rated[key]) for key in wrong))
+    return rated
 
 
 def merge(primary, fallback):

@@ -60,3 +60,14 @@ def test_a_result_of_a_check_not_in_the_table_is_refused():
                  evaluate=lambda data, params: [dict(check="leak", status="warn", message="x")])
     with pytest.raises(AreaError, match="check.s. leak are not in the area's checks table"):
         rogue.gather(None, rogue.validate({}))
+
+
+def test_ranges_bound_numeric_options_and_name_them():
+    bounded = Area("tank", "tank", checks=CHECKS, collect=_collect, evaluate=_evaluate,
+                   options=dict(AREA.options, timeout=dict(type="int", default=20), level=dict(type="float")),
+                   ranges={"timeout": (1, None), "level": (0, 100)})
+    assert bounded.validate({"timeout": 1})["timeout"] == 1 and bounded.validate({})["level"] is None
+    with pytest.raises(AreaError, match=r"^tank: timeout must be at least 1 \(got 0\)$"):
+        bounded.validate({"timeout": 0})
+    with pytest.raises(AreaError, match=r"^tank: level must be at most 100 \(got 101.0\); timeout must be at least 1 \(got -5\)$"):
+        bounded.checked({"timeout": -5, "level": 101.0, "tanks": ["a"], "thresholds": {}})

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA, checks, collect
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import smartctl
 from testlib.smartctl import FIXTURES, calls, install_fake_smartctl
@@ -453,3 +454,13 @@ def test_without_pysmart_nothing_read_is_unknown_not_ok(tmp_path, monkeypatch):
     fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
     assert fact["status"] == "unknown"
     assert [(c["check"], c["status"]) for c in fact["checks"]] == [("pysmart_present", "unknown"), ("smart_read", "unknown")]
+
+
+@pytest.mark.parametrize("timeout", [0, -5])
+def test_a_timeout_below_one_second_is_refused_before_anything_runs(tmp_path, timeout):
+    """timeout=0 ran smartctl with no time limit (a hung drive hung the play); -5 read nothing and said ok."""
+    path, log = install_fake_smartctl(tmp_path, DRIVES)
+    with pytest.raises(AreaError, match=r"^smart: timeout must be at least 1 \(got %d\)$" % timeout):
+        gather({"smartctl_path": path, "timeout": timeout}, euid=0, mounts_text="")
+    assert calls(log) == []
+    assert params(smartctl_path=path, timeout=1)["timeout"] == 1

@@ -31,3 +31,11 @@ def test_merge_keeps_pysmart_and_fills_gaps():
     assert merged["model"] == "A" and merged["serial"] == "S"
     assert merged["data_written_bytes"] == 5 and merged["data_written_reason"] is None
     assert merged["messages"] == ["m1", "m2"]
+
+
+def test_rated_tbw_takes_numbers_above_zero_and_names_the_rest():
+    assert parse.rated_tbw({"INTEL SSDPEKNW010T8": "200", "S4EW": 600}) == {"INTEL SSDPEKNW010T8": 200.0, "S4EW": 600.0}
+    with pytest.raises(parse.RatedTbwError, match="^rated_tbw: values must be numbers of TB written: "):
+        parse.rated_tbw({"x": "lots"})
+    with pytest.raises(parse.RatedTbwError, match=r"^rated_tbw: values must be numbers of TB written above 0 \(a: 0.0, b: -3.0\)$"):
+        parse.rated_tbw({"b": -3, "a": 0, "c": 1})
