@@ -464,3 +464,28 @@ def test_a_timeout_below_one_second_is_refused_before_anything_runs(tmp_path, ti
         gather({"smartctl_path": path, "timeout": timeout}, euid=0, mounts_text="")
     assert calls(log) == []
     assert params(smartctl_path=path, timeout=1)["timeout"] == 1
+
+
+def test_readings_cover_what_growth_and_rate_checks_need_and_what_the_history_kept(scanned):
+    """Every number a growth or rate check compares between runs is recorded, per drive; and every metric
+    the history recorded from gpufleet_smart before areas declared readings is still recorded."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import extract
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history
+
+    fact = scanned[0]
+    rows = extract("smart", fact, AREA.readings)
+    by_metric = {}
+    for metric, subject, value in rows:
+        by_metric.setdefault(metric, {})[subject] = value
+    # the Intel P4500 capture (JSON): its own counters
+    p4500 = "device=/dev/nvme2"
+    assert by_metric["smart.devices.data_written_bytes"][p4500] == 5014522069 * 512000
+    assert by_metric["smart.devices.wear_pct_used"][p4500] == 75
+    for metric in ("media_errors", "unsafe_shutdowns", "power_on_hours", "critical_warning", "error_log_entries"):
+        assert p4500 in by_metric["smart.devices.%s" % metric], metric
+    # the WD HC550 (SATA): reallocated and pending sectors
+    assert by_metric["smart.devices.reallocated_sectors"]["device=/dev/sdd"] == 0
+    assert by_metric["smart.devices.pending_sectors"]["device=/dev/sdd"] == 0
+    legacy = []
+    _history._extract_level("smart", fact, legacy, nested=True)
+    assert legacy and set((m, s) for m, s, _v in legacy) <= set((m, s) for m, s, _v in rows)
