@@ -217,13 +217,21 @@ def test_failed_health_from_a_derived_capture(tmp_path):
     assert [c for c in fact["checks"] if c["check"] == "smart_health"][0]["message"].endswith("replace it")
 
 
+def derive(tmp_path, capture, old, new):
+    """A variant of a real capture, made here: ``old`` (which must be in it) replaced by ``new``; its path."""
+    with open(os.path.join(FIXTURES, capture), encoding="utf-8") as handle:
+        text = handle.read()
+    assert old in text, (capture, old)
+    derived = tmp_path / ("derived-" + capture)
+    derived.write_text(text.replace(old, new), encoding="utf-8")
+    return str(derived)
+
+
 def test_garbled_output_without_json_is_unknown_and_keeps_other_drives(tmp_path):
-    garbled = tmp_path / "garbled.txt"
-    with open(os.path.join(FIXTURES, "text-nvme-twsc-tsc3an1t0-smartctl75.txt")) as handle:
-        garbled.write_text(handle.read().replace("Temperature:                        43 Celsius",
-                                                 "Temperature:                        ?? Celsius"))
+    garbled = derive(tmp_path, "text-nvme-twsc-tsc3an1t0-smartctl75.txt",
+                     "Temperature:                        43 Celsius", "Temperature:                        ?? Celsius")
     path, _log = install_fake_smartctl(tmp_path / "bin", {
-        "/dev/nvme0": {"type": "nvme", "text": str(garbled)},
+        "/dev/nvme0": {"type": "nvme", "text": garbled},
         "/dev/nvme1": {"type": "nvme", "text": "text-nvme-toshiba-kbg30zmv256g-28pct-used.txt"}})
     fact, warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
     bad, good = fact["devices"]
@@ -238,12 +246,8 @@ def test_garbled_output_without_json_is_unknown_and_keeps_other_drives(tmp_path)
 
 def _garbled_seagate(tmp_path):
     """The Seagate smartctl 6.4 capture with one flag byte garbled, on which pySMART raises (derived here)."""
-    with open(os.path.join(FIXTURES, "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt")) as handle:
-        text = handle.read()
-    assert "  9 Power_On_Hours          0x0032" in text
-    derived = tmp_path / "seagate-garbled-flag.txt"
-    derived.write_text(text.replace("  9 Power_On_Hours          0x0032", "  9 Power_On_Hours          0x00g2"))
-    return str(derived)
+    return derive(tmp_path, "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt",
+                  "  9 Power_On_Hours          0x0032", "  9 Power_On_Hours          0x00g2")
 
 
 def test_failing_drive_is_crit_whatever_the_text_parse_did(tmp_path):
@@ -293,13 +297,10 @@ def test_garbled_text_names_what_json_did_not_give(tmp_path):
 
 def test_nvme_critical_warning_from_the_text_is_crit(tmp_path):
     """The TWSC capture with its Critical Warning line set to 0x04 (derived here): pySMART reads it."""
-    with open(os.path.join(FIXTURES, "text-nvme-twsc-tsc3an1t0-smartctl75.txt")) as handle:
-        text = handle.read()
-    assert "Critical Warning:                   0x00" in text
-    derived = tmp_path / "twsc-critical.txt"
-    derived.write_text(text.replace("Critical Warning:                   0x00", "Critical Warning:                   0x04"))
+    derived = derive(tmp_path, "text-nvme-twsc-tsc3an1t0-smartctl75.txt",
+                     "Critical Warning:                   0x00", "Critical Warning:                   0x04")
     path, _log = install_fake_smartctl(tmp_path / "bin", {
-        "/dev/nvme0": {"type": "nvme", "text": str(derived)},
+        "/dev/nvme0": {"type": "nvme", "text": derived},
         "/dev/nvme1": {"type": "nvme", "text": "text-nvme-twsc-tsc3an1t0-smartctl75.txt"}})
     fact, _warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
     critical, clean = fact["devices"]
@@ -315,12 +316,8 @@ def test_nvme_critical_warning_from_the_text_is_crit(tmp_path):
 def test_locale_thousands_separators_parse(tmp_path, separator):
     """The WD SN850X capture (smartctl 7.4, a de_CH-like locale: 2\u2019000\u2019398...) as it is, and with its
     separators replaced (derived here) by the no-break space, the thin space and the apostrophe."""
-    with open(os.path.join(FIXTURES, "text-nvme-wd-sn850x-2tb-smartctl74.txt"), encoding="utf-8") as handle:
-        text = handle.read()
-    assert u"Namespace 1 Size/Capacity:          2\u2019000\u2019398\u2019934\u2019016 [2.00 TB]" in text
-    derived = tmp_path / "sn850x.txt"
-    derived.write_text(text.replace(u"\u2019", separator), encoding="utf-8")
-    path, _log = install_fake_smartctl(tmp_path / "bin", {"/dev/nvme0": {"type": "nvme", "text": str(derived)}})
+    derived = derive(tmp_path, "text-nvme-wd-sn850x-2tb-smartctl74.txt", u"\u2019", separator)
+    path, _log = install_fake_smartctl(tmp_path / "bin", {"/dev/nvme0": {"type": "nvme", "text": derived}})
     fact, warnings = gather({"smartctl_path": path}, euid=0, mounts_text="")
     drive = fact["devices"][0]
     assert drive["state"] == "active" and not [w for w in warnings if "pySMART" in w]
