@@ -47,17 +47,6 @@ def gpu_metrics(fact, fam):
                 fam.add(metric, help_text, "gauge", labels, value)
 
 
-def smart_metrics(fact, fam):
-    for dev in fact.get("devices") or []:
-        labels = {"device": dev.get("name") or "", "model": dev.get("model") or "", "serial": dev.get("serial") or ""}
-        fam.add("gpufleet_ssd_wear_ratio", "Share of the drive's rated endurance used (NVMe percentage used).", "gauge",
-                labels, _pct_ratio(dev.get("wear_pct_used")))
-        days = dev.get("projected_days_to_rated_tbw")
-        fam.add("gpufleet_ssd_projected_seconds_to_rated_tbw", "Time until the drive reaches its rated TBW at the current write rate.",
-                "gauge", labels, None if days is None else days * 86400)
-        fam.add("gpufleet_disk_temperature_celsius", "Drive temperature.", "gauge", labels, dev.get("temperature_c"))
-        fam.add("gpufleet_disk_data_written_bytes_total", "Bytes written to the drive over its life.", "counter",
-                labels, dev.get("data_written_bytes"))
 
 
 def benchmark_metrics(fact, fam):

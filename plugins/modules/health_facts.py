@@ -15,7 +15,8 @@ description:
   - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
-    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts)) and the audit of
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts),
+    M(gpufleet.maintenance.smart_facts)) and the audit of
     M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
     (C(gpufleet_host), C(gpufleet_gpu), and so on), set side by side. The C(images) area sets
@@ -32,7 +33,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, images]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, smart, images]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -70,6 +71,12 @@ options:
     description: Options of M(gpufleet.maintenance.exposure_facts) (C(ports), C(allowed), C(timeout)).
     type: dict
     default: {}
+  smart:
+    description:
+      - Options of M(gpufleet.maintenance.smart_facts) (C(devices), C(smartctl_path), C(timeout), C(wake),
+        C(critical_paths), C(rated_tbw), C(previous), C(thresholds)). Needs root (C(become=true)) to open the drives.
+    type: dict
+    default: {}
   images:
     description:
       - The image pin audit (M(gpufleet.maintenance.image_digest) C(mode=audit)) - C(manifest) (default
@@ -87,6 +94,7 @@ seealso:
   - module: gpufleet.maintenance.gpu_facts
   - module: gpufleet.maintenance.driver_stack_facts
   - module: gpufleet.maintenance.docker_facts
+  - module: gpufleet.maintenance.smart_facts
   - module: gpufleet.maintenance.image_digest
 """
 

@@ -21,12 +21,19 @@ description:
   - Given O(previous) (an earlier C(gpufleet_smart) fact), the write rate per day, the days until the
     rated TBW, growing error counters and new unsafe shutdowns are reported.
   - Spinning disks in standby are not woken (C(smartctl -n standby)); virtual disks and bridges without
-    SMART are listed with C(smart_supported=false) and the reason. smartctl's exit status is a bit
-    mask and is decoded into words, not treated as a failure.
+    SMART are listed with C(smart_supported=false) and the reason. A drive smartctl could not open
+    (C(Permission denied)) or whose output says nothing readable is C(unreadable), with the reason and the
+    fix, and its C(smart_read) check is C(unknown) - never C(ok) for a drive nobody looked at.
+    smartctl's exit status is a bit mask and is decoded into words, not treated as a failure; its
+    "error log has errors" bit gives the C(error_log) warning.
   - Needs root (C(become=true)) to open the drives; without it every drive reports why.
+  - Without pySMART on the target the module does not fail - drives are read from C(smartctl --json)
+    alone (smartctl 7.0 or later), the check C(pysmart_present) is C(unknown) and names the fix (the
+    C(gpufleet.maintenance.prerequisites) role), and a drive that gave no JSON is C(unreadable).
+  - Also available as the C(smart) area of M(gpufleet.maintenance.health_facts).
 requirements:
   - smartmontools (smartctl) on the target
-  - pySMART >= 1.4 on the target
+  - pySMART >= 1.4 on the target (optional - without it only C(smartctl --json) is read)
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -43,7 +50,7 @@ options:
     description: Path of smartctl; default the one on PATH (or in the sbin directories).
     type: path
   timeout:
-    description: Seconds one smartctl call may run before it is killed.
+    description: Seconds one smartctl call may run before it is killed; at least 1 (smaller values are refused).
     type: int
     default: 60
   wake:
@@ -86,7 +93,7 @@ options:
   rated_tbw:
     description:
       - Rated endurance in TB written (10^12 bytes), keyed by model string or serial number, from the
-        vendor's data sheet.
+        vendor's data sheet. Values must be numbers above 0.
     type: dict
     default: {}
   previous:
@@ -160,13 +167,24 @@ ansible_facts:
           description: Whether the module ran as root.
           type: bool
           sample: true
+        pysmart_present:
+          description: Whether pySMART could be imported; when not, drives are read from C(smartctl --json) only.
+          type: bool
+          sample: true
         devices:
           description:
             - One record per drive. Keys are always present, C(null) when not reported.
             - C(wear_pct_used) is NVMe Percentage Used, or 100 minus the normalised value of the vendor's
               life attribute (Percent_Lifetime_Remain, Media_Wearout_Indicator, Wear_Leveling_Count,
               SSD_Life_Left); C(wear_source) says which.
-            - C(state) is C(active), C(standby), C(unsupported) or C(garbled).
+            - C(state) is C(active), C(standby), C(unsupported), C(garbled) or C(unreadable) (nothing could be
+              read - C(reason) says why and what to do; its C(smart_read) check is C(unknown)). A C(garbled) drive
+              (pySMART could not parse the text) keeps what C(smartctl --json) gave and is judged on it; its
+              C(smart_read) check names the fields neither gave.
+            - The drive's own verdicts are the worse of the text and the JSON - C(smart_status.passed=false) or
+              smartctl's "disk failing" exit bit make C(smart_health) C(crit), a non-zero NVMe C(critical_warning)
+              makes C(critical_warning) C(crit); NVMe C(media_errors) above zero are a warning, and critical when
+              they grew since O(previous).
             - C(self_tests) holds the last C(short) and C(long) test (status, passed, lifetime_hours,
               age_hours in power-on hours) and the log's C(count).
           type: list
@@ -189,6 +207,7 @@ ansible_facts:
               power_on_hours: 8760
               power_cycles: 412
               unsafe_shutdowns: 17
+              critical_warning: 0
               media_errors: 0
               error_log_entries: 0
               percentage_used: 12
@@ -221,9 +240,10 @@ ansible_facts:
           sample: {wear_warn_pct: 70, wear_crit_pct: 85}
         checks:
           description:
-            - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access).
-            - C(smart_health), C(self_test), C(wear), C(available_spare), C(media_errors),
-              C(reallocated_sectors), C(pending_sectors), C(temperature), C(qlc_critical_path),
+            - All checks of all drives (each with C(device)), plus C(smartctl_present) or C(smart_access), and
+              C(pysmart_present) when pySMART is missing.
+            - C(smart_health), C(critical_warning), C(self_test), C(wear), C(available_spare), C(media_errors),
+              C(reallocated_sectors), C(pending_sectors), C(error_log), C(temperature), C(qlc_critical_path),
               C(tbw_projection), C(unsafe_shutdowns), C(smart_read).
           type: list
           elements: dict
@@ -240,51 +260,12 @@ ansible_facts:
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._smart_checks import DEFAULT_THRESHOLDS, evaluate
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._smartctl import (
-    HAS_PYSMART,
-    PYSMART_IMPORT_ERROR,
-    collect,
-)
-
-DEFAULT_CRITICAL_PATHS = ["/var/lib/docker", "/var/lib/ollama", "~/.ollama", "/srv", "~/.cache/huggingface"]
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    threshold_options = dict((name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items())
-    module = AnsibleModule(
-        argument_spec=dict(
-            devices=dict(type="list", elements="str"),
-            smartctl_path=dict(type="path"),
-            timeout=dict(type="int", default=60),
-            wake=dict(type="bool", default=False),
-            thresholds=dict(type="dict", default={}, options=threshold_options),
-            critical_paths=dict(type="list", elements="str", default=DEFAULT_CRITICAL_PATHS),
-            rated_tbw=dict(type="dict", default={}),
-            previous=dict(type="dict"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    if not HAS_PYSMART:
-        module.fail_json(msg=missing_required_lib("pySMART"), exception=str(PYSMART_IMPORT_ERROR))
-    thresholds = params["thresholds"]
-    if thresholds["wear_crit_pct"] < thresholds["wear_warn_pct"]:
-        module.fail_json(msg="thresholds: wear_crit_pct (%s) must not be below wear_warn_pct (%s)"
-                         % (thresholds["wear_crit_pct"], thresholds["wear_warn_pct"]))
-    try:
-        rated = dict((str(key), float(value)) for key, value in params["rated_tbw"].items())
-    except (TypeError, ValueError) as exc:
-        module.fail_json(msg="rated_tbw: values must be numbers of TB written: %s" % exc)
-    fact, warnings = collect(module.run_command, smartctl_path=params["smartctl_path"], devices=params["devices"],
-                             critical_paths=params["critical_paths"], rated_tbw=rated, timeout=params["timeout"],
-                             wake=params["wake"])
-    evaluate(fact, params["previous"], thresholds)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_smart": fact})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

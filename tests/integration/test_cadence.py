@@ -371,14 +371,15 @@ def test_daily_log_rotation_check_then_apply_then_nothing(tmp_path):
 
 def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
     path = str(tmp_path / "h.db")
-    smart = {"a": {"gpufleet_smart": {"devices": [{"device": "/dev/nvme0", "percentage_used_pct": 3}]}}}
+    # a reading the smart area declares (the history records only declared readings)
+    smart = {"a": {"gpufleet_smart": {"devices": [{"name": "/dev/nvme0", "wear_pct_used": 3}]}}}
     first = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "quarterly", "hosts": smart, "now": 1000})
     assert first["changed"] is False and first["history"]["run_id"] == 1 and first["history"]["error"] is None
-    smart["a"]["gpufleet_smart"]["devices"][0]["percentage_used_pct"] = 5
+    smart["a"]["gpufleet_smart"]["devices"][0]["wear_pct_used"] = 5
     second = run_module("gpufleet.maintenance.history", {
         "path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
         "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
-    assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"device=/dev/nvme0": [1000.0, 3.0]}}}
+    assert second["history"]["last"] == {"a": {"smart.devices.wear_pct_used": {"device=/dev/nvme0": [1000.0, 3.0]}}}
     assert second["history"]["trends"][0]["points"] == [[1000.0, 3.0], [2000.0, 5.0]]
     checked = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart}, check=True)
     assert checked["history"]["recorded"] is False

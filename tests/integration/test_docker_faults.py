@@ -74,13 +74,13 @@ def test_without_the_sdk_while_docker_runs_the_fact_is_unknown_and_hygiene_says_
 
 
 @pytest.mark.parametrize("module, args, message", [
-    ("docker_facts", {"timeout": -3}, "gathering docker facts: docker: timeout must be at least 1, got -3"),
+    ("docker_facts", {"timeout": -3}, "gathering docker facts: docker: timeout must be at least 1 (got -3)"),
     ("health_facts", {"areas": ["images"], "images": {"timeout": 0}},
-     "gathering health facts: images: timeout must be at least 1, got 0"),
+     "gathering health facts: images: timeout must be at least 1 (got 0)"),
     ("docker_cleanup", {"container_age": "a fortnight", "timeout": 0},
-     "docker cleanup: reading the options and pins: timeout must be at least 1, got 0; container_age: an age must be a "
+     "docker cleanup: reading the options and pins: timeout must be at least 1 (got 0); container_age: an age must be a "
      "number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got 'a fortnight'"),
-    ("image_digest", {"entries": [], "timeout": 0}, "image_digest: timeout must be at least 1, got 0"),
+    ("image_digest", {"entries": [], "timeout": 0}, "image_digest: timeout must be at least 1 (got 0)"),
 ])
 def test_out_of_range_options_fail_naming_the_option(tmp_path, module, args, message):
     # A docker_host nobody listens on: an option error must come before any attempt to reach it.

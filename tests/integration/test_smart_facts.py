@@ -8,11 +8,13 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smartctl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA, collect as smart_collect
 from testlib.ansible_run import run_module, run_playbook
 from testlib.smartctl import calls, install_fake_smartctl
 from testlib.system import apt_ensure
@@ -56,6 +58,69 @@ def test_module_reads_replayed_drives(fake):
     assert not [argv for argv in calls(log) if "-t" in argv]
 
 
+def test_health_facts_gathers_the_smart_area_like_smart_facts(fake):
+    path, _log = fake
+    options = {"smartctl_path": path, "devices": ["/dev/nvme1:nvme", "/dev/sda:sat"], "rated_tbw": {"INTEL SSDPEKNW010T8": 200}}
+    alone = run_module("gpufleet.maintenance.smart_facts", options)["ansible_facts"]["gpufleet_smart"]
+    result = run_module("gpufleet.maintenance.health_facts", {"areas": ["host", "smart"], "smart": options})
+    assert result.get("failed") is not True, result
+    assert set(result["seconds"]) == {"host", "smart"}
+    fact = result["ansible_facts"]["gpufleet_smart"]
+    # the same drives, values and verdicts as smart_facts (the read time aside)
+    assert [d["name"] for d in fact["devices"]] == ["/dev/nvme1", "/dev/sda"]
+    assert fact["devices"][0]["tbw_used_pct"] == 1.99 and fact["devices"][1]["exit_status"] == 64
+    assert [(c["check"], c["subject"], c["status"]) for c in fact["checks"]] == \
+        [(c["check"], c["subject"], c["status"]) for c in alone["checks"]]
+    assert fact["status"] == alone["status"] == "warn"
+    bad = run_module("gpufleet.maintenance.health_facts", {"areas": ["smart"], "smart": {"smartctl_path": path, "wake": "sometimes"}})
+    assert bad["failed"] is True and "smart" in bad["msg"] and "wake" in bad["msg"]
+
+
+def test_options_out_of_range_fail_naming_the_option(fake):
+    path, log = fake
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "timeout": 0})
+    assert result["failed"] is True and "timeout must be at least 1 (got 0)" in result["msg"]
+    both = {"areas": ["host", "smart"], "smart": {"smartctl_path": path, "timeout": -5}}
+    result = run_module("gpufleet.maintenance.health_facts", both)
+    assert result["failed"] is True and "smart: timeout must be at least 1 (got -5)" in result["msg"]
+    result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"INTEL SSDPEKNW010T8": 0}})
+    assert result["failed"] is True and "rated_tbw: values must be numbers of TB written above 0" in result["msg"]
+    assert calls(log) == []  # refused before smartctl ran
+
+
+def test_ssd_wear_role_on_a_python_without_pysmart(fake, tmp_path):
+    """A fresh host: its Python has no pySMART (a bare virtual environment of this machine's python3).
+
+    The quarterly role used to fail there ("Failed to import the required Python library (pySMART)");
+    now the JSON drives are read, the text-only drive is unreadable and the area says unknown, not ok.
+    """
+    path, log = fake
+    bare = tmp_path / "bare"
+    subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    assert subprocess.run([python, "-c", "import pySMART"], capture_output=True, check=False).returncode != 0
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps({"ansible_python_interpreter": python, "ssd_wear_smartctl_path": path,
+                                   "ssd_wear_critical_paths": []}))
+    proc = run_playbook("tests/integration/files/ssd_wear_play.yml", ["-e", "@%s" % varfile], json_output=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tasks = dict((task["task"]["name"].split(" : ")[-1], task["hosts"]["localhost"])
+                 for task in json.loads(proc.stdout)["plays"][0]["tasks"])
+    fact = tasks["Read the SMART data of the drives"]["ansible_facts"]["gpufleet_smart"]
+    assert fact["pysmart_present"] is False
+    by_name = {d["name"]: d for d in fact["devices"]}
+    assert by_name["/dev/nvme1"]["state"] == "active" and by_name["/dev/nvme1"]["unsafe_shutdowns"] == 43
+    assert by_name["/dev/sda"]["exit_status_words"] == ["error log has errors"]
+    # the TWSC capture is text only and this stand-in answers --json like smartctl 6.x: nothing read
+    assert by_name["/dev/nvme0"]["state"] == "unreadable" and by_name["/dev/nvme0"]["checks"][0]["status"] == "unknown"
+    library = [c for c in fact["checks"] if c["check"] == "pysmart_present"][0]
+    assert library["status"] == "unknown" and "gpufleet.maintenance.prerequisites" in library["message"]
+    assert fact["status"] == "warn"  # the drives without a recent self-test outrank unknown
+    table = tasks["Print the per-drive table"]["msg"]
+    assert table[1].startswith("smart: pySMART not installed: drives read from smartctl --json only")
+    assert not [argv for argv in calls(log) if "--all" in argv]
+
+
 def test_module_check_mode_and_previous_give_rates(fake):
     path, _log = fake
     first = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "devices": ["/dev/nvme1:nvme"]}, check=True)
@@ -81,7 +146,7 @@ def test_module_bad_input_fails_cleanly(fake):
     result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "thresholds": {"wear_warn_pct": 90, "wear_crit_pct": 80}})
     assert result["failed"] is True and "wear_crit_pct (80.0) must not be below wear_warn_pct (90.0)" in result["msg"]
     result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": path, "rated_tbw": {"x": "lots"}})
-    assert result["failed"] is True and result["msg"].startswith("rated_tbw: values must be numbers")
+    assert result["failed"] is True and "rated_tbw: values must be numbers" in result["msg"]
 
 
 def test_module_without_smartctl(tmp_path):
@@ -122,10 +187,10 @@ def test_real_smartctl_unprivileged_open_is_refused(tmp_path):
     wrapper.write_text("#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %s \"$@\"\n"
                        % subprocess.run(["sh", "-c", "command -v smartctl"], capture_output=True, text=True, check=True).stdout.strip())
     wrapper.chmod(0o755)
-    fact, _warnings = _smartctl.collect(run_command, smartctl_path=str(wrapper), devices=["%s:sat" % disks[0]],
-                                        euid=65534, mounts_text="")
+    options = AREA.validate({"smartctl_path": str(wrapper), "devices": ["%s:sat" % disks[0]]})
+    fact, _warnings = smart_collect.collect(run_command, options, euid=65534, mounts_text="")
     drive = fact["devices"][0]
-    assert drive["smart_supported"] is False and drive["exit_status"] == 2
+    assert drive["state"] == "unreadable" and drive["smart_supported"] is None and drive["exit_status"] == 2
     assert drive["exit_status_words"] == ["device open failed"]
     assert "Permission denied" in drive["reason"] and "needs root (become: true)" in drive["reason"]
 
@@ -134,7 +199,7 @@ def test_ssd_wear_role_table_smartd_schedule_and_idempotence(tmp_path):
     """The role on this machine: the drive under / replays the QLC Intel 660p capture (so / is a critical
     path on a QLC drive), a second drive is in standby; smartd.conf is a temporary copy."""
     with open("/proc/self/mounts") as handle:
-        root_disk = "/dev/" + _smartctl.critical_path_disks(["/"], handle.read())["/"][0]
+        root_disk = "/dev/" + smart_collect.critical_path_disks(["/"], handle.read())["/"][0]
     path, _log = install_fake_smartctl(tmp_path / "bin", {
         root_disk: {"type": "nvme", "json": "json-nvme-intel-660p-1tb-qlc.json"},
         "/dev/sdz": {"type": "sat", "text": "text-sata-hdd-seagate-st2000nm000a-smartctl64.txt", "standby": True}})

@@ -25,13 +25,13 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _gpu_checks,
     _maintenance,
     _model_store,
-    _smart_checks,
     _vram,
     _wsl,
 )
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
@@ -51,7 +51,7 @@ AREAS = (
         include_processes=dict(type="bool", default=False), timeout=dict(type="int", default=20),
         thresholds=_THRESHOLDS)),
     DOCKER,
-    _legacy("smart", "smart", "smart_facts", None, _smart_checks.smart_section, _prom.smart_metrics),
+    SMART,
     _legacy("driver_stack", "driver stack", "driver_stack_facts", _health._driver_stack,
             _driver_stack.summary_section, None, dict(
                 root=dict(type="path", default="/"), python_envs=dict(type="list", elements="path", default=[]),

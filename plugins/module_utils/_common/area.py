@@ -22,18 +22,11 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.check
     CheckTable,
     worst_status,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 
 
 class AreaError(ValueError):
     """Bad options for an area, or an area that cannot be gathered with them."""
-
-
-def below_minimums(params, minimums):
-    """``["timeout must be at least 1, got -3", ...]``: the numeric options below their minimum
-    (what an argument spec cannot say). Options not given (None) are not checked."""
-    return ["%s must be at least %s, got %s" % (name, low, params[name])
-            for name, low in sorted((minimums or {}).items())
-            if isinstance(params.get(name), (int, float)) and not isinstance(params[name], bool) and params[name] < low]
 
 
 class Area(object):
@@ -47,13 +40,17 @@ class Area(object):
     an operation module). ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
-    its Prometheus metrics. ``minimums``: ``{option: lowest value}`` (``{"timeout": 1}``), checked
-    with the options (an out-of-range option fails naming it).
+    its Prometheus metrics. Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
+    tool said, to judge it) and are left out of the fact.
+
+    What an argument spec cannot say about options: ``ranges``, ``{option: (minimum, maximum)}``
+    (either None) for numeric options (``timeout`` at least 1: 0 would mean no timeout at all), and
+    ``check_options(params)`` → a list of problems for the rest (options that exclude each other).
     """
 
     def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
                  present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
-                 flat_thresholds=False, minimums=None):
+                 flat_thresholds=False, ranges=None, check_options=None):
         self.name = name
         self.fact = fact or "gpufleet_%s" % name
         self.title = title
@@ -69,7 +66,8 @@ class Area(object):
         self.module = module
         # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
         self.flat_thresholds = flat_thresholds
-        self.minimums = dict(minimums or {})
+        self.ranges = dict(ranges or {})
+        self.check_options = check_options
 
     def __repr__(self):
         return "Area(%r)" % self.name
@@ -109,13 +107,11 @@ class Area(object):
         return self.checked(result.validated_parameters)
 
     def checked(self, params):
-        """What an argument spec cannot say: the options above their minimums, the thresholds merged
-        with the table's defaults and each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
+        """What an argument spec cannot say: the thresholds merged with the table's defaults and
+        each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
         :meth:`validate`'s); returns a new dict."""
         params = dict(params)
-        problems = below_minimums(params, self.minimums)
-        if problems:
-            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
+        self._check_options(params)
         defaults = self.checks.defaults()
         if not defaults:
             return params
@@ -128,6 +124,13 @@ class Area(object):
             params.update(limits)
         params["thresholds"] = limits
         return params
+
+    def _check_options(self, params):
+        problems = out_of_range(params, self.ranges)
+        if self.check_options is not None:
+            problems.extend(self.check_options(params))
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
 
     def gather(self, run_command, params):
         """``(fact, warnings)`` with validated ``params``: collect, then judge, then roll up."""
@@ -143,7 +146,7 @@ class Area(object):
             raise AreaError("%s: internal error: check(s) %s are not in the area's checks table"
                             % (self.name, ", ".join(map(str, undeclared))))
         fact = dict(schema_version=self.schema_version)
-        fact.update(data)
+        fact.update((key, value) for key, value in data.items() if not key.startswith("_"))
         if "thresholds" in params:
             fact["thresholds"] = params["thresholds"]
         fact.update(checks=checks, status=worst_status(checks))

@@ -21,7 +21,7 @@ import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import (
     ManifestError, load_manifest_text, validate)
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import below_minimums
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import (
     COMPOSE_PROJECT_LABEL, KEEP_LABEL, configured_image, container_name, container_volume_names, image_unique_bytes,
@@ -274,7 +274,7 @@ def apply_prune(client, remove):
 
 def check_options(params):
     """Every out-of-range or unreadable option, named, before anything is read or removed (PlanError)."""
-    problems = below_minimums(params, {"timeout": 1, "keep_per_repository": 0})
+    problems = out_of_range(params, {"timeout": (1, None), "keep_per_repository": (0, None)})
     for option in ("container_age", "image_age", "build_cache_age"):
         try:
             parse_age(params.get(option), option)

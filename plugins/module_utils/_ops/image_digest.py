@@ -20,7 +20,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import checks, collect
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images.parse import (
     ManifestError, load_manifest_text, manifest_text, validate)
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import below_minimums
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_write
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as engine
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import (
@@ -230,7 +230,7 @@ def run(params, check_mode, read_file, write_file):
     latter writes atomically). Raises OptionError or ManifestError (bad options or manifest, before
     any change) or EngineError (naming the step).
     """
-    problems = below_minimums(params, {"timeout": 1})
+    problems = out_of_range(params, {"timeout": (1, None)})
     if problems:
         raise OptionError("; ".join(problems))
     mode = params["mode"]

@@ -29,7 +29,7 @@ AREA = Area(
         daemon_json=dict(type="path", default=collect.DEFAULT_DAEMON_JSON),
         state_file=dict(type="path", default=collect.DEFAULT_STATE_FILE),
     ),
-    minimums={"timeout": 1},
+    ranges={"timeout": (1, None)},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -24,7 +24,7 @@ AREA = Area(
         docker_host=dict(type="str"),
         timeout=dict(type="int", default=60),
     ),
-    minimums={"timeout": 1},
+    ranges={"timeout": (1, None)},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -62,11 +62,22 @@ def test_a_result_of_a_check_not_in_the_table_is_refused():
         rogue.gather(None, rogue.validate({}))
 
 
-def test_options_below_their_minimum_fail_naming_the_option():
-    timed = Area("pump", "pump", options=dict(timeout=dict(type="int", default=30), depth=dict(type="float")),
-                 minimums={"timeout": 1, "depth": 0}, collect=_collect)
-    assert timed.validate({"timeout": 1})["timeout"] == 1
-    with pytest.raises(AreaError, match=r"^pump: depth must be at least 0, got -0.5; timeout must be at least 1, got -3$"):
-        timed.validate({"timeout": -3, "depth": -0.5})
-    with pytest.raises(AreaError, match=r"^pump: timeout must be at least 1, got 0$"):
-        timed.checked({"timeout": 0, "depth": None})   # the *_facts module path: spec validated by AnsibleModule
+def test_ranges_bound_numeric_options_and_name_them():
+    bounded = Area("tank", "tank", checks=CHECKS, collect=_collect, evaluate=_evaluate,
+                   options=dict(AREA.options, timeout=dict(type="int", default=20), level=dict(type="float")),
+                   ranges={"timeout": (1, None), "level": (0, 100)})
+    assert bounded.validate({"timeout": 1})["timeout"] == 1 and bounded.validate({})["level"] is None
+    with pytest.raises(AreaError, match=r"^tank: timeout must be at least 1 \(got 0\)$"):
+        bounded.validate({"timeout": 0})
+    # The *_facts module path: the spec was validated by AnsibleModule, checked() adds the ranges.
+    with pytest.raises(AreaError, match=r"^tank: level must be at most 100 \(got 101\); timeout must be at least 1 \(got -5\)$"):
+        bounded.checked({"timeout": -5, "level": 101.0, "tanks": ["a"], "thresholds": {}})
+
+
+def test_check_options_reports_what_ranges_cannot_say():
+    both = Area("pump", "pump", options=dict(since_s=dict(type="int"), since_days=dict(type="float")),
+                collect=_collect, ranges={"since_days": (0, None)},
+                check_options=lambda p: ["since_s and since_days exclude each other: give one of them"]
+                if p.get("since_s") is not None and p.get("since_days") is not None else [])
+    with pytest.raises(AreaError, match=r"^pump: since_days must be at least 0 \(got -1\); since_s and since_days exclude"):
+        both.validate({"since_s": 5, "since_days": -1})

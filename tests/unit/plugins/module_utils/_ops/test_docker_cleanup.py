@@ -283,8 +283,8 @@ def test_other_api_errors_fail():
      "container_age: an age must be a number with an optional unit s, m, h, d or w (e.g. 24h, 7d), got 'a fortnight'"),
     ("image_age", -5, "image_age: an age must not be negative, got -5"),
     ("build_cache_age", True, "build_cache_age: an age must be a number of seconds or a string like 24h, 7d, got True"),
-    ("timeout", 0, "timeout must be at least 1, got 0"),
-    ("keep_per_repository", -1, "keep_per_repository must be at least 0, got -1"),
+    ("timeout", 0, "timeout must be at least 1 (got 0)"),
+    ("keep_per_repository", -1, "keep_per_repository must be at least 0 (got -1)"),
 ])
 def test_bad_options_fail_naming_the_option_before_the_engine_is_asked(option, value, message):
     params = {"timeout": 120, "container_age": "24h", "image_age": "168h", "build_cache_age": "168h",

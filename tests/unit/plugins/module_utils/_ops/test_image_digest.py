@@ -82,5 +82,5 @@ def test_write_manifest_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
 
 def test_a_timeout_below_one_second_fails_naming_it_before_the_engine_is_asked():
     params = {"mode": "audit", "manifest": None, "entries": [], "timeout": 0, "docker_host": "unix:///nonexistent/x.sock"}
-    with pytest.raises(image_digest.OptionError, match="^timeout must be at least 1, got 0$"):
+    with pytest.raises(image_digest.OptionError, match="^timeout must be at least 1 \\(got 0\\)$"):
         image_digest.run(params, True, lambda path: None, None)

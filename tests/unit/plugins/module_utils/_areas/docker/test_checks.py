@@ -159,5 +159,5 @@ def test_the_history_records_the_root_use_disk_use_and_each_containers_log(data)
 
 @pytest.mark.parametrize("timeout", [0, -3])
 def test_a_timeout_below_one_second_fails_naming_the_option(timeout):
-    with pytest.raises(AreaError, match="^docker: timeout must be at least 1, got %d$" % timeout):
+    with pytest.raises(AreaError, match="^docker: timeout must be at least 1 \\(got %d\\)$" % timeout):
         AREA.validate({"timeout": timeout})

@@ -85,5 +85,5 @@ def test_compose_files_that_are_missing_or_broken_are_warnings(tmp_path):
 
 
 def test_a_timeout_below_one_second_fails_naming_the_option():
-    with pytest.raises(AreaError, match="^images: timeout must be at least 1, got 0$"):
+    with pytest.raises(AreaError, match="^images: timeout must be at least 1 \\(got 0\\)$"):
         AREA.validate({"timeout": 0})

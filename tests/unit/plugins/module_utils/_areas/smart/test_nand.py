@@ -1,8 +1,8 @@
-"""_nand: NAND type of known models, each with a source; unknown models are never guessed."""
+"""The smart area's NAND table: NAND type of known models, each with a source; unknown models are never guessed."""
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nand
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import nand as _nand
 
 
 @pytest.mark.parametrize("model, kind", [

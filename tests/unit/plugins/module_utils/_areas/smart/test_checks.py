@@ -1,4 +1,4 @@
-"""_smart_checks: write rates and endurance projections (numbers worked by hand), thresholds, summary."""
+"""The smart area's checks: write rates and endurance projections (numbers worked by hand), thresholds, summary."""
 
 import copy
 import json
@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smart_checks, _smartctl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA, checks, parse, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.smartctl_record import empty_device, from_json
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _summary
 from testlib.smartctl import FIXTURES
 
@@ -15,9 +17,9 @@ DAY = 86400
 
 def drive_from(fixture, **changes):
     with open(os.path.join(FIXTURES, fixture)) as handle:
-        record = _smartctl.from_json(json.load(handle))
+        record = from_json(json.load(handle))
     record.update(state="active", smart_supported=True)
-    record = _smartctl.finish_record(record, {}, {})
+    record = parse.finish_record(record, {}, {})
     record.update(changes)
     return record
 
@@ -26,6 +28,14 @@ def fact_of(*records, **extra):
     fact = {"schema_version": 1, "present": True, "as_root": True, "collected_epoch_s": extra.pop("at", 0),
             "devices": [copy.deepcopy(r) for r in records]}
     fact.update(extra)
+    return fact
+
+
+def evaluate(fact, previous=None, thresholds=None):
+    """The area's verdicts on ``fact`` with these options, set on it as Area.gather sets them."""
+    params = AREA.validate({"previous": previous, "thresholds": thresholds})
+    found = checks.evaluate(fact, params)
+    fact.update(thresholds=params["thresholds"], checks=found, status=worst_status(found))
     return fact
 
 
@@ -43,7 +53,7 @@ def test_two_snapshots_of_the_same_drive_rate_and_projection():
     now = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", rated_tbw=2630, serial="P4500-1")
     assert now["data_written_bytes"] == 2567435299328000
     before = dict(now, data_written_bytes=now["data_written_bytes"] - 2000000 * 512000, unsafe_shutdowns=104)
-    fact = _smart_checks.evaluate(fact_of(now, at=1000 + 20 * DAY), fact_of(before, at=1000))
+    fact = evaluate(fact_of(now, at=1000 + 20 * DAY), fact_of(before, at=1000))
     drive = fact["devices"][0]
     assert drive["write_rate_bytes_per_day"] == 51200000000
     assert drive["projected_days_to_rated_tbw"] == 1221
@@ -61,7 +71,7 @@ def test_projection_within_180_days_warns():
     """
     now = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", rated_tbw=2600, serial="P4500-2")
     before = dict(now, data_written_bytes=now["data_written_bytes"] - 1400000000000)
-    drive = _smart_checks.evaluate(fact_of(now, at=7 * DAY), fact_of(before, at=0))["devices"][0]
+    drive = evaluate(fact_of(now, at=7 * DAY), fact_of(before, at=0))["devices"][0]
     assert drive["write_rate_bytes_per_day"] == 200000000000
     assert drive["projected_days_to_rated_tbw"] == 162
     check = checks_of(drive, "tbw_projection")[0]
@@ -71,11 +81,11 @@ def test_projection_within_180_days_warns():
 def test_rate_without_rated_tbw_and_past_rated():
     now = drive_from("json-nvme-intel-660p-1tb-qlc.json")
     before = dict(now, data_written_bytes=now["data_written_bytes"] - 10 ** 11)
-    drive = _smart_checks.evaluate(fact_of(now, at=2 * DAY), fact_of(before, at=0))["devices"][0]
+    drive = evaluate(fact_of(now, at=2 * DAY), fact_of(before, at=0))["devices"][0]
     assert drive["write_rate_bytes_per_day"] == 5 * 10 ** 10
     assert drive["projected_days_to_rated_tbw"] is None and "rated_tbw not given" in drive["rate_reason"]
     past = dict(now, rated_tbw=3)  # 3 TB rated, 3.98 TB written
-    drive = _smart_checks.evaluate(fact_of(past, at=2 * DAY), fact_of(before, at=0))["devices"][0]
+    drive = evaluate(fact_of(past, at=2 * DAY), fact_of(before, at=0))["devices"][0]
     assert drive["projected_days_to_rated_tbw"] == 0
     assert checks_of(drive, "tbw_projection")[0]["status"] == "warn"
 
@@ -89,7 +99,7 @@ def test_rate_without_rated_tbw_and_past_rated():
 def test_no_rate_reasons(previous_changes, at, reason):
     now = drive_from("json-nvme-intel-660p-1tb-qlc.json", rated_tbw=200)
     previous = None if previous_changes is None else fact_of(dict(now, **previous_changes), at=0)
-    drive = _smart_checks.evaluate(fact_of(now, at=at), previous)["devices"][0]
+    drive = evaluate(fact_of(now, at=at), previous)["devices"][0]
     assert drive["write_rate_bytes_per_day"] is None and reason in drive["rate_reason"]
     assert not checks_of(drive, "tbw_projection")
 
@@ -99,11 +109,60 @@ def test_previous_is_matched_by_serial_not_position():
     b = drive_from("json-nvme-micron-7450-3.2tb.json", serial="MICRON-1")
     previous = fact_of(dict(b, media_errors=0), dict(a, media_errors=0), at=0)
     now = fact_of(a, dict(b, media_errors=3), at=DAY)
-    fact = _smart_checks.evaluate(now, previous)
+    fact = evaluate(now, previous)
     micron = fact["devices"][1]
     grew = checks_of(micron, "media_errors")[0]
-    assert grew["status"] == "warn" and grew["value"] == 3 and grew["threshold"] == 0
+    assert grew["status"] == "crit" and grew["value"] == 3 and grew["threshold"] == 0
     assert checks_of(fact["devices"][0], "media_errors")[0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("before, now, status, words", [
+    (None, 0, "ok", "0 media errors (no previous snapshot to compare)"),
+    (None, 7, "warn", "7 media and data integrity errors (first seen: no previous snapshot to compare)"),
+    (7, 7, "warn", "7 media and data integrity errors: back up"),
+    (7, 9, "crit", "media errors grew from 7 to 9: back up, run a long self-test, plan the replacement"),
+])
+def test_nvme_media_errors_warn_on_sight_and_crit_when_they_grow(before, now, status, words):
+    """The Intel 660p capture reads 0 media errors; the other counts are set here."""
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    assert drive["media_errors"] == 0
+    previous = None if before is None else fact_of(dict(drive, media_errors=before), at=0)
+    check = checks_of(evaluate(fact_of(dict(drive, media_errors=now), at=DAY), previous)["devices"][0], "media_errors")[0]
+    assert check["status"] == status and check["value"] == now and words in check["message"]
+
+
+@pytest.mark.parametrize("warning, status, words", [
+    (0, "ok", "no NVMe critical warning"),
+    (0x04, "crit", "NVMe critical warning 0x04 (NVM subsystem reliability degraded): back up its data now"),
+    (0x09, "crit", "0x09 (available spare below its threshold, media placed in read-only mode)"),
+])
+def test_nvme_critical_warning_is_crit(warning, status, words):
+    """The Intel 660p capture's critical_warning is 0 (read from its JSON); non-zero values are set here."""
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json")
+    assert drive["critical_warning"] == 0
+    checked = evaluate(fact_of(dict(drive, critical_warning=warning)))["devices"][0]
+    check = checks_of(checked, "critical_warning")[0]
+    assert check["status"] == status and words in check["message"]
+    assert checked["status"] == ("crit" if warning else "warn")  # warn: no self-test in the capture
+
+
+def test_disk_failing_exit_bit_is_crit_without_a_verdict():
+    drive = drive_from("json-nvme-intel-660p-1tb-qlc.json", health_passed=None, exit_status=8,
+                       exit_status_words=["disk failing"])
+    check = checks_of(evaluate(fact_of(drive))["devices"][0], "smart_health")[0]
+    assert check["status"] == "crit" and "smartctl's exit status says the disk is failing (disk failing)" in check["message"]
+
+
+def test_reallocated_sectors_that_grew_warn():
+    """The Samsung PM893 capture reads 0 reallocated sectors; the earlier snapshot is the capture itself."""
+    before = drive_from("json-sata-ssd-samsung-pm893-240gb.json")
+    assert before["reallocated_sectors"] == 0
+    first = checks_of(evaluate(fact_of(before, at=DAY))["devices"][0], "reallocated_sectors")[0]
+    assert first["status"] == "ok" and first["message"].endswith("0 reallocated sectors (no previous snapshot to compare)")
+    drive = evaluate(fact_of(dict(before, reallocated_sectors=8), at=DAY), fact_of(before, at=0))["devices"][0]
+    grew = checks_of(drive, "reallocated_sectors")[0]
+    assert grew["status"] == "warn" and grew["value"] == 8 and grew["threshold"] == 0
+    assert grew["subject"] == {"device": before["name"]} and "grew from 0 to 8" in grew["message"]
 
 
 @pytest.mark.parametrize("changes, check, status", [
@@ -125,20 +184,20 @@ def test_previous_is_matched_by_serial_not_position():
 ])
 def test_thresholds(changes, check, status):
     record = drive_from("json-nvme-intel-660p-1tb-qlc.json", **changes)
-    drive = _smart_checks.evaluate(fact_of(record))["devices"][0]
+    drive = evaluate(fact_of(record))["devices"][0]
     assert checks_of(drive, check)[0]["status"] == status
     assert drive["status"] == max((c["status"] for c in drive["checks"]), key=["ok", "warn", "crit"].index)
 
 
 def test_wear_crit_message_says_replace():
-    drive = _smart_checks.evaluate(fact_of(drive_from("json-nvme-intel-660p-1tb-qlc.json", wear_pct_used=90)))["devices"][0]
+    drive = evaluate(fact_of(drive_from("json-nvme-intel-660p-1tb-qlc.json", wear_pct_used=90)))["devices"][0]
     wear = checks_of(drive, "wear")[0]
     assert wear["threshold"] == 85 and "replace the drive" in wear["message"]
 
 
 def test_custom_thresholds():
     record = drive_from("json-nvme-intel-p3700-800gb-51pct-spare93.json")
-    fact = _smart_checks.evaluate(fact_of(record), thresholds={"wear_warn_pct": 40, "wear_crit_pct": 50})
+    fact = evaluate(fact_of(record), thresholds={"wear_warn_pct": 40, "wear_crit_pct": 50})
     assert checks_of(fact["devices"][0], "wear")[0]["status"] == "crit"
     assert fact["thresholds"]["wear_crit_pct"] == 50 and fact["thresholds"]["temperature_warn_c"] == 70
 
@@ -146,13 +205,13 @@ def test_custom_thresholds():
 def test_summary_section_and_summary_lines():
     worn = drive_from("json-nvme-intel-p4500-2tb-75pct-used.json", name="/dev/nvme6", rated_tbw=2630)
     worn["tbw_used_pct"] = 97.62
-    standby = dict(_smartctl.empty_device("/dev/sdb"), state="standby")
-    fact = _smart_checks.evaluate(fact_of(worn, standby))
+    standby = dict(empty_device("/dev/sdb"), state="standby")
+    fact = evaluate(fact_of(worn, standby))
     lines = _summary.summary_lines({"gpufleet_smart": fact})
     assert lines[0] == "status: WARN"
     assert lines[1] == ("smart /dev/nvme6: nvme INTEL SSDPE2KX020T7, wear 75 %, tlc, written 2567.44 TB, "
                         "97.62 % of 2630 TBW, 19 C, PASSED [WARN]")
     assert lines[2] == "smart /dev/sdb: standby (not woken)"
     assert any(line.startswith("WARN wear: wear of /dev/nvme6") for line in lines)
-    assert _smart_checks.smart_section({"present": False, "reason": "smartctl not found"}) == ["smart: smartctl not found"]
-    assert _smart_checks.smart_section({"present": True, "devices": []}) == ["smart: no drives found by smartctl"]
+    assert present.summary_lines({"present": False, "reason": "smartctl not found"}) == ["smart: smartctl not found"]
+    assert present.summary_lines({"present": True, "devices": []}) == ["smart: no drives found by smartctl"]
