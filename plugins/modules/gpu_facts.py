@@ -163,7 +163,12 @@ ansible_facts:
           type: dict
           sample: {temperature_warn_c: 85, temperature_crit_c: 90}
         checks:
-          description: Health checks, each with C(gpu) and C(vendor) where they concern one GPU.
+          description:
+            - "Health checks, each with its C(subject) (C({gpu: 0}) for a check of one GPU, C({}) for the host), and
+              C(gpu) and C(vendor) where they concern one GPU."
+            - Per GPU C(gpu_temperature), C(memory_temperature), C(vram_used), C(ecc_uncorrectable), C(remapped_rows),
+              C(retired_pages_pending), C(throttle), C(fan_stopped), or C(gpu_lost) for a GPU the driver lost;
+              per host C(driver_library_mismatch), C(tool_output) and C(gpu_present).
           type: list
           elements: dict
           sample:
@@ -174,45 +179,19 @@ ansible_facts:
               value: 34
               threshold: 85
               message: GPU 0 (NVIDIA H100 80GB HBM3) core temperature is 34 C
+              subject: {gpu: 0}
         status:
           description: The worst status of the checks.
           type: str
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu import SOURCES, gather
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import DEFAULT_THRESHOLDS, validate_thresholds
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            source=dict(type="str", default="auto", choices=list(SOURCES)),
-            nvidia_smi_path=dict(type="path"),
-            amd_smi_path=dict(type="path"),
-            rocm_smi_path=dict(type="path"),
-            include_processes=dict(type="bool", default=False),
-            timeout=dict(type="int", default=20),
-            thresholds=dict(type="dict", default={}, options=dict(
-                (name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items())),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    problems = validate_thresholds(params["thresholds"])
-    if problems:
-        module.fail_json(msg="thresholds: %s" % "; ".join(problems))
-    if params["timeout"] < 1:
-        module.fail_json(msg="timeout must be at least 1 second, got %s" % params["timeout"])
-    facts, warnings = gather(
-        module.run_command, source=params["source"], nvidia_smi_path=params["nvidia_smi_path"],
-        amd_smi_path=params["amd_smi_path"], rocm_smi_path=params["rocm_smi_path"],
-        thresholds=params["thresholds"], include_processes=params["include_processes"], timeout=params["timeout"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_gpu": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ _V3_METRIC_SUBJECT_KEYS = (
     ("gpu.amd.gpus.", "gpu"),
     ("smart.devices.", "device"),
     ("tls.endpoints.", "endpoint"),
+    ("vram_guard.gpus.", "gpu"),
+    ("vram_guard.stayed.", "gpu"),
+    ("vram_guard.fell.", "gpu"),
 )
-_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"))
+_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"),
+                          ("vram_guard", "gpu"))
 
 
 def _migration_3(conn):

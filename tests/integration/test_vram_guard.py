@@ -17,7 +17,7 @@ from testlib.docker_lab import Dockerd
 pytestmark = pytest.mark.integration
 
 MODULE = "gpufleet.maintenance.vram_guard"
-CAPTURE = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "gpu", "nvidia_smi_xml",
+CAPTURE = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi",
                        "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
 RUNNER = "gpf-vram-runner"
 

@@ -23,16 +23,16 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _docker,
     _driver_stack,
     _exposure,
-    _gpu_checks,
     _image_digest,
     _maintenance,
     _model_store,
     _smart_checks,
-    _vram,
     _wsl,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
 _THRESHOLDS = dict(type="dict", default={})
@@ -45,11 +45,7 @@ def _legacy(name, title, module, collect=None, present=None, metrics=None, optio
 
 AREAS = (
     HOST,
-    _legacy("gpu", "gpu", "gpu_facts", _health._gpu, _gpu_checks.gpu_summary_lines, _prom.gpu_metrics, dict(
-        source=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi", "none"]),
-        nvidia_smi_path=dict(type="path"), amd_smi_path=dict(type="path"), rocm_smi_path=dict(type="path"),
-        include_processes=dict(type="bool", default=False), timeout=dict(type="int", default=20),
-        thresholds=_THRESHOLDS)),
+    GPU,
     _legacy("docker", "docker", "docker_facts", _health._docker, _docker.docker_section, _prom.docker_metrics, dict(
         docker_host=dict(type="str"), timeout=dict(type="int", default=30),
         daemon_json=dict(type="path", default="/etc/docker/daemon.json"), thresholds=_THRESHOLDS)),
@@ -79,7 +75,7 @@ AREAS = (
         manifest=dict(type="path", default="/etc/gpufleet/images.yml"), check_remote=dict(type="bool", default=False),
         compose_files=dict(type="list", elements="path", default=[]), docker_host=dict(type="str"),
         timeout=dict(type="int", default=60))),
-    _legacy("vram_guard", "vram guard", "vram_guard", None, _vram.summary_section),
+    VRAM_GUARD,
 )
 
 # Other names an area is known by in the cadence settings (gpufleet_daily_areas says llm).

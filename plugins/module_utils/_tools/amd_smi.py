@@ -4,7 +4,7 @@
 """AMD GPU facts from ``amd-smi ... --json`` (preferred) or ``rocm-smi ... --json``.
 
 Pure parsers (JSON text in, ``gpufleet_gpu.amd`` dict out) and ``gather()`` running the tools through
-``_runner``. ``N/A`` strings and ``{"value", "unit"}`` objects are normalised; ``rocm-smi`` exits 0
+``_common/runner.py``. ``N/A`` strings and ``{"value", "unit"}`` objects are normalised; ``rocm-smi`` exits 0
 even without a driver, so its exit code is never trusted: no ``cardN`` entry means no GPU.
 """
 
@@ -15,7 +15,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
 ROCM_SMI_ARGS = ["--showproductname", "--showvbios", "--showtemp", "--showpower", "--showmaxpower", "--showfan",
                  "--showmeminfo", "vram", "--showuse", "--showdriverversion", "--showbus", "--json"]

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
 
 # file: (driver, cuda, name, temperature_c, memory_temperature_c, power_draw_w, power_limit_w,
 #        memory_total_mib, memory_used_mib, fan_speed_pct, processes)
@@ -26,7 +26,7 @@ CAPTURES = {
 
 
 def _read(fixture_path, name):
-    with open(fixture_path("gpu", "nvidia_smi_xml", name)) as handle:
+    with open(fixture_path("nvidia_smi", name)) as handle:
         return handle.read()
 
 
