@@ -146,3 +146,26 @@ def test_amd_rocm_smi_through_ansible(tmp_path):
     assert fact["nvidia"]["present"] is False and fact["status"] == "ok"
     assert {c["check"] for c in fact["checks"] if c.get("vendor") == "amd"} == {
         "gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable", "fan_stopped"}
+
+
+def test_a_hung_nvidia_smi_that_ignores_sigterm_says_timed_out(tmp_path):
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text("#!/bin/sh\n# a hung nvidia-smi that ignores SIGTERM\ntrap '' TERM\nsleep 60\n")
+    tool.chmod(0o755)
+    result = run_module("gpufleet.maintenance.gpu_facts", {"source": "nvidia_smi", "nvidia_smi_path": str(tool), "timeout": 1,
+                                                           "amd_smi_path": str(tmp_path / "none"),
+                                                           "rocm_smi_path": str(tmp_path / "none")})
+    assert result.get("failed") is not True, result
+    said = "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
+    assert ["%s -q -x: %s" % (tool, said)] == [w for w in result.get("warnings", []) if "timed out" in w]
+    [check] = [c for c in result["ansible_facts"]["gpufleet_gpu"]["checks"] if c["check"] == "tool_output"]
+    assert check["status"] == "warn" and said in check["message"]
+
+
+@pytest.mark.parametrize("module, args", [
+    ("gpufleet.maintenance.gpu_facts", {"timeout": 0}),
+    ("gpufleet.maintenance.health_facts", {"areas": ["gpu"], "gpu": {"timeout": 0}}),
+])
+def test_a_timeout_below_one_second_is_refused_naming_the_option(module, args):
+    result = run_module(module, args)
+    assert result.get("failed") is True and "timeout must be at least 1 second, got 0" in result["msg"], result

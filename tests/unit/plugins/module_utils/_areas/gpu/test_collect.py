@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from testlib import nvml_double
 
 pytestmark = pytest.mark.skipif(os.path.exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"),
@@ -77,3 +78,21 @@ def test_thresholds_reach_the_checks(tmp_path, fixture_path):
     temp = [c for c in fact["checks"] if c["check"] == "gpu_temperature"][0]
     assert (temp["status"], temp["value"], temp["threshold"]) == ("warn", 42, 40)
     assert fact["thresholds"]["temperature_warn_c"] == 40
+
+
+@pytest.mark.parametrize("timeout", [0, -5])
+def test_a_timeout_below_one_second_is_refused_naming_the_option(timeout):
+    with pytest.raises(AreaError, match=r"^gpu: timeout must be at least 1 second, got %s$" % timeout):
+        AREA.validate({"timeout": timeout})
+    assert AREA.validate({"timeout": 1})["timeout"] == 1
+
+
+def test_a_hung_nvidia_smi_that_ignores_sigterm_is_a_tool_output_warning_that_says_timed_out(tmp_path):
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text("#!/bin/sh\n# a hung nvidia-smi that ignores SIGTERM\ntrap '' TERM\nsleep 60\n")
+    tool.chmod(0o755)
+    fact, warnings = _gather(_runner, source="nvidia_smi", nvidia_smi_path=str(tool), timeout=1, **_no_amd(tmp_path))
+    said = "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
+    assert warnings == ["%s -q -x: %s" % (tool, said)]
+    [check] = [c for c in fact["checks"] if c["check"] == "tool_output"]
+    assert check["status"] == "warn" and said in check["message"] and "exited -9" not in check["message"]
