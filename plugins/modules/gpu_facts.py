@@ -16,8 +16,13 @@ description:
     every AMD GPU through C(amd-smi ... --json) or C(rocm-smi ... --json), and returns them as one
     fact, C(gpufleet_gpu), with health checks (temperatures, memory junction, VRAM use, ECC,
     remapped rows, retired pages, throttling, stopped fans).
-  - A host without NVIDIA or AMD tooling gets C(present=false) and status C(ok); a CPU-only box is
-    normal in a fleet.
+  - It also reads the PCI bus (C(/sys/bus/pci/devices)). An NVIDIA or AMD GPU there that no driver or tool
+    reports is a C(crit) check C(gpu_present), "GPU present, driver not loaded" (typically a kernel update
+    whose DKMS build failed), not "no GPU". A GPU tool that is there but fails (C(nvidia-smi) exiting 9,
+    "couldn't communicate with the NVIDIA driver", or NVML "Driver Not Loaded") with no GPU on the bus is
+    C(unknown), naming what failed; so is a GPU whose driver is loaded but that no tool could read.
+  - A host with no NVIDIA/AMD GPU on the PCI bus and no GPU tooling gets C(present=false) and status
+    C(ok); a CPU-only box is normal in a fleet.
   - An NVML "Driver/library version mismatch" (a driver update without a reboot) gives a C(crit)
     check C(driver_library_mismatch); a lost GPU gives C(state=lost) and a C(crit) check while the
     other GPUs still report.
@@ -51,9 +56,18 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds after which a GPU tool that hangs (for example on a lost GPU) is killed.
+    description:
+      - Seconds after which a GPU tool that hangs (for example on a lost GPU) is killed; at least 1.
+      - A tool that ignores SIGTERM is killed 5 seconds later; either way the warning and the C(tool_output)
+        check say it timed out.
     type: int
     default: 20
+  root:
+    description:
+      - Directory the host's C(/sys) is read under, for the GPUs on the PCI bus (C(<root>/sys/bus/pci/devices)).
+        Tests and chroots point it elsewhere.
+    type: path
+    default: /
   thresholds:
     description: Overrides for the default thresholds; unknown keys are refused.
     type: dict
@@ -158,6 +172,18 @@ ansible_facts:
               C(ecc_correctable), C(ecc_uncorrectable).
           type: dict
           sample: {present: false, reason: neither amd-smi nor rocm-smi found, gpus: []}
+        pci:
+          description:
+            - The NVIDIA (vendor C(0x10de)) and AMD (C(0x1002)) GPUs on the PCI bus, whatever the drivers say.
+              C(path) read, C(error) when it could not be read, and C(gpus) with C(address), C(vendor), C(class),
+              C(driver) (the kernel driver bound, or null) and C(state) (C(driver), C(no_driver), C(passthrough)
+              for vfio-pci).
+            - Absent with O(source=none).
+          type: dict
+          sample:
+            path: /sys/bus/pci/devices
+            error: null
+            gpus: [{address: "0000:3b:00.0", vendor: nvidia, class: "0x030200", driver: null, state: no_driver}]
         thresholds:
           description: The thresholds in force.
           type: dict

@@ -7,12 +7,14 @@ import os
 
 import pytest
 
-from testlib import nvml_double
+from testlib import nvml_double, pci_tree
 from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
 
 pytestmark = pytest.mark.integration
 
 FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi")
+SYSFS = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "sysfs_pci")
+H200 = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "device_h200", "nvidia-smi-q-x.xml")
 A100 = "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml"
 
 
@@ -169,3 +171,36 @@ def test_a_hung_nvidia_smi_that_ignores_sigterm_says_timed_out(tmp_path):
 def test_a_timeout_below_one_second_is_refused_naming_the_option(module, args):
     result = run_module(module, args)
     assert result.get("failed") is True and "timeout must be at least 1 second, got 0" in result["msg"], result
+
+
+def _pci_root(tmp_path, with_h200):
+    """A sysfs tree from real captures: a VM's devices, and an H200 with no driver bound."""
+    with open(os.path.join(SYSFS, "debian12-vm-no-gpu.txt")) as handle:
+        devices = pci_tree.from_listing(handle.read())
+    if with_h200:
+        with open(H200) as handle:
+            devices += pci_tree.from_nvidia_smi_xml(handle.read())
+    return pci_tree.write(tmp_path / "root", devices)
+
+
+@pytest.mark.parametrize("with_h200, status", [(True, "crit"), (False, "unknown")])
+def test_driver_not_loaded_is_crit_with_a_gpu_on_the_bus_else_unknown(tmp_path, library, with_h200, status):
+    # The real nvidia-ml-py against the double answering "Driver Not Loaded" at init, and an nvidia-smi
+    # that replays the real "couldn't communicate with the NVIDIA driver" capture with exit status 9.
+    scenario = nvml_double.write_scenario(nvml_double.scenario_from_xml(_capture(A100), init=9), str(tmp_path / "s.txt"))
+    with open(os.path.join(FIXTURES, "nvidia-smi-wsl2-failed-to-communicate.txt")) as handle:
+        tool = nvml_double.nvidia_smi_standin(str(tmp_path / "bin"), handle.read(), rc=9)
+    args = {"nvidia_smi_path": tool, "root": _pci_root(tmp_path, with_h200),
+            "amd_smi_path": str(tmp_path / "none"), "rocm_smi_path": str(tmp_path / "none")}
+    result = _play(tmp_path, args, nvml_double.nvml_env(library, scenario))
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_gpu"]
+    [check] = [c for c in fact["checks"] if c["check"] == "gpu_present"]
+    assert fact["status"] == status and check["status"] == status
+    assert "NVIDIA driver not loaded (NVML: Driver Not Loaded)" in check["message"]
+    assert "couldn't communicate with the NVIDIA driver" in check["message"]
+    if with_h200:
+        assert check["message"].startswith("GPU present, driver not loaded: NVIDIA GPU 0000:00:06.0 (no driver bound)")
+        assert "dkms autoinstall" in check["message"]
+    else:
+        assert check["message"].startswith("could not look: ") and "no NVIDIA/AMD GPU is on the PCI bus" in check["message"]

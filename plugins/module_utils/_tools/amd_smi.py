@@ -20,6 +20,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common impor
 ROCM_SMI_ARGS = ["--showproductname", "--showvbios", "--showtemp", "--showpower", "--showmaxpower", "--showfan",
                  "--showmeminfo", "vram", "--showuse", "--showdriverversion", "--showbus", "--json"]
 MIB = 1024 * 1024
+NOT_FOUND = "neither amd-smi nor rocm-smi found"
 _NUMBER = re.compile(r"^\s*\(?(-?\d+(?:\.\d+)?)")
 
 
@@ -197,4 +198,4 @@ def gather(run_command, amd_smi_path=None, rocm_smi_path=None, timeout=20):
             return absent("%s: %s" % (rocm_smi, exc), "rocm_smi"), ["%s --json: %s" % (rocm_smi, exc)]
         facts, problems = parse_rocm_smi(result.stdout)
         return facts, ["%s --json: %s" % (rocm_smi, p) for p in problems]
-    return absent("neither amd-smi nor rocm-smi found"), []
+    return absent(NOT_FOUND), []

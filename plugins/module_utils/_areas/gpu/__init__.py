@@ -30,6 +30,7 @@ AREA = Area(
         rocm_smi_path=dict(type="path"),
         include_processes=dict(type="bool", default=False),
         timeout=dict(type="int", default=20),
+        root=dict(type="path", default="/"),
     ),
     check_options=collect.check_options,
     checks=checks.CHECKS,

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
 
 _GPU = ("gpu",)
@@ -52,9 +53,21 @@ CHECKS = CheckTable(
               "nvidia_drm nvidia_modeset nvidia, modprobe nvidia)"),
     Check("tool_output", "Output of a GPU tool that could not be read whole (garbled, truncated, the tool killed).",
           fix="Run the command by hand to see it, and update the driver tools if it keeps happening"),
-    Check("gpu_present", "Whether the host has NVIDIA/AMD GPU tooling at all.",
-          fix="install the GPU driver and its tools"),
+    Check("gpu_present", "Whether every NVIDIA/AMD GPU on the PCI bus has its driver loaded and is read by its "
+                         "tools (none on the bus and no tooling is a CPU-only host).",
+          fix="the GPU's kernel module is not loaded, usually after a kernel update whose DKMS build failed or "
+              "never ran: check dkms status and dmesg, install the headers of the running kernel "
+              "(linux-headers-$(uname -r)) and rebuild the module (dkms autoinstall) or reinstall the driver "
+              "package, then load it (modprobe nvidia, modprobe amdgpu) or reboot"),
 )
+
+# The fix when the driver is loaded but no tool could read the GPU, and when a tool failed with no GPU on the bus.
+FIX_NO_TOOLS = ("install the GPU tools on the host: nvidia-ml-py (or the driver's nvidia-smi) for NVIDIA, amd-smi "
+                "or rocm-smi for AMD")
+FIX_NO_GPU_ON_BUS = ("a GPU tool is installed but no GPU answered and none is on the PCI bus: look for a GPU that "
+                     "fell off the bus (dmesg: NVRM, Xid 79, amdgpu), reseat or power-cycle it; on a host without a "
+                     "GPU, remove the driver packages or set source: none")
+FIX_NO_BUS = "read the GPUs where /sys is mounted (the root option), or set source: none on a host without a GPU"
 
 # Active clock-event reasons that mean the GPU is slowed down by heat or by the power brake.
 THERMAL_OR_BRAKE_THROTTLES = ("hw_slowdown", "hw_thermal_slowdown", "sw_thermal_slowdown", "hw_power_brake_slowdown")
@@ -169,11 +182,45 @@ def _fan_check(label, fan, temperature, thresholds, subject, vendor):
                         subject=subject, vendor=vendor)
 
 
-def gpu_present_check(nvidia, amd):
-    """``gpu_present`` when neither vendor's tooling reported a GPU."""
-    return CHECKS["gpu_present"].result(
-        "ok", False, None, "no NVIDIA/AMD GPU tooling found (%s; %s): normal on a CPU-only host"
-        % (nvidia.get("reason"), amd.get("reason")))
+def gpu_present_check(data):
+    """``gpu_present``: the GPUs on the PCI bus against what the tools reported (None: nothing to say).
+
+    ``crit`` for a GPU on the bus without its vendor's driver ("GPU present, driver not loaded"), when
+    no tool reported it; ``unknown`` when nothing was reported and a GPU with its driver loaded could
+    not be read, a tool failed (no GPU on the bus), or the bus could not be read; ``ok`` for no GPU on
+    the bus and no GPU tooling, or ``source: none``. GPUs handed to VMs (vfio-pci) are not the host's.
+    """
+    check = CHECKS["gpu_present"]
+    nvidia, amd = data.get("nvidia") or {}, data.get("amd") or {}
+    reasons = "%s; %s" % (nvidia.get("reason"), amd.get("reason"))
+    pci = data.get("pci")
+    if pci is None:  # source: none, nothing was looked at
+        return None if nvidia.get("present") or amd.get("present") else check.result(
+            "ok", False, None, "no NVIDIA/AMD GPU tooling found (%s): normal on a CPU-only host" % reasons)
+    missing = parse.unreported(pci["gpus"], {"nvidia": nvidia, "amd": amd})
+    no_driver = [g for g in missing if g["state"] == "no_driver"]
+    if no_driver:
+        failed = data.get("_failed") or {}
+        said = [failed.get(vendor) or section.get("reason") for vendor, section in (("nvidia", nvidia), ("amd", amd))
+                if (failed.get(vendor) or section.get("reason")) and vendor in set(g["vendor"] for g in no_driver)]
+        return check.result("crit", [g["address"] for g in no_driver], None, "GPU present, driver not loaded: %s"
+                            % "; ".join([", ".join(parse.describe(g) for g in no_driver)] + said))
+    if nvidia.get("present") or amd.get("present"):
+        return None
+    unread = [g for g in missing if g["state"] == "driver"]
+    failed = [text for text in (data.get("_failed") or {}).values() if text]
+    if unread:
+        return check.unknown("%s on the PCI bus, but no tool could read it (%s)"
+                             % (", ".join(parse.describe(g) for g in unread), reasons), fix=FIX_NO_TOOLS)
+    if pci["error"]:
+        return check.unknown("%s, and no GPU tool reported a GPU (%s)" % (pci["error"], reasons), fix=FIX_NO_BUS)
+    if failed:
+        return check.unknown("%s; no NVIDIA/AMD GPU is on the PCI bus (%s)" % ("; ".join(failed), pci["path"]),
+                             fix=FIX_NO_GPU_ON_BUS)
+    passthrough = [g for g in missing if g["state"] == "passthrough"]
+    return check.result("ok", False, None, "no NVIDIA/AMD GPU on the PCI bus%s and no GPU tooling found (%s): normal "
+                        "on a CPU-only host" % (" for this host (%s)" % ", ".join(parse.describe(g) for g in passthrough)
+                                                if passthrough else "", reasons))
 
 
 def evaluate(data, params):
@@ -189,6 +236,7 @@ def evaluate(data, params):
         checks.extend(nvidia_gpu_checks(gpu, thresholds))
     for gpu in amd.get("gpus") or []:
         checks.extend(amd_gpu_checks(gpu, thresholds))
-    if not nvidia.get("present") and not amd.get("present"):
-        checks.append(gpu_present_check(nvidia, amd))
+    present = gpu_present_check(data)
+    if present is not None:
+        checks.append(present)
     return checks

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu.parse import describe
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import with_unit
 
 
@@ -15,9 +16,14 @@ def summary_lines(fact):
     lines = []
     nvidia = fact.get("nvidia") or {}
     amd = fact.get("amd") or {}
+    on_bus = [g for g in (fact.get("pci") or {}).get("gpus") or [] if g.get("state") != "passthrough"]
     if not nvidia.get("present") and not amd.get("present"):
         reasons = [r for r in (nvidia.get("reason"), amd.get("reason")) if r]
-        lines.append("gpu: no NVIDIA/AMD GPU (%s)" % ("; ".join(reasons) if reasons else "none found"))
+        if on_bus:
+            lines.append("gpu: %s on the PCI bus, none read (%s)" % (
+                ", ".join(describe(g) for g in on_bus), "; ".join(reasons) if reasons else "no tool answered"))
+        else:
+            lines.append("gpu: no NVIDIA/AMD GPU (%s)" % ("; ".join(reasons) if reasons else "none found"))
     if nvidia.get("present"):
         lines.append("gpu nvidia: %s GPU(s), driver %s, CUDA %s (via %s)" % (
             nvidia.get("gpu_count"), nvidia.get("driver_version") or "n/a",
