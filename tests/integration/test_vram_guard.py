@@ -153,6 +153,22 @@ def test_without_a_gpu_there_is_nothing_to_guard():
     assert guard["checks"][0]["message"] == "no GPU found: nothing to guard"
 
 
+def test_gpus_that_cannot_be_read_are_unknown_not_nothing_to_guard(tmp_path):
+    # nvidia-smi replays the real "couldn't communicate with the NVIDIA driver" capture (exit status 9);
+    # this machine has no GPU on its PCI bus, so the gpu area cannot say more than that it could not look.
+    with open(os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi", "nvidia-smi-wsl2-failed-to-communicate.txt")) as handle:
+        tool = nvml_double.nvidia_smi_standin(str(tmp_path / "bin"), handle.read(), rc=9)
+    result = run_module(MODULE, {"source": "nvidia_smi", "nvidia_smi_path": tool, "amd_smi_path": "/nonexistent/amd-smi",
+                                 "rocm_smi_path": "/nonexistent/rocm-smi", "services": [{"name": RUNNER, "kind": "container"}]})
+    assert result.get("failed") is not True, result
+    guard = result["ansible_facts"]["gpufleet_vram_guard"]
+    assert result["changed"] is False and guard["status"] == "unknown" and guard["restarts"] == []
+    [check] = guard["checks"]
+    assert check["check"] == "vram_exhaustion" and check["status"] == "unknown"
+    assert check["message"].startswith("could not look: the GPUs could not be read (could not look: %s -q -x: NVIDIA-SMI has "
+                                       "failed because it couldn't communicate with the NVIDIA driver" % tool)
+
+
 def _daily(tmp_path, env, evars):
     base = {"gpufleet_report_dir": str(tmp_path / "reports"), "gpufleet_history_path": str(tmp_path / "history.db"),
             "gpufleet_log_rotate_paths": [str(tmp_path / "logs")], "gpufleet_daily_areas": ["host", "gpu"]}

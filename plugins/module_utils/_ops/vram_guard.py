@@ -68,6 +68,15 @@ def gpu_present(fact):
     return bool((fact.get("nvidia") or {}).get("present") or (fact.get("amd") or {}).get("present"))
 
 
+def unreadable(fact):
+    """Why a ``gpufleet_gpu`` fact could not read the GPUs (its ``gpu_present`` check when crit or unknown:
+    a GPU whose driver is not loaded, a tool that failed), or None."""
+    for check in (fact or {}).get("checks") or []:
+        if check.get("check") == "gpu_present" and check.get("status") in ("crit", "unknown"):
+            return check.get("message")
+    return None
+
+
 def exhausted(readings, threshold_pct):
     """The readings at or above ``threshold_pct`` (a GPU that reports no VRAM use never counts)."""
     return [r for r in readings if r.get("used_pct") is not None and r["used_pct"] >= threshold_pct]
@@ -110,7 +119,7 @@ def _read(module):
     fact, warnings = GPU.gather(module.run_command, GPU.validate(options))
     for warning in warnings:
         module.warn(warning)
-    return gpu_readings(fact), gpu_present(fact)
+    return gpu_readings(fact), gpu_present(fact), unreadable(fact)
 
 
 def _restart(module, service):
@@ -158,18 +167,19 @@ def run(module):
                          exception=_docker_client.DOCKER_IMPORT_ERROR)
 
     if params["first_reading"] is not None:
-        first, present = gpu_readings(params["first_reading"]), gpu_present(params["first_reading"])
+        fact = params["first_reading"]
+        first, present, unread = gpu_readings(fact), gpu_present(fact), unreadable(fact)
     else:
-        first, present = _read(module)
+        first, present, unread = _read(module)
     second = None
     if exhausted(first, params["threshold_pct"]) and params["recheck_s"] > 0:
         time.sleep(params["recheck_s"])
-        second, _present = _read(module)
+        second, _present, _unread = _read(module)
     decision = decide(first, second, params["threshold_pct"])
     restarts = []
     if decision["stayed"]:
         restarts = [_restart(module, service) for service in params["services"]]
     fact = build_fact(first, decision, restarts, params["threshold_pct"], params["recheck_s"],
-                      params["services"], present, check_mode=module.check_mode)
+                      params["services"], present, check_mode=module.check_mode, unread=unread)
     changed = any(r["restarted"] for r in restarts) or (module.check_mode and bool(restarts))
     module.exit_json(changed=changed, ansible_facts={"gpufleet_vram_guard": fact})

@@ -55,11 +55,13 @@ AREA = Area(
 )
 
 
-def build_fact(first, decision, restarts, threshold_pct, recheck_s, services, gpu_present, check_mode=False):
+def build_fact(first, decision, restarts, threshold_pct, recheck_s, services, gpu_present, check_mode=False,
+               unread=None):
     """The ``gpufleet_vram_guard`` fact with its checks.
 
     ``restarts``: ``[{name, kind, restarted, error}]`` of the services acted on (empty when none
-    was restarted); ``gpu_present``: whether any GPU tooling answered.
+    was restarted); ``gpu_present``: whether any GPU tooling answered; ``unread``: why the GPUs
+    could not be read (the gpu area's ``gpu_present`` message), when they could not.
     """
     fact = {
         "schema_version": AREA.schema_version,
@@ -70,6 +72,7 @@ def build_fact(first, decision, restarts, threshold_pct, recheck_s, services, gp
         "fell": decision["fell"],
         "restarts": restarts,
     }
-    found = checks.evaluate(fact, {"services": services, "gpu_present": gpu_present, "check_mode": check_mode})
+    found = checks.evaluate(fact, {"services": services, "gpu_present": gpu_present, "check_mode": check_mode,
+                                   "unread": unread})
     fact.update(checks=found, status=worst_status(found))
     return fact

@@ -22,6 +22,10 @@ CHECKS = CheckTable(
 )
 
 
+FIX_UNREAD = ("nothing is restarted for a GPU that cannot be read: see the gpu area's checks of this host "
+              "(gpu_present, gpu_lost) for why")
+
+
 def label(reading):
     return "%s GPU %s" % ("NVIDIA" if reading.get("vendor") == "nvidia" else "AMD", reading.get("gpu"))
 
@@ -42,20 +46,35 @@ def evaluate(data, params):
 
     ``data``: the fact's ``gpus`` (first reading), ``stayed``, ``fell``, ``restarts``, ``threshold_pct``
     and ``recheck_s``; ``params``: ``services`` (configured), ``gpu_present`` (whether any GPU tooling
-    answered) and ``check_mode``.
+    answered), ``check_mode`` and ``unread`` (why the GPUs could not be read, or None). What could not
+    be read is ``unknown``, never "nothing to guard"; the decisions themselves do not change.
     """
     check = CHECKS["vram_exhaustion"]
     threshold, recheck_s = data["threshold_pct"], data["recheck_s"]
     first, stayed, fell, restarts = data["gpus"], data["stayed"], data["fell"], data["restarts"]
     results = []
-    if not params["gpu_present"]:
+    if not params["gpu_present"] and params.get("unread"):
+        results.append(check.unknown("the GPUs could not be read (%s)" % params["unread"], threshold=threshold,
+                                     fix=FIX_UNREAD))
+    elif not params["gpu_present"]:
         results.append(check.result("ok", None, threshold, "no GPU found: nothing to guard"))
     elif not stayed and not fell:
         shown = ", ".join("%s %s" % (label(r), pct(r["used_pct"])) for r in first) or "no VRAM reading"
         known = [r["used_pct"] for r in first if r.get("used_pct") is not None]
         results.append(check.result("ok", max(known) if known else None, threshold,
                                     "VRAM below %s on every GPU (%s)" % (pct(threshold), shown)))
+    for reading in first:
+        if reading.get("used_pct") is None:
+            results.append(check.unknown("%s does not report its VRAM use" % label(reading), threshold=threshold,
+                                         subject={"gpu": reading["gpu"]}, fix=FIX_UNREAD, vendor=reading["vendor"]))
     for reading in fell:
+        if reading["second_pct"] is None:
+            results.append(check.unknown(
+                "%s VRAM was %s and could not be read again after %d s" % (label(reading), pct(reading["first_pct"]),
+                                                                            recheck_s),
+                value=reading["first_pct"], threshold=threshold, subject={"gpu": reading["gpu"]}, fix=FIX_UNREAD,
+                vendor=reading["vendor"]))
+            continue
         results.append(check.result(
             "ok", reading["second_pct"], threshold,
             "%s VRAM was %s and fell to %s within %d s: a busy runner, nothing restarted"

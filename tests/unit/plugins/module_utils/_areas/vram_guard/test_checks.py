@@ -55,3 +55,36 @@ def test_the_readings_keep_the_history_names_and_subjects():
         ("vram_guard.stayed.used_pct", "gpu=0", 96.0), ("vram_guard.stayed.first_pct", "gpu=0", 97.0),
         ("vram_guard.stayed.second_pct", "gpu=0", 96.0)])
 
+
+
+def test_gpus_that_could_not_be_read_are_unknown_not_nothing_to_guard():
+    said = "GPU present, driver not loaded: NVIDIA GPU 0000:00:06.0 (no driver bound); ...: reinstall the driver"
+    gpu_fact = {"nvidia": {"present": False, "gpus": []}, "amd": {"present": False, "gpus": []},
+                "checks": [{"check": "gpu_present", "status": "crit", "message": said, "subject": {}}]}
+    assert ops.unreadable(gpu_fact) == said and ops.unreadable({"checks": []}) is None
+    fact = build_fact([], ops.decide([], None, 95), [], 95.0, 60, SERVICES, ops.gpu_present(gpu_fact),
+                      unread=ops.unreadable(gpu_fact))
+    [check] = fact["checks"]
+    assert (check["check"], check["status"], check["subject"]) == ("vram_exhaustion", "unknown", {})
+    assert check["message"].startswith("could not look: the GPUs could not be read (%s): nothing is restarted" % said)
+    assert fact["status"] == "unknown" and fact["restarts"] == []
+    # A CPU-only host (gpu_present ok) still has nothing to guard.
+    calm = build_fact([], ops.decide([], None, 95), [], 95.0, 60, SERVICES, False, unread=None)
+    assert [(c["status"], c["message"]) for c in calm["checks"]] == [("ok", "no GPU found: nothing to guard")]
+
+
+def test_a_gpu_without_a_vram_reading_is_unknown_and_the_others_are_still_judged():
+    first = _readings(40.0, None)
+    fact = build_fact(first, ops.decide(first, None, 95), [], 95.0, 60, SERVICES, True)
+    assert [(c["status"], c["subject"]) for c in fact["checks"]] == [("ok", {}), ("unknown", {"gpu": 1})]
+    assert fact["checks"][1]["message"].startswith("could not look: NVIDIA GPU 1 does not report its VRAM use")
+
+
+def test_a_gpu_that_could_not_be_read_again_is_unknown_and_nothing_is_restarted():
+    first = _readings(97.0)
+    decision = ops.decide(first, [], 95)  # the second look found no GPU at all
+    assert decision["stayed"] == [] and [r["second_pct"] for r in decision["fell"]] == [None]
+    fact = build_fact(first, decision, [], 95.0, 60, SERVICES, True)
+    [check] = fact["checks"]
+    assert (check["status"], check["subject"], check["value"]) == ("unknown", {"gpu": 0}, 97.0)
+    assert check["message"].startswith("could not look: NVIDIA GPU 0 VRAM was 97 % and could not be read again after 60 s")
