@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from testlib import nvml_double, pci_tree
+from testlib import nvml_double, pci_tree, stuck_tool
 from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
 
 pytestmark = pytest.mark.integration
@@ -151,10 +151,8 @@ def test_amd_rocm_smi_through_ansible(tmp_path):
 
 
 def test_a_hung_nvidia_smi_that_ignores_sigterm_says_timed_out(tmp_path):
-    tool = tmp_path / "nvidia-smi"
-    tool.write_text("#!/bin/sh\n# a hung nvidia-smi that ignores SIGTERM\ntrap '' TERM\nsleep 60\n")
-    tool.chmod(0o755)
-    result = run_module("gpufleet.maintenance.gpu_facts", {"source": "nvidia_smi", "nvidia_smi_path": str(tool), "timeout": 1,
+    tool = stuck_tool.ignoring_sigterm(tmp_path)
+    result = run_module("gpufleet.maintenance.gpu_facts", {"source": "nvidia_smi", "nvidia_smi_path": tool, "timeout": 1,
                                                            "amd_smi_path": str(tmp_path / "none"),
                                                            "rocm_smi_path": str(tmp_path / "none")})
     assert result.get("failed") is not True, result

@@ -178,10 +178,9 @@ def test_gather_hanging_tool_is_killed(tmp_path):
 
 
 def test_gather_hanging_tool_that_ignores_sigterm_timed_out_not_exited_minus_9(tmp_path):
-    script = tmp_path / "nvidia-smi"
-    script.write_text("#!/bin/sh\n# a hung nvidia-smi that ignores SIGTERM\ntrap '' TERM\nsleep 60\n")
-    script.chmod(0o755)
-    facts, problems, _mismatch = _nvidia_smi.gather(_runner, str(script), timeout=1)
+    from testlib.stuck_tool import ignoring_sigterm
+    script = ignoring_sigterm(tmp_path)
+    facts, problems, _mismatch = _nvidia_smi.gather(_runner, script, timeout=1)
     assert facts["present"] is False
     assert problems == ["%s -q -x: %s timed out after 1 s and was killed (it ignored SIGTERM)" % (script, script)]
     assert facts["reason"] == problems[0]

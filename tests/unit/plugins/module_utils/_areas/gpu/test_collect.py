@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
-from testlib import nvml_double
+from testlib import nvml_double, stuck_tool
 
 pytestmark = pytest.mark.skipif(os.path.exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"),
                                 reason="this machine has a real libnvidia-ml.so.1 (NVML would answer)")
@@ -88,10 +88,8 @@ def test_a_timeout_below_one_second_is_refused_naming_the_option(timeout):
 
 
 def test_a_hung_nvidia_smi_that_ignores_sigterm_is_a_tool_output_warning_that_says_timed_out(tmp_path):
-    tool = tmp_path / "nvidia-smi"
-    tool.write_text("#!/bin/sh\n# a hung nvidia-smi that ignores SIGTERM\ntrap '' TERM\nsleep 60\n")
-    tool.chmod(0o755)
-    fact, warnings = _gather(_runner, source="nvidia_smi", nvidia_smi_path=str(tool), timeout=1, **_no_amd(tmp_path))
+    tool = stuck_tool.ignoring_sigterm(tmp_path)
+    fact, warnings = _gather(_runner, source="nvidia_smi", nvidia_smi_path=tool, timeout=1, **_no_amd(tmp_path))
     said = "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
     assert warnings == ["%s -q -x: %s" % (tool, said)]
     [check] = [c for c in fact["checks"] if c["check"] == "tool_output"]
