@@ -69,9 +69,10 @@ def evaluate(data, params):
                                          subject={"gpu": reading["gpu"]}, fix=FIX_UNREAD, vendor=reading["vendor"]))
     for reading in fell:
         if reading["second_pct"] is None:
+            again = "%s VRAM was %s and could not be read again after %d s" % (
+                label(reading), pct(reading["first_pct"]), recheck_s)
             results.append(check.unknown(
-                "%s VRAM was %s and could not be read again after %d s" % (label(reading), pct(reading["first_pct"]),
-                                                                            recheck_s),
+                again,
                 value=reading["first_pct"], threshold=threshold, subject={"gpu": reading["gpu"]}, fix=FIX_UNREAD,
                 vendor=reading["vendor"]))
             continue

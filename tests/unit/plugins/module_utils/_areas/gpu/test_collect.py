@@ -74,7 +74,7 @@ def test_thresholds_reach_the_checks(tmp_path, fixture_path):
     with open(fixture_path("nvidia_smi", "rtx3060-driver570-dtdv12.xml")) as handle:
         tool = nvml_double.nvidia_smi_standin(str(tmp_path / "bin"), handle.read())
     fact, _warnings = _gather(_runner, source="nvidia_smi", nvidia_smi_path=tool,
-                                  thresholds={"temperature_warn_c": 40, "temperature_crit_c": 50}, **_no_amd(tmp_path))
+                              thresholds={"temperature_warn_c": 40, "temperature_crit_c": 50}, **_no_amd(tmp_path))
     temp = [c for c in fact["checks"] if c["check"] == "gpu_temperature"][0]
     assert (temp["status"], temp["value"], temp["threshold"]) == ("warn", 42, 40)
     assert fact["thresholds"]["temperature_warn_c"] == 40

@@ -56,7 +56,6 @@ def test_the_readings_keep_the_history_names_and_subjects():
         ("vram_guard.stayed.second_pct", "gpu=0", 96.0)])
 
 
-
 def test_gpus_that_could_not_be_read_are_unknown_not_nothing_to_guard():
     said = "GPU present, driver not loaded: NVIDIA GPU 0000:00:06.0 (no driver bound); ...: reinstall the driver"
     gpu_fact = {"nvidia": {"present": False, "gpus": []}, "amd": {"present": False, "gpus": []},
