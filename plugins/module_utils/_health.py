@@ -29,20 +29,6 @@ def _thresholds(defaults, overrides, area):
     return merged
 
 
-def _gpu(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu as gpu, _gpu_checks
-    try:
-        thresholds = _gpu_checks.merged_thresholds(opts["thresholds"])
-    except ValueError as exc:
-        raise AreaError("gpu: thresholds: %s" % exc)
-    problems = _gpu_checks.validate_thresholds(thresholds)
-    if problems:
-        raise AreaError("gpu: thresholds: %s" % "; ".join(problems))
-    return gpu.gather(run_command, source=opts["source"], nvidia_smi_path=opts["nvidia_smi_path"],
-                      amd_smi_path=opts["amd_smi_path"], rocm_smi_path=opts["rocm_smi_path"], thresholds=thresholds,
-                      include_processes=opts["include_processes"], timeout=int(opts["timeout"]))
-
-
 def _driver_stack(run_command, opts):
     from ansible_collections.gpufleet.maintenance.plugins.module_utils import _driver_stack as stack
     ctx = stack.Context(root=opts["root"], run_command=run_command, python_envs=opts["python_envs"],

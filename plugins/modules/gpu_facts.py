@@ -16,8 +16,13 @@ description:
     every AMD GPU through C(amd-smi ... --json) or C(rocm-smi ... --json), and returns them as one
     fact, C(gpufleet_gpu), with health checks (temperatures, memory junction, VRAM use, ECC,
     remapped rows, retired pages, throttling, stopped fans).
-  - A host without NVIDIA or AMD tooling gets C(present=false) and status C(ok); a CPU-only box is
-    normal in a fleet.
+  - It also reads the PCI bus (C(/sys/bus/pci/devices)). An NVIDIA or AMD GPU there that no driver or tool
+    reports is a C(crit) check C(gpu_present), "GPU present, driver not loaded" (typically a kernel update
+    whose DKMS build failed), not "no GPU". A GPU tool that is there but fails (C(nvidia-smi) exiting 9,
+    "couldn't communicate with the NVIDIA driver", or NVML "Driver Not Loaded") with no GPU on the bus is
+    C(unknown), naming what failed; so is a GPU whose driver is loaded but that no tool could read.
+  - A host with no NVIDIA/AMD GPU on the PCI bus and no GPU tooling gets C(present=false) and status
+    C(ok); a CPU-only box is normal in a fleet.
   - An NVML "Driver/library version mismatch" (a driver update without a reboot) gives a C(crit)
     check C(driver_library_mismatch); a lost GPU gives C(state=lost) and a C(crit) check while the
     other GPUs still report.
@@ -51,9 +56,18 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds after which a GPU tool that hangs (for example on a lost GPU) is killed.
+    description:
+      - Seconds after which a GPU tool that hangs (for example on a lost GPU) is killed; at least 1.
+      - A tool that ignores SIGTERM is killed 5 seconds later; either way the warning and the C(tool_output)
+        check say it timed out.
     type: int
     default: 20
+  root:
+    description:
+      - Directory the host's C(/sys) is read under, for the GPUs on the PCI bus (C(<root>/sys/bus/pci/devices)).
+        Tests and chroots point it elsewhere.
+    type: path
+    default: /
   thresholds:
     description: Overrides for the default thresholds; unknown keys are refused.
     type: dict
@@ -158,12 +172,29 @@ ansible_facts:
               C(ecc_correctable), C(ecc_uncorrectable).
           type: dict
           sample: {present: false, reason: neither amd-smi nor rocm-smi found, gpus: []}
+        pci:
+          description:
+            - The NVIDIA (vendor C(0x10de)) and AMD (C(0x1002)) GPUs on the PCI bus, whatever the drivers say.
+              C(path) read, C(error) when it could not be read, and C(gpus) with C(address), C(vendor), C(class),
+              C(driver) (the kernel driver bound, or null) and C(state) (C(driver), C(no_driver), C(passthrough)
+              for vfio-pci).
+            - Absent with O(source=none).
+          type: dict
+          sample:
+            path: /sys/bus/pci/devices
+            error: null
+            gpus: [{address: "0000:3b:00.0", vendor: nvidia, class: "0x030200", driver: null, state: no_driver}]
         thresholds:
           description: The thresholds in force.
           type: dict
           sample: {temperature_warn_c: 85, temperature_crit_c: 90}
         checks:
-          description: Health checks, each with C(gpu) and C(vendor) where they concern one GPU.
+          description:
+            - "Health checks, each with its C(subject) (C({gpu: 0}) for a check of one GPU, C({}) for the host), and
+              C(gpu) and C(vendor) where they concern one GPU."
+            - Per GPU C(gpu_temperature), C(memory_temperature), C(vram_used), C(ecc_uncorrectable), C(remapped_rows),
+              C(retired_pages_pending), C(throttle), C(fan_stopped), or C(gpu_lost) for a GPU the driver lost;
+              per host C(driver_library_mismatch), C(tool_output) and C(gpu_present).
           type: list
           elements: dict
           sample:
@@ -174,45 +205,19 @@ ansible_facts:
               value: 34
               threshold: 85
               message: GPU 0 (NVIDIA H100 80GB HBM3) core temperature is 34 C
+              subject: {gpu: 0}
         status:
           description: The worst status of the checks.
           type: str
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu import SOURCES, gather
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu_checks import DEFAULT_THRESHOLDS, validate_thresholds
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            source=dict(type="str", default="auto", choices=list(SOURCES)),
-            nvidia_smi_path=dict(type="path"),
-            amd_smi_path=dict(type="path"),
-            rocm_smi_path=dict(type="path"),
-            include_processes=dict(type="bool", default=False),
-            timeout=dict(type="int", default=20),
-            thresholds=dict(type="dict", default={}, options=dict(
-                (name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items())),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    problems = validate_thresholds(params["thresholds"])
-    if problems:
-        module.fail_json(msg="thresholds: %s" % "; ".join(problems))
-    if params["timeout"] < 1:
-        module.fail_json(msg="timeout must be at least 1 second, got %s" % params["timeout"])
-    facts, warnings = gather(
-        module.run_command, source=params["source"], nvidia_smi_path=params["nvidia_smi_path"],
-        amd_smi_path=params["amd_smi_path"], rocm_smi_path=params["rocm_smi_path"],
-        thresholds=params["thresholds"], include_processes=params["include_processes"], timeout=params["timeout"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_gpu": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

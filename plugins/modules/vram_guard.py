@@ -152,105 +152,14 @@ ansible_facts:
         status: warn
 """
 
-import time
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner, _vram
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import docker as _docker_client
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._gpu import gather
-
-
-def _read(module):
-    params = module.params
-    fact, warnings = gather(
-        module.run_command, source=params["source"], nvidia_smi_path=params["nvidia_smi_path"],
-        amd_smi_path=params["amd_smi_path"], rocm_smi_path=params["rocm_smi_path"],
-        include_processes=False, timeout=params["timeout"])
-    for warning in warnings:
-        module.warn(warning)
-    return _vram.gpu_readings(fact), _vram.gpu_present(fact)
-
-
-def _restart(module, service):
-    params = module.params
-    kind = service.get("kind") or "systemd"
-    result = {"name": service["name"], "kind": kind, "restarted": False, "error": None}
-    if module.check_mode:
-        return result
-    if kind == "container":
-        try:
-            _docker_client.restart_container(service["name"], params["docker_host"],
-                                             stop_timeout_s=max(1, params["restart_timeout_s"] // 2))
-            result["restarted"] = True
-        except _docker_client.EngineError as exc:
-            result["error"] = str(exc)
-        return result
-    systemctl = _runner.find_tool("systemctl")
-    if not systemctl:
-        result["error"] = "systemctl not found: this host does not run systemd"
-        return result
-    try:
-        ran = _runner.run(module.run_command, [systemctl, "restart", service["name"]], timeout=params["restart_timeout_s"])
-    except _runner.ToolError as exc:
-        result["error"] = str(exc)
-        return result
-    if ran.rc != 0:
-        result["error"] = "systemctl restart %s exited %d: %s" % (service["name"], ran.rc, (ran.stderr or ran.stdout).strip()[:300])
-    else:
-        result["restarted"] = True
-    return result
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.vram_guard import run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            threshold_pct=dict(type="float", default=95),
-            recheck_s=dict(type="int", default=60),
-            services=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                kind=dict(type="str", choices=list(_vram.SERVICE_KINDS), default="systemd"),
-            )),
-            first_reading=dict(type="dict"),
-            restart_timeout_s=dict(type="int", default=120),
-            source=dict(type="str", choices=["auto", "nvml", "nvidia_smi"], default="auto"),
-            nvidia_smi_path=dict(type="path"),
-            amd_smi_path=dict(type="path"),
-            rocm_smi_path=dict(type="path"),
-            timeout=dict(type="int", default=20),
-            docker_host=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    problems = _vram.validate(params["threshold_pct"], params["recheck_s"], params["services"])
-    if params["restart_timeout_s"] < 2:
-        problems.append("restart_timeout_s must be at least 2 seconds, got %s" % params["restart_timeout_s"])
-    if params["timeout"] < 1:
-        problems.append("timeout must be at least 1 second, got %s" % params["timeout"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    if any(s.get("kind") == "container" for s in params["services"]) and not _docker_client.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python), for services of kind container"),
-                         exception=_docker_client.DOCKER_IMPORT_ERROR)
-
-    if params["first_reading"] is not None:
-        first, present = _vram.gpu_readings(params["first_reading"]), _vram.gpu_present(params["first_reading"])
-    else:
-        first, present = _read(module)
-    second = None
-    if _vram.exhausted(first, params["threshold_pct"]) and params["recheck_s"] > 0:
-        time.sleep(params["recheck_s"])
-        second, _present = _read(module)
-    decision = _vram.decide(first, second, params["threshold_pct"])
-    restarts = []
-    if decision["stayed"]:
-        restarts = [_restart(module, service) for service in params["services"]]
-    fact = _vram.build_fact(first, decision, restarts, params["threshold_pct"], params["recheck_s"],
-                            params["services"], present, check_mode=module.check_mode)
-    changed = any(r["restarted"] for r in restarts) or (module.check_mode and bool(restarts))
-    module.exit_json(changed=changed,
-                     ansible_facts={"gpufleet_vram_guard": fact})
+    run(AnsibleModule(argument_spec=AREA.argument_spec(), supports_check_mode=True))
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ _V3_METRIC_SUBJECT_KEYS = (
     ("smart.devices.", "device"),
     ("tls.endpoints.", "endpoint"),
     ("docker.containers.", "container"),
+    ("vram_guard.gpus.", "gpu"),
+    ("vram_guard.stayed.", "gpu"),
+    ("vram_guard.fell.", "gpu"),
 )
-_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"), ("docker", "path"))
+_V3_ALERT_SUBJECT_KEYS = (("host", "path"), ("gpu", "gpu"), ("smart", "device"), ("tls", "endpoint"), ("docker", "path"),
+                          ("vram_guard", "gpu"))
 
 
 def _migration_3(conn):

@@ -4,8 +4,8 @@
 
 * NVML: a fresh Python per run with the NVML double on LD_LIBRARY_PATH, 8-GPU scenario generated
   from a real A100 capture; timed from before ``import pynvml`` to the finished fact, checks included
-  (``_gpu.gather(source="nvml")``), processes included.
-* nvidia-smi: ``_gpu.gather(source="nvidia_smi")`` against a stand-in that prints the 8-GPU XML
+  (the gpu area gathered with ``source: nvml``), processes included.
+* nvidia-smi: the gpu area gathered with ``source: nvidia_smi`` against a stand-in that prints the 8-GPU XML
   (process start of the stand-in included), and ``parse_xml`` alone.
 Prints a Markdown table for docs/performance.md. Not a test: nothing is asserted.
 """
@@ -26,18 +26,19 @@ sys.path[:0] = [os.path.join(REPO, ".collections"), os.path.join(REPO, "tests")]
 
 from testlib import nvml_double  # noqa: E402
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu, _nvidia_smi  # noqa: E402
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA  # noqa: E402
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi  # noqa: E402
 
-CAPTURE = os.path.join(REPO, "tests", "unit", "fixtures", "gpu", "nvidia_smi_xml",
+CAPTURE = os.path.join(REPO, "tests", "unit", "fixtures", "nvidia_smi",
                        "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
 
 _CHILD = r"""
 import json, sys, time
 start = time.perf_counter()
 import pynvml
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
 imported = time.perf_counter()
-fact, _w = _gpu.gather(None, source="nvml", include_processes=True)
+fact, _w = AREA.gather(None, AREA.validate({"source": "nvml", "include_processes": True}))
 end = time.perf_counter()
 assert fact["nvidia"]["gpu_count"] == 8, fact["nvidia"]
 print(json.dumps({"s": end - start, "gather_s": end - imported}))
@@ -75,11 +76,12 @@ def main():
     smi_samples, parse_samples = [], []
     for _sample in range(args.repeat):
         start = time.perf_counter()
-        fact, _w = _gpu.gather(run_command, source="nvidia_smi", nvidia_smi_path=tool, include_processes=True)
+        fact, _w = AREA.gather(run_command, AREA.validate({"source": "nvidia_smi", "nvidia_smi_path": tool,
+                                                           "include_processes": True}))
         smi_samples.append(time.perf_counter() - start)
         assert fact["nvidia"]["gpu_count"] == 8
         start = time.perf_counter()
-        _nvidia_smi.parse_xml(xml)
+        nvidia_smi.parse_xml(xml)
         parse_samples.append(time.perf_counter() - start)
 
     machine = "%s, %d CPU(s), Python %s" % (platform.platform(terse=True), os.cpu_count(), platform.python_version())

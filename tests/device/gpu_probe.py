@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu, _nvidia_smi, _nvml, _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi, nvml as _nvml
 
 # Keys whose value may change between the NVML read and the nvidia-smi read a moment later.
 VOLATILE = {
@@ -29,7 +31,7 @@ PATH_ONLY = {"source", "nvml_version", "reason"}
 
 
 def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
-    """AnsibleModule.run_command's signature, enough for _runner.run."""
+    """AnsibleModule.run_command's signature, enough for _common/runner.py's run."""
     env = dict(os.environ)
     env.update(environ_update or {})
     proc = subprocess.run(args, input=data, env=env, capture_output=True, text=True, check=False)
@@ -83,8 +85,9 @@ def main():
         smi, smi_problems, smi_mismatch = _nvidia_smi.absent("nvidia-smi not found", "nvidia_smi"), [], None
     smi_s = time.perf_counter() - started
 
-    fact_nvml, _w1 = _gpu.gather(run_command, source="nvml", include_processes=args.processes)
-    fact_smi, _w2 = _gpu.gather(run_command, source="nvidia_smi", nvidia_smi_path=tool, include_processes=args.processes)
+    fact_nvml, _w1 = AREA.gather(run_command, AREA.validate({"source": "nvml", "include_processes": args.processes}))
+    fact_smi, _w2 = AREA.gather(run_command, AREA.validate({"source": "nvidia_smi", "nvidia_smi_path": tool,
+                                                            "include_processes": args.processes}))
     drift, mismatches = compare(nvml, smi)
     report = {
         "host": os.uname().nodename,

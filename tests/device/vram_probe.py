@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu, _vram
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import build_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import vram_guard as _vram
 from gpu_probe import run_command  # the same AnsibleModule.run_command stand-in (this directory)
 
 CHILD = r"""
@@ -38,7 +40,7 @@ time.sleep(float(sys.argv[2]))
 
 def read():
     started = time.time()
-    fact, warnings = _gpu.gather(run_command, source="nvml")
+    fact, warnings = AREA.gather(run_command, AREA.validate({"source": "nvml"}))
     gpus = (fact.get("nvidia") or {}).get("gpus") or []
     return {
         "readings": _vram.gpu_readings(fact),
@@ -89,7 +91,7 @@ def main():
         failures.append("freed memory did not fall: %s" % falls)
     child.wait(timeout=30)
 
-    fact = _vram.build_fact(first["readings"], stays, [], threshold, 3, [], True)
+    fact = build_fact(first["readings"], stays, [], threshold, 3, [], True)
     doc["fact_when_stayed_without_services"] = fact
     doc["idle_top_pct"] = idle_top
     doc["failures"] = failures

@@ -7,12 +7,14 @@ import os
 
 import pytest
 
-from testlib import nvml_double
+from testlib import nvml_double, pci_tree, stuck_tool
 from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "gpu", "nvidia_smi_xml")
+FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi")
+SYSFS = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "sysfs_pci")
+H200 = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "device_h200", "nvidia-smi-q-x.xml")
 A100 = "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml"
 
 
@@ -113,7 +115,7 @@ def test_no_gpu_host_is_ok_and_check_mode_is_the_same():
 def test_bad_thresholds_fail_cleanly():
     result = run_module("gpufleet.maintenance.gpu_facts", {"thresholds": {"temperature_warn_c": 95}})
     assert result["failed"] is True
-    assert result["msg"] == "thresholds: temperature_crit_c (90.0) must not be below temperature_warn_c (95.0)"
+    assert result["msg"].endswith("thresholds: temperature_crit_c (90.0) must not be below temperature_warn_c (95.0)")
 
 
 def test_daily_playbook_prints_the_gpu_section():
@@ -132,7 +134,7 @@ def test_daily_playbook_with_the_double_shows_gpu_lines(tmp_path, library):
 
 
 def test_amd_rocm_smi_through_ansible(tmp_path):
-    capture = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "gpu", "rocm_smi", "vega20-wks-gl-xe-radeon-pro-vii.json")
+    capture = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "rocm_smi", "vega20-wks-gl-xe-radeon-pro-vii.json")
     tool = tmp_path / "rocm-smi"
     tool.write_text("#!/bin/sh\n# rocm-smi stand-in: replays a saved capture.\ncat '%s'\n" % capture)
     tool.chmod(0o755)
@@ -146,3 +148,57 @@ def test_amd_rocm_smi_through_ansible(tmp_path):
     assert fact["nvidia"]["present"] is False and fact["status"] == "ok"
     assert {c["check"] for c in fact["checks"] if c.get("vendor") == "amd"} == {
         "gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable", "fan_stopped"}
+
+
+def test_a_hung_nvidia_smi_that_ignores_sigterm_says_timed_out(tmp_path):
+    tool = stuck_tool.ignoring_sigterm(tmp_path)
+    result = run_module("gpufleet.maintenance.gpu_facts", {"source": "nvidia_smi", "nvidia_smi_path": tool, "timeout": 1,
+                                                           "amd_smi_path": str(tmp_path / "none"),
+                                                           "rocm_smi_path": str(tmp_path / "none")})
+    assert result.get("failed") is not True, result
+    said = "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
+    assert ["%s -q -x: %s" % (tool, said)] == [w for w in result.get("warnings", []) if "timed out" in w]
+    [check] = [c for c in result["ansible_facts"]["gpufleet_gpu"]["checks"] if c["check"] == "tool_output"]
+    assert check["status"] == "warn" and said in check["message"]
+
+
+@pytest.mark.parametrize("module, args", [
+    ("gpufleet.maintenance.gpu_facts", {"timeout": 0}),
+    ("gpufleet.maintenance.health_facts", {"areas": ["gpu"], "gpu": {"timeout": 0}}),
+])
+def test_a_timeout_below_one_second_is_refused_naming_the_option(module, args):
+    result = run_module(module, args)
+    assert result.get("failed") is True and "timeout must be at least 1 second, got 0" in result["msg"], result
+
+
+def _pci_root(tmp_path, with_h200):
+    """A sysfs tree from real captures: a VM's devices, and an H200 with no driver bound."""
+    with open(os.path.join(SYSFS, "debian12-vm-no-gpu.txt")) as handle:
+        devices = pci_tree.from_listing(handle.read())
+    if with_h200:
+        with open(H200) as handle:
+            devices += pci_tree.from_nvidia_smi_xml(handle.read())
+    return pci_tree.write(tmp_path / "root", devices)
+
+
+@pytest.mark.parametrize("with_h200, status", [(True, "crit"), (False, "unknown")])
+def test_driver_not_loaded_is_crit_with_a_gpu_on_the_bus_else_unknown(tmp_path, library, with_h200, status):
+    # The real nvidia-ml-py against the double answering "Driver Not Loaded" at init, and an nvidia-smi
+    # that replays the real "couldn't communicate with the NVIDIA driver" capture with exit status 9.
+    scenario = nvml_double.write_scenario(nvml_double.scenario_from_xml(_capture(A100), init=9), str(tmp_path / "s.txt"))
+    with open(os.path.join(FIXTURES, "nvidia-smi-wsl2-failed-to-communicate.txt")) as handle:
+        tool = nvml_double.nvidia_smi_standin(str(tmp_path / "bin"), handle.read(), rc=9)
+    args = {"nvidia_smi_path": tool, "root": _pci_root(tmp_path, with_h200),
+            "amd_smi_path": str(tmp_path / "none"), "rocm_smi_path": str(tmp_path / "none")}
+    result = _play(tmp_path, args, nvml_double.nvml_env(library, scenario))
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_gpu"]
+    [check] = [c for c in fact["checks"] if c["check"] == "gpu_present"]
+    assert fact["status"] == status and check["status"] == status
+    assert "NVIDIA driver not loaded (NVML: Driver Not Loaded)" in check["message"]
+    assert "couldn't communicate with the NVIDIA driver" in check["message"]
+    if with_h200:
+        assert check["message"].startswith("GPU present, driver not loaded: NVIDIA GPU 0000:00:06.0 (no driver bound)")
+        assert "dkms autoinstall" in check["message"]
+    else:
+        assert check["message"].startswith("could not look: ") and "no NVIDIA/AMD GPU is on the PCI bus" in check["message"]

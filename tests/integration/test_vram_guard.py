@@ -17,7 +17,7 @@ from testlib.docker_lab import Dockerd
 pytestmark = pytest.mark.integration
 
 MODULE = "gpufleet.maintenance.vram_guard"
-CAPTURE = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "gpu", "nvidia_smi_xml",
+CAPTURE = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi",
                        "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
 RUNNER = "gpf-vram-runner"
 
@@ -151,6 +151,22 @@ def test_without_a_gpu_there_is_nothing_to_guard():
     guard = result["ansible_facts"]["gpufleet_vram_guard"]
     assert result["changed"] is False and guard["status"] == "ok"
     assert guard["checks"][0]["message"] == "no GPU found: nothing to guard"
+
+
+def test_gpus_that_cannot_be_read_are_unknown_not_nothing_to_guard(tmp_path):
+    # nvidia-smi replays the real "couldn't communicate with the NVIDIA driver" capture (exit status 9);
+    # this machine has no GPU on its PCI bus, so the gpu area cannot say more than that it could not look.
+    with open(os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi", "nvidia-smi-wsl2-failed-to-communicate.txt")) as handle:
+        tool = nvml_double.nvidia_smi_standin(str(tmp_path / "bin"), handle.read(), rc=9)
+    result = run_module(MODULE, {"source": "nvidia_smi", "nvidia_smi_path": tool, "amd_smi_path": "/nonexistent/amd-smi",
+                                 "rocm_smi_path": "/nonexistent/rocm-smi", "services": [{"name": RUNNER, "kind": "container"}]})
+    assert result.get("failed") is not True, result
+    guard = result["ansible_facts"]["gpufleet_vram_guard"]
+    assert result["changed"] is False and guard["status"] == "unknown" and guard["restarts"] == []
+    [check] = guard["checks"]
+    assert check["check"] == "vram_exhaustion" and check["status"] == "unknown"
+    assert check["message"].startswith("could not look: the GPUs could not be read (could not look: %s -q -x: NVIDIA-SMI has "
+                                       "failed because it couldn't communicate with the NVIDIA driver" % tool)
 
 
 def _daily(tmp_path, env, evars):

@@ -258,14 +258,14 @@ def nvml_env(library_dir, scenario_path):
 
 _RUNNER = r"""
 import json, sys
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvml
-facts, problems, mismatch, fall_back = _nvml.gather(include_processes=True)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvml
+facts, problems, mismatch, fall_back = nvml.gather(include_processes=True)
 print(json.dumps({"facts": facts, "problems": problems, "mismatch": mismatch, "fall_back": fall_back}))
 """
 
 
 def run_nvml_gather(library_dir, scenario_path):
-    """``_nvml.gather()`` in a fresh Python whose NVML is the double; returns its decoded result."""
+    """``_tools/nvml.py``'s ``gather()`` in a fresh Python whose NVML is the double; returns its decoded result."""
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO_ROOT, ".collections"), **nvml_env(library_dir, scenario_path))
     proc = subprocess.run([sys.executable, "-c", _RUNNER], env=env, capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode != 0:

@@ -22,17 +22,17 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _benchmark_summary,
     _driver_stack,
     _exposure,
-    _gpu_checks,
     _maintenance,
     _model_store,
-    _vram,
     _wsl,
 )
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
 _THRESHOLDS = dict(type="dict", default={})
@@ -45,11 +45,7 @@ def _legacy(name, title, module, collect=None, present=None, metrics=None, optio
 
 AREAS = (
     HOST,
-    _legacy("gpu", "gpu", "gpu_facts", _health._gpu, _gpu_checks.gpu_summary_lines, _prom.gpu_metrics, dict(
-        source=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi", "none"]),
-        nvidia_smi_path=dict(type="path"), amd_smi_path=dict(type="path"), rocm_smi_path=dict(type="path"),
-        include_processes=dict(type="bool", default=False), timeout=dict(type="int", default=20),
-        thresholds=_THRESHOLDS)),
+    GPU,
     DOCKER,
     SMART,
     _legacy("driver_stack", "driver stack", "driver_stack_facts", _health._driver_stack,
@@ -74,7 +70,7 @@ AREAS = (
     _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
             _prom.benchmark_metrics),
     IMAGES,
-    _legacy("vram_guard", "vram guard", "vram_guard", None, _vram.summary_section),
+    VRAM_GUARD,
 )
 
 # Other names an area is known by in the cadence settings (gpufleet_daily_areas says llm).

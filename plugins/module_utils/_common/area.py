@@ -37,7 +37,10 @@ class Area(object):
     excluded (they come from ``checks``). ``collect(run_command, params)`` → ``(data, warnings)``
     reads the host (I/O only); ``evaluate(data, params)`` → check results (pure); when
     ``evaluate`` is None, ``collect`` returns the whole fact (an area not yet split, or one set by
-    an operation module). ``present(fact)`` → summary lines. ``readings``: the
+    an operation module). Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
+    tool said, to judge it) and are left out of the fact. ``check_options(params)`` → a list of
+    problems, each naming its option (``timeout must be at least 1 second, got 0``): what an
+    argument spec cannot say, such as ranges. ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
     its Prometheus metrics. Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
@@ -109,7 +112,7 @@ class Area(object):
     def checked(self, params):
         """What an argument spec cannot say: the thresholds merged with the table's defaults and
         each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
-        :meth:`validate`'s); returns a new dict."""
+        :meth:`validate`'s); returns a new dict. Raises :class:`AreaError` naming the option."""
         params = dict(params)
         self._check_options(params)
         defaults = self.checks.defaults()

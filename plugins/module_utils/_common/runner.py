@@ -15,12 +15,16 @@ __metaclass__ = type
 
 import os
 import shutil
+import time
 
 # Paths searched in addition to PATH: sbin directories are often missing from a non-login PATH.
 EXTRA_PATHS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
-# Exit statuses of coreutils timeout: 124 timed out (TERM), 137 killed after the grace period.
+# Exit statuses of coreutils timeout: 124 timed out (TERM), 137 killed after the grace period. A tool
+# that ignores TERM is killed with its whole process group after the grace period, coreutils timeout
+# itself included: the caller then sees "killed by SIGKILL" (-9) instead of 137.
 _TIMED_OUT = (124, 137)
+_KILLED = -9
 _KILL_GRACE_S = 5
 
 
@@ -79,13 +83,16 @@ def run(run_command, argv, timeout=20, env=None, data=None):
     full = ["%s" % wrapper, "-k", str(_KILL_GRACE_S), str(timeout)] + cmd if wrapper else cmd
     environ = dict(C_LOCALE)
     environ.update(env or {})
+    started = time.monotonic()
     try:
         rc, out, err = run_command(full, check_rc=False, environ_update=environ, data=data,
                                    handle_exceptions=False)
     except (OSError, IOError) as exc:
         raise ToolError("could not run %s: %s" % (cmd[0], exc), cmd=cmd)
-    if wrapper and rc in _TIMED_OUT:
-        raise ToolError("%s did not answer within %s s and was killed" % (cmd[0], timeout),
+    ignored_term = wrapper and rc == _KILLED and time.monotonic() - started >= timeout
+    if wrapper and (rc in _TIMED_OUT or ignored_term):
+        raise ToolError("%s timed out after %s s and was killed%s"
+                        % (cmd[0], timeout, " (it ignored SIGTERM)" if ignored_term else ""),
                         cmd=cmd, rc=rc, stdout=out, stderr=err)
     if wrapper and rc in (126, 127) and not os.access(cmd[0], os.X_OK) and not find_tool(cmd[0]):
         raise ToolError("could not run %s: not found or not executable" % cmd[0], cmd=cmd, rc=rc, stdout=out, stderr=err)

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history as h
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
 
 DAY = 86400.0
 T0 = 1764000000.0
@@ -15,8 +15,8 @@ T0 = 1764000000.0
 
 def _facts(temp, junction, power=300.0, disk=40.0, status="ok"):
     return {
-        "gpufleet_gpu": {"schema_version": 1, "status": status, "gpus": [
-            {"index": 0, "temperature_c": temp, "memory_temperature_c": junction, "power_draw_w": power, "name": "RTX 4090"}],
+        "gpufleet_gpu": {"schema_version": 1, "status": status, "nvidia": {"present": True, "gpus": [
+            {"index": 0, "temperature_c": temp, "memory_temperature_c": junction, "power_draw_w": power, "name": "RTX 4090"}]},
             "checks": [{"check": "gpu_temperature", "gpu": 0, "status": status, "value": temp, "threshold": 85,
                         "message": "GPU 0 temperature is %s" % temp}]},
         "gpufleet_host": {"schema_version": 1, "uptime_s": 100, "load_1m": 0.5, "memory_available_pct": 50.0,
@@ -83,10 +83,10 @@ def test_a_locked_database_gives_a_clear_error(tmp_path):
 
 def test_extract_metrics_names_areas_lists_and_subjects():
     rows = h.extract_metrics(_facts(61.0, 78.0))
-    assert ("gpu.gpus.temperature_c", "gpu=0", 61.0) in rows
-    assert ("gpu.gpus.memory_temperature_c", "gpu=0", 78.0) in rows
-    assert ("gpu.gpus.power_draw_w", "gpu=0", 300.0) in rows
-    # host declares its readings (load_1m among them); the others still use the unit-suffix rule.
+    assert ("gpu.nvidia.gpus.temperature_c", "gpu=0", 61.0) in rows
+    assert ("gpu.nvidia.gpus.memory_temperature_c", "gpu=0", 78.0) in rows
+    assert ("gpu.nvidia.gpus.power_draw_w", "gpu=0", 300.0) in rows
+    # gpu and host declare their readings (load_1m among them); the others still use the unit-suffix rule.
     assert ("host.disks.used_pct", "path=/", 40.0) in rows
     assert ("host.memory_available_pct", "", 50.0) in rows
     assert ("host.uptime_s", "", 100.0) in rows
@@ -98,7 +98,7 @@ def test_extract_metrics_names_areas_lists_and_subjects():
 
 def test_extract_metrics_reads_the_real_gpu_fact_one_level_down():
     # The gpufleet_gpu fact nests the GPUs under nvidia/amd: built here from a real nvidia-smi capture.
-    xml = open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gpu", "nvidia_smi_xml",
+    xml = open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "nvidia_smi",
                             "a10g-driver515-dtdv11.xml")).read()
     nvidia, problems = _nvidia_smi.parse_xml(xml)
     assert problems == []
@@ -108,9 +108,12 @@ def test_extract_metrics_reads_the_real_gpu_fact_one_level_down():
     assert ("gpu.nvidia.gpus.temperature_c", "gpu=0", 17.0) in rows
     assert ("gpu.nvidia.gpus.power_draw_w", "gpu=0", 25.58) in rows
     assert ("gpu.nvidia.gpus.memory_total_mib", "gpu=0", 23028.0) in rows
-    # Settings are not readings, and a dict two levels down (ecc, clocks) is not walked.
+    # Settings are not readings; of the dicts two levels down only the ECC counts (the ecc_uncorrectable
+    # check judges them) are recorded.
     assert not [r for r in rows if r[0].startswith("gpu.thresholds")]
-    assert all(r[0].count(".") <= 3 for r in rows)
+    assert ("gpu.nvidia.gpus.ecc.volatile_uncorrected", "gpu=0", 0.0) in rows
+    assert sorted(r[0] for r in rows if r[0].count(".") > 3) == [
+        "gpu.nvidia.gpus.ecc.aggregate_uncorrected", "gpu.nvidia.gpus.ecc.volatile_uncorrected"]
 
 
 def test_record_run_is_one_transaction_and_queries_answer(tmp_path):
@@ -120,25 +123,25 @@ def test_record_run_is_one_transaction_and_queries_answer(tmp_path):
         junction = 78.0 + day * 0.5
         h.record_run(conn, "daily", T0 + day * DAY, {"box1": _facts(60.0 + day * 0.1, junction)},
                      failed_hosts={"box2": "unreachable"} if day == 14 else None)
-    assert h.last_value(conn, "box1", "gpu.gpus.memory_temperature_c", "gpu=0") == (T0 + 28 * DAY, 92.0)
-    assert h.last_value(conn, "box1", "gpu.gpus.memory_temperature_c", "gpu=0", before=T0 + 28 * DAY)[1] == 88.5
-    points = h.series(conn, "box1", "gpu.gpus.memory_temperature_c", "gpu=0")
+    assert h.last_value(conn, "box1", "gpu.nvidia.gpus.memory_temperature_c", "gpu=0") == (T0 + 28 * DAY, 92.0)
+    assert h.last_value(conn, "box1", "gpu.nvidia.gpus.memory_temperature_c", "gpu=0", before=T0 + 28 * DAY)[1] == 88.5
+    points = h.series(conn, "box1", "gpu.nvidia.gpus.memory_temperature_c", "gpu=0")
     assert [p[1] for p in points] == [78.0, 81.5, 85.0, 88.5, 92.0]
     assert h.slope_per_30_days(points) == pytest.approx(15.0)
-    trend = h.trend(conn, "box1", "gpu.gpus.memory_temperature_c", "gpu=0", T0 + 28 * DAY, 90)
+    trend = h.trend(conn, "box1", "gpu.nvidia.gpus.memory_temperature_c", "gpu=0", T0 + 28 * DAY, 90)
     assert trend["slope_per_30d"] == 15.0 and trend["max"] == 92.0 and len(trend["points"]) == 5
     maxima = h.maxima(conn, T0 + 21 * DAY, "%temperature\\_c")
-    assert maxima == {"box1": {"gpu.gpus.memory_temperature_c": {"gpu=0": 92.0}, "gpu.gpus.temperature_c": {"gpu=0": pytest.approx(62.8)}}}
+    assert maxima == {"box1": {"gpu.nvidia.gpus.memory_temperature_c": {"gpu=0": 92.0}, "gpu.nvidia.gpus.temperature_c": {"gpu=0": pytest.approx(62.8)}}}
     incidents = h.incidents(conn, T0)
     assert incidents["box2"] == {"crit_runs": 1, "warn_runs": 0, "failed_runs": 1}
     assert incidents["box1"] == {"crit_runs": 0, "warn_runs": 0, "failed_runs": 0}
     last = h.last_values(conn, ["box1", "box2"], "gpu.%temperature\\_c", before=T0 + 28 * DAY)
-    assert last == {"box1": {"gpu.gpus.memory_temperature_c": {"gpu=0": [T0 + 21 * DAY, 88.5]},
-                             "gpu.gpus.temperature_c": {"gpu=0": [T0 + 21 * DAY, pytest.approx(62.1)]}}}
+    assert last == {"box1": {"gpu.nvidia.gpus.memory_temperature_c": {"gpu=0": [T0 + 21 * DAY, 88.5]},
+                             "gpu.nvidia.gpus.temperature_c": {"gpu=0": [T0 + 21 * DAY, pytest.approx(62.1)]}}}
     assert h.last_values(conn, ["box2"], "gpu.%") == {}
     trends = h.trends(conn, ["box1", "box2"], ["gpu.%temperature\\_c"], T0 + 28 * DAY, 90)
     assert [(t["host"], t["metric"], t["subject"]) for t in trends] == [
-        ("box1", "gpu.gpus.memory_temperature_c", "gpu=0"), ("box1", "gpu.gpus.temperature_c", "gpu=0")]
+        ("box1", "gpu.nvidia.gpus.memory_temperature_c", "gpu=0"), ("box1", "gpu.nvidia.gpus.temperature_c", "gpu=0")]
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path):
@@ -203,12 +206,14 @@ def test_migration_3_writes_the_subjects_of_stored_series_and_alert_keys_as_key_
     conn.execute("INSERT INTO runs (cadence, ts, hosts) VALUES ('daily', 1, 1)")
     rows = [("gpu.nvidia.gpus.temperature_c", "0"), ("host.disks.used_pct", "/var/lib/ollama"),
             ("smart.devices.wear_pct_used", "/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", ""),
-            ("docker.containers.log_bytes", "ollama")]
+            ("docker.containers.log_bytes", "ollama"),
+            ("vram_guard.gpus.used_pct", "0"), ("vram_guard.stayed.second_pct", "1"), ("vram_guard.fell.first_pct", "0")]
     conn.executemany("INSERT INTO metrics (run_id, ts, host, cadence, metric, subject, value) "
                      "VALUES (1, 1, 'box', 'daily', ?, ?, 1.0)", rows)
     conn.executemany("INSERT INTO alert_state (host, key, status, message, changed_at) VALUES ('box', ?, 'crit', '', 1)",
                      [("gpu/memory_temperature/0",), ("host/memory_available/",), ("run/reachable/",),
-                      ("docker/docker_root_used//var/lib/docker",), ("docker/container_log_size/",)])
+                      ("docker/docker_root_used//var/lib/docker",), ("docker/container_log_size/",),
+                      ("vram_guard/vram_exhaustion/1",)])
     conn.commit()
     conn.close()
     conn = h.connect(path)
@@ -216,7 +221,8 @@ def test_migration_3_writes_the_subjects_of_stored_series_and_alert_keys_as_key_
     assert sorted(conn.execute("SELECT metric, subject FROM metrics")) == sorted([
         ("gpu.nvidia.gpus.temperature_c", "gpu=0"), ("host.disks.used_pct", "path=/var/lib/ollama"),
         ("smart.devices.wear_pct_used", "device=/dev/nvme0"), ("host.uptime_s", ""), ("docker.images.total_bytes", ""),
-        ("docker.containers.log_bytes", "container=ollama")])
+        ("docker.containers.log_bytes", "container=ollama"),
+        ("vram_guard.gpus.used_pct", "gpu=0"), ("vram_guard.stayed.second_pct", "gpu=1"), ("vram_guard.fell.first_pct", "gpu=0")])
     assert sorted(key for _host, key in h.alert_state(conn)) == [
         "docker/container_log_size/", "docker/docker_root_used/path=/var/lib/docker",
-        "gpu/memory_temperature/gpu=0", "host/memory_available/", "run/reachable/"]
+        "gpu/memory_temperature/gpu=0", "host/memory_available/", "run/reachable/", "vram_guard/vram_exhaustion/gpu=1"]

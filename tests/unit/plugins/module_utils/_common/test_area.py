@@ -81,3 +81,29 @@ def test_check_options_reports_what_ranges_cannot_say():
                 if p.get("since_s") is not None and p.get("since_days") is not None else [])
     with pytest.raises(AreaError, match=r"^pump: since_days must be at least 0 \(got -1\); since_s and since_days exclude"):
         both.validate({"since_s": 5, "since_days": -1})
+
+
+def test_check_options_refuses_what_the_spec_cannot_say_naming_the_area_and_option():
+    def at_least_one_tank(params):
+        return [] if params["tanks"] else ["tanks must name at least one tank, got []"]
+
+    strict = Area("tank", "tank", checks=CHECKS, options=AREA.options, collect=_collect, evaluate=_evaluate,
+                  check_options=at_least_one_tank)
+    with pytest.raises(AreaError, match=r"^tank: tanks must name at least one tank, got \[\]$"):
+        strict.validate({"tanks": []})
+    with pytest.raises(AreaError, match="tank: tanks must name"):
+        strict.checked({"tanks": [], "thresholds": {}})  # what a *_facts module calls after its own spec
+    assert strict.validate({"tanks": ["a"]})["tanks"] == ["a"]
+
+
+def test_data_keys_starting_with_an_underscore_reach_evaluate_but_not_the_fact():
+    def collect(run_command, params):
+        return {"tanks": [{"name": "a", "fill_pct": 50.0}], "_said": "the gauge stuck at 50"}, []
+
+    def evaluate(data, params):
+        return [CHECKS["fill"].result("warn", None, None, data["_said"], subject={"tank": "a"})]
+
+    area = Area("tank", "tank", checks=CHECKS, options=AREA.options, collect=collect, evaluate=evaluate)
+    fact, _warnings = area.gather(None, area.validate({}))
+    assert fact["checks"][0]["message"] == "the gauge stuck at 50: empty it"
+    assert "_said" not in fact and fact["tanks"] == [{"name": "a", "fill_pct": 50.0}]

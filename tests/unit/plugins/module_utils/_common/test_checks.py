@@ -188,3 +188,12 @@ def test_check_row_results_add_the_fix_only_to_problems_and_need_the_declared_su
         row.result("ok", 70, 92, "fine", subject={"device": "/dev/sda"})
     with pytest.raises(CheckError, match="subject"):
         row.result("ok", 70, 92, "fine")
+
+
+def test_a_check_about_a_subject_or_the_whole_host_takes_either_but_nothing_else():
+    row = Check("vram_exhaustion", "VRAM that stayed high.", subject=("gpu",), or_host=True, fix="restart it")
+    assert row.result("warn", 98, 95, "GPU 1 stayed", subject={"gpu": 1})["subject"] == {"gpu": 1}
+    every = row.result("ok", 20, 95, "below on every GPU")
+    assert every["subject"] == {} and subject_text(every["subject"]) == ""
+    with pytest.raises(CheckError, match="subject"):
+        row.result("ok", 20, 95, "fine", subject={"device": "/dev/sda"})

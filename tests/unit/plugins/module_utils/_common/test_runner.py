@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.runner import ToolError, find_tool, run
+from testlib import stuck_tool
 
 
 def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=True):
@@ -29,8 +30,23 @@ def test_run_does_not_use_a_shell():
 
 
 def test_run_kills_a_hanging_tool():
-    with pytest.raises(ToolError, match="did not answer within 1 s and was killed"):
+    with pytest.raises(ToolError, match=r"^sleep timed out after 1 s and was killed$"):
         run(run_command, ["sleep", "30"], timeout=1)
+
+
+def test_run_kills_a_hanging_tool_that_ignores_sigterm_and_says_it_timed_out(tmp_path):
+    # A hung nvidia-smi that ignores TERM (issue 18): coreutils timeout kills the whole process group,
+    # itself included, after the grace period, so run_command sees -9 ("exited -9: no output" before).
+    tool = stuck_tool.ignoring_sigterm(tmp_path)
+    with pytest.raises(ToolError) as info:
+        run(run_command, [tool, "-q", "-x"], timeout=1)
+    assert str(info.value) == "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
+    assert info.value.rc == -9 and info.value.cmd == [tool, "-q", "-x"]
+
+
+def test_a_tool_killed_by_sigkill_before_its_timeout_is_not_a_timeout():
+    result = run(run_command, ["sh", "-c", "kill -KILL $$"], timeout=30)
+    assert result.rc == -9
 
 
 def test_run_missing_program_is_a_tool_error():

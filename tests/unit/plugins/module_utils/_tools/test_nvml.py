@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
 from testlib import nvml_double
 
 A100 = "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml"
@@ -22,7 +22,7 @@ def library():
 
 
 def _xml(fixture_path, name, count=1):
-    with open(fixture_path("gpu", "nvidia_smi_xml", name)) as handle:
+    with open(fixture_path("nvidia_smi", name)) as handle:
         text = handle.read()
     return nvml_double.xml_with_gpus(text, count) if count != 1 else text
 

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._nvidia_smi import absent, lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.nvidia_smi import absent, lost_gpu
 
 # Bit of each clock event reason (nvmlClocksEventReason*), in the order of THROTTLE_REASONS.
 THROTTLE_BITS = (
@@ -35,6 +35,9 @@ ERROR_GPU_IS_LOST = 15
 ERROR_LIB_RM_VERSION_MISMATCH = 18
 ERROR_UNKNOWN = 999
 LOST_ERRORS = (ERROR_GPU_IS_LOST, ERROR_UNKNOWN)
+# Reasons of an NVML that is simply not installed (as opposed to one that is there and failed).
+NO_PYNVML = "nvidia-ml-py (import pynvml) is not installed"
+NO_LIBRARY = "NVML library libnvidia-ml.so.1 not found (no NVIDIA driver installed)"
 
 
 class _GpuLost(Exception):
@@ -239,6 +242,12 @@ def _system(nvml, name):
         return None
 
 
+def not_installed(facts):
+    """Whether NVML facts say it is simply not installed here (no nvidia-ml-py, no libnvidia-ml), not that it failed."""
+    reason = facts.get("reason") or ""
+    return not facts.get("present") and (reason.startswith(NO_PYNVML) or reason == NO_LIBRARY)
+
+
 def gather(include_processes=True, nvml=None):
     """Read every NVIDIA GPU through NVML.
 
@@ -250,7 +259,7 @@ def gather(include_processes=True, nvml=None):
         try:
             import pynvml as nvml  # pylint: disable=import-outside-toplevel
         except ImportError as exc:
-            return absent("nvidia-ml-py (import pynvml) is not installed: %s" % exc, "nvml"), [], None, True
+            return absent("%s: %s" % (NO_PYNVML, exc), "nvml"), [], None, True
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as exc:
@@ -260,7 +269,7 @@ def gather(include_processes=True, nvml=None):
             facts["present"] = True
             return facts, [], _describe(nvml, exc), False
         if code == ERROR_LIBRARY_NOT_FOUND:
-            return absent("NVML library libnvidia-ml.so.1 not found (no NVIDIA driver installed)", "nvml"), [], None, True
+            return absent(NO_LIBRARY, "nvml"), [], None, True
         if code == ERROR_DRIVER_NOT_LOADED:
             return absent("NVIDIA driver not loaded (NVML: %s)" % exc, "nvml"), [], None, True
         if code == ERROR_FUNCTION_NOT_FOUND:

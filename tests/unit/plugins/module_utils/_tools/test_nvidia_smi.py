@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
 
 # file: (driver, cuda, name, temperature_c, memory_temperature_c, power_draw_w, power_limit_w,
 #        memory_total_mib, memory_used_mib, fan_speed_pct, processes)
@@ -26,7 +26,7 @@ CAPTURES = {
 
 
 def _read(fixture_path, name):
-    with open(fixture_path("gpu", "nvidia_smi_xml", name)) as handle:
+    with open(fixture_path("nvidia_smi", name)) as handle:
         return handle.read()
 
 
@@ -173,5 +173,14 @@ def test_gather_hanging_tool_is_killed(tmp_path):
     script.chmod(0o755)
     facts, problems, _mismatch = _nvidia_smi.gather(_runner, str(script), timeout=1)
     assert facts["present"] is False
-    assert "did not answer within 1 s and was killed" in problems[0]
+    assert "timed out after 1 s and was killed" in problems[0]
     assert problems[0].startswith("%s -q -x" % script)
+
+
+def test_gather_hanging_tool_that_ignores_sigterm_timed_out_not_exited_minus_9(tmp_path):
+    from testlib.stuck_tool import ignoring_sigterm
+    script = ignoring_sigterm(tmp_path)
+    facts, problems, _mismatch = _nvidia_smi.gather(_runner, script, timeout=1)
+    assert facts["present"] is False
+    assert problems == ["%s -q -x: %s timed out after 1 s and was killed (it ignored SIGTERM)" % (script, script)]
+    assert facts["reason"] == problems[0]

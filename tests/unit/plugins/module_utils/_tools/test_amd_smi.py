@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _amd_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import amd_smi as _amd_smi
 
 # file: (gpu count, driver, first GPU: name, edge, junction, memory, power, cap, vram total, used, fan)
 ROCM_SMI = {
@@ -17,7 +17,7 @@ ROCM_SMI = {
 
 
 # Not redistributed (its licence forbids AI-training datasets): read from ../shared beside the checkout.
-SHARED_AMD_SMI = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "shared", "fixtures", "rocm_smi",
+SHARED_AMD_SMI = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "..", "shared", "fixtures", "rocm_smi",
                               "amd-smi-metric-json-1gpu.json")
 
 
@@ -29,7 +29,7 @@ def _amd_smi_capture():
 
 
 def _read(fixture_path, name):
-    with open(fixture_path("gpu", "rocm_smi", name)) as handle:
+    with open(fixture_path("rocm_smi", name)) as handle:
         return handle.read()
 
 
@@ -109,7 +109,7 @@ def _tool(tmp_path, name, body):
 
 
 def test_gather_rocm_smi_standin_replays_capture(tmp_path, fixture_path):
-    capture = fixture_path("gpu", "rocm_smi", "mi100-rocm5.7.1.json")
+    capture = fixture_path("rocm_smi", "mi100-rocm5.7.1.json")
     tool = _tool(tmp_path, "rocm-smi", 'case "$*" in *--json*) cat "%s";; *) exit 2;; esac' % capture)
     facts, problems = _amd_smi.gather(_runner, amd_smi_path=str(tmp_path / "absent-amd-smi"), rocm_smi_path=tool)
     assert problems == []

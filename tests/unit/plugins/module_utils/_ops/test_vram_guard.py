@@ -2,7 +2,8 @@
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _vram
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import build_fact, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import vram_guard as _vram
 
 
 def fact(nvidia=(), amd=()):
@@ -53,12 +54,12 @@ def test_fact_when_restarted():
     first = _vram.gpu_readings(fact(nvidia=[97.5]))
     decision = _vram.decide(first, _vram.gpu_readings(fact(nvidia=[98.0])), 95)
     restarts = [{"name": "ollama", "kind": "systemd", "restarted": True, "error": None}]
-    result = _vram.build_fact(first, decision, restarts, 95.0, 60, SERVICES, True)
+    result = build_fact(first, decision, restarts, 95.0, 60, SERVICES, True)
     [check] = result["checks"]
     assert result["status"] == "warn" and check["status"] == "warn" and check["value"] == 98.0 and check["gpu"] == 0
     assert check["message"].startswith("NVIDIA GPU 0 VRAM stayed at or above 95 % for 60 s (97.5 %, then 98 %): restarted ollama (systemd)")
-    assert _vram.summary_section(result) == ["vram guard: ollama (systemd) restarted"]
-    checked = _vram.build_fact(first, decision, [dict(restarts[0], restarted=False)], 95.0, 60, SERVICES, True, check_mode=True)
+    assert present.summary_lines(result) == ["vram guard: ollama (systemd) restarted"]
+    checked = build_fact(first, decision, [dict(restarts[0], restarted=False)], 95.0, 60, SERVICES, True, check_mode=True)
     assert "would restart ollama (systemd)" in checked["checks"][0]["message"]
 
 
@@ -66,27 +67,27 @@ def test_fact_when_restart_failed_or_nothing_to_restart_is_crit():
     first = _vram.gpu_readings(fact(amd=[99.0]))
     decision = _vram.decide(first, _vram.gpu_readings(fact(amd=[99.0])), 95)
     failed = [{"name": "vllm", "kind": "container", "restarted": False, "error": "restarting container vllm: No such container"}]
-    result = _vram.build_fact(first, decision, failed, 95, 60, [{"name": "vllm", "kind": "container"}], True)
+    result = build_fact(first, decision, failed, 95, 60, [{"name": "vllm", "kind": "container"}], True)
     assert result["status"] == "crit" and "AMD GPU 0" in result["checks"][0]["message"]
     assert "restarting failed: vllm (container): restarting container vllm: No such container" in result["checks"][0]["message"]
-    assert _vram.summary_section(result) == ["vram guard: vllm (container) failed: restarting container vllm: No such container"]
-    nothing = _vram.build_fact(first, decision, [], 95, 60, [], True)
+    assert present.summary_lines(result) == ["vram guard: vllm (container) failed: restarting container vllm: No such container"]
+    nothing = build_fact(first, decision, [], 95, 60, [], True)
     assert nothing["status"] == "crit" and "no service is configured" in nothing["checks"][0]["message"]
-    assert _vram.summary_section(nothing) == ["vram guard: VRAM stayed exhausted on AMD GPU 0, nothing restarted"]
+    assert present.summary_lines(nothing) == ["vram guard: VRAM stayed exhausted on AMD GPU 0, nothing restarted"]
 
 
 def test_fact_ok_cases():
     first = _vram.gpu_readings(fact(nvidia=[50.0, 70.25]))
-    calm = _vram.build_fact(first, _vram.decide(first, None, 95), [], 95, 60, SERVICES, True)
+    calm = build_fact(first, _vram.decide(first, None, 95), [], 95, 60, SERVICES, True)
     assert calm["status"] == "ok" and calm["checks"][0]["value"] == 70.25
     assert calm["checks"][0]["message"] == "VRAM below 95 % on every GPU (NVIDIA GPU 0 50 %, NVIDIA GPU 1 70.2 %)"
     busy = _vram.gpu_readings(fact(nvidia=[99.0]))
-    fell = _vram.build_fact(busy, _vram.decide(busy, _vram.gpu_readings(fact(nvidia=[40.0])), 95), [], 95, 30, SERVICES, True)
+    fell = build_fact(busy, _vram.decide(busy, _vram.gpu_readings(fact(nvidia=[40.0])), 95), [], 95, 30, SERVICES, True)
     assert fell["status"] == "ok" and "was 99 % and fell to 40 % within 30 s" in fell["checks"][0]["message"]
-    none = _vram.build_fact([], _vram.decide([], None, 95), [], 95, 60, SERVICES, False)
+    none = build_fact([], _vram.decide([], None, 95), [], 95, 60, SERVICES, False)
     assert none["status"] == "ok" and none["checks"][0]["message"] == "no GPU found: nothing to guard"
-    assert _vram.summary_section(calm) == ["vram guard: no restart needed (threshold 95 %)"]
-    assert _vram.summary_section(none) == ["vram guard: no GPU reading, nothing to guard"]
+    assert present.summary_lines(calm) == ["vram guard: no restart needed (threshold 95 %)"]
+    assert present.summary_lines(none) == ["vram guard: no GPU reading, nothing to guard"]
 
 
 @pytest.mark.parametrize("threshold, recheck, services, match", [

@@ -4,10 +4,11 @@ import copy
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu_checks
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._nvidia_smi import lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import checks as _gpu_checks, present as _present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import CheckError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.nvidia_smi import lost_gpu
 
-T = _gpu_checks.merged_thresholds()
+T = _gpu_checks.CHECKS.merged()
 HEALTHY = dict(index=0, state="ok", name="NVIDIA H100", temperature_c=40, memory_temperature_c=50, memory_used_pct=10.0,
                fan_speed_pct=30, throttle_reasons=["gpu_idle"],
                ecc=dict(volatile_uncorrected=0, aggregate_uncorrected=0),
@@ -65,17 +66,17 @@ def test_each_threshold(changes, check, status):
 
 
 def test_overrides_and_validation():
-    thresholds = _gpu_checks.merged_thresholds({"temperature_warn_c": 70, "temperature_crit_c": None})
+    thresholds = _gpu_checks.CHECKS.merged({"temperature_warn_c": 70, "temperature_crit_c": None})
     assert thresholds["temperature_warn_c"] == 70 and thresholds["temperature_crit_c"] == 90
     assert _status(_with(temperature_c=75), "gpu_temperature", thresholds) == "warn"
-    with pytest.raises(ValueError, match="unknown GPU threshold 'temp'"):
-        _gpu_checks.merged_thresholds({"temp": 1})
-    bad = dict(T, temperature_warn_c=95)
-    assert _gpu_checks.validate_thresholds(bad) == ["temperature_crit_c (90) must not be below temperature_warn_c (95)"]
+    with pytest.raises(CheckError, match=r"unknown threshold\(s\) temp "):
+        _gpu_checks.CHECKS.merged({"temp": 1})
+    with pytest.raises(CheckError, match=r"^temperature_crit_c \(90\) must not be below temperature_warn_c \(95\)$"):
+        _gpu_checks.CHECKS.merged({"temperature_warn_c": 95})
 
 
 def test_nvml_throttle_bits_match_the_xml_names():
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi, _nvml
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi, nvml as _nvml
     assert tuple(name for name, _bit in _nvml.THROTTLE_BITS) == _nvidia_smi.THROTTLE_REASONS
     assert _nvml.throttle_names(0x1 | 0x40 | 0x80) == ["gpu_idle", "hw_thermal_slowdown", "hw_power_brake_slowdown"]
     assert _nvml.cuda_version_string(12040) == "12.4" and _nvml.cuda_version_string(0) is None
@@ -104,12 +105,12 @@ def test_amd_checks():
 def test_summary_lines():
     absent = {"nvidia": {"present": False, "reason": "nvidia-smi not found on PATH"},
               "amd": {"present": False, "reason": "neither amd-smi nor rocm-smi found"}}
-    assert _gpu_checks.gpu_summary_lines(absent) == [
+    assert _present.summary_lines(absent) == [
         "gpu: no NVIDIA/AMD GPU (nvidia-smi not found on PATH; neither amd-smi nor rocm-smi found)"]
     present = {"nvidia": {"present": True, "gpu_count": 2, "driver_version": "550.54.15", "cuda_driver_version": "12.4",
                           "source": "nvml", "gpus": [dict(HEALTHY, power_draw_w=71.25), lost_gpu(1, None, "GPU is lost")]},
                "amd": {"present": False}}
-    assert _gpu_checks.gpu_summary_lines(present) == [
+    assert _present.summary_lines(present) == [
         "gpu nvidia: 2 GPU(s), driver 550.54.15, CUDA 12.4 (via nvml)",
         "gpu 0 NVIDIA H100: 40 C, mem 50 C, 71.2 W, VRAM 10 %",
         "gpu 1: LOST (GPU is lost)",

@@ -5,7 +5,7 @@ Fixtures: tests/unit/fixtures/device_h200 (captured by this project on a lent GP
 
 import json
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _nvidia_smi
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
 
 
 def _load(fixture_path, name):
@@ -69,7 +69,7 @@ def test_probe_on_the_real_card_agreed_except_drift_and_thresholds(fixture_path)
 def test_h200_vram_probe_readings_match_what_pytorch_held(fixture_path):
     """vram_guard on the real card: NVML's used % agrees with the memory PyTorch allocated, and the
     decisions recorded there are the ones the pure functions make from the same readings."""
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _vram
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import vram_guard as _vram
     probe = json.loads(_load(fixture_path, "vram-probe.json"))
     assert probe["failures"] == []
     first = probe["stays"]["first"]

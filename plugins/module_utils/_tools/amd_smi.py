@@ -4,7 +4,7 @@
 """AMD GPU facts from ``amd-smi ... --json`` (preferred) or ``rocm-smi ... --json``.
 
 Pure parsers (JSON text in, ``gpufleet_gpu.amd`` dict out) and ``gather()`` running the tools through
-``_runner``. ``N/A`` strings and ``{"value", "unit"}`` objects are normalised; ``rocm-smi`` exits 0
+``_common/runner.py``. ``N/A`` strings and ``{"value", "unit"}`` objects are normalised; ``rocm-smi`` exits 0
 even without a driver, so its exit code is never trusted: no ``cardN`` entry means no GPU.
 """
 
@@ -15,11 +15,12 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
 ROCM_SMI_ARGS = ["--showproductname", "--showvbios", "--showtemp", "--showpower", "--showmaxpower", "--showfan",
                  "--showmeminfo", "vram", "--showuse", "--showdriverversion", "--showbus", "--json"]
 MIB = 1024 * 1024
+NOT_FOUND = "neither amd-smi nor rocm-smi found"
 _NUMBER = re.compile(r"^\s*\(?(-?\d+(?:\.\d+)?)")
 
 
@@ -197,4 +198,4 @@ def gather(run_command, amd_smi_path=None, rocm_smi_path=None, timeout=20):
             return absent("%s: %s" % (rocm_smi, exc), "rocm_smi"), ["%s --json: %s" % (rocm_smi, exc)]
         facts, problems = parse_rocm_smi(result.stdout)
         return facts, ["%s --json: %s" % (rocm_smi, p) for p in problems]
-    return absent("neither amd-smi nor rocm-smi found"), []
+    return absent(NOT_FOUND), []

@@ -6,7 +6,9 @@
 ``parse_xml(text)`` is pure: text in, ``(facts, problems)`` out. ``N/A``, ``[Not Supported]``,
 ``[Unknown Error]`` and friends become ``None`` (never the string, never 0). Truncated or garbled
 XML keeps every complete ``<gpu>`` element and names what could not be read.
-``gather(run_command, path, ...)`` runs the tool through ``_runner`` (no Ansible import).
+``gather(run_command, path, ...)`` runs the tool through ``_common/runner.py`` (no Ansible import).
+Used by the ``gpu`` area (and so by ``vram_guard``); ``_tools/nvml.py`` builds its entries with
+:func:`absent` and :func:`lost_gpu` from here, so both paths give the same layout.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +18,7 @@ __metaclass__ = type
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
 XML_ARGS = ["-q", "-x"]
 THROTTLE_REASONS = (
