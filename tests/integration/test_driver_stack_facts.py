@@ -8,7 +8,7 @@ import pytest
 from testlib.ansible_run import run_module, run_playbook
 from testlib.fake_debs import UBUNTU_DRIVER_STACK, DpkgRoot, build_deb
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 
 pytestmark = pytest.mark.integration
 MODULE = "gpufleet.maintenance.driver_stack_facts"
@@ -80,7 +80,7 @@ def test_check_mode_reads_the_same(dpkg_root):
 def test_a_root_that_does_not_exist_fails_clearly(tmp_path):
     result = run_module(MODULE, {"root": str(tmp_path / "missing")})
     assert result["failed"] is True
-    assert result["msg"] == "reading the driver stack: root %s does not exist or is not a directory" % (tmp_path / "missing")
+    assert result["msg"] == "gathering driver_stack facts: root %s does not exist or is not a directory" % (tmp_path / "missing")
 
 
 def test_daily_summary_has_a_driver_stack_section():

@@ -84,7 +84,7 @@ def test_crashing_cuinit_is_a_verdict_not_a_traceback(tmp_path, libs):
 def test_bad_timeout_fails_cleanly():
     result = run_module(MODULE, {"cuda_init_timeout_s": 0})
     assert result["failed"] is True
-    assert result["msg"] == "cuda_init_timeout_s must be at least 1, not 0"
+    assert result["msg"] == "gathering wsl facts: wsl: cuda_init_timeout_s must be at least 1, not 0"
 
 
 def test_wsl_guard_is_a_reported_no_op_here(tmp_path):

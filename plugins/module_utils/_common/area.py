@@ -36,7 +36,10 @@ class Area(object):
     excluded (they come from ``checks``). ``collect(run_command, params)`` → ``(data, warnings)``
     reads the host (I/O only); ``evaluate(data, params)`` → check results (pure); when
     ``evaluate`` is None, ``collect`` returns the whole fact (an area not yet split, or one set by
-    an operation module). ``present(fact)`` → summary lines. ``readings``: the
+    an operation module). Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
+    tool said, to judge it) and are left out of the fact. ``check_options(params)`` → a list of
+    problems, each naming its option (``timeout must be at least 1 second, got 0``): what an
+    argument spec cannot say, such as ranges. ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
     its Prometheus metrics.
@@ -44,7 +47,7 @@ class Area(object):
 
     def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
                  present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
-                 flat_thresholds=False):
+                 flat_thresholds=False, check_options=None):
         self.name = name
         self.fact = fact or "gpufleet_%s" % name
         self.title = title
@@ -60,6 +63,7 @@ class Area(object):
         self.module = module
         # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
         self.flat_thresholds = flat_thresholds
+        self.check_options = check_options
 
     def __repr__(self):
         return "Area(%r)" % self.name
@@ -101,8 +105,11 @@ class Area(object):
     def checked(self, params):
         """What an argument spec cannot say: the thresholds merged with the table's defaults and
         each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
-        :meth:`validate`'s); returns a new dict."""
+        :meth:`validate`'s); returns a new dict. Raises :class:`AreaError` naming the option."""
         params = dict(params)
+        problems = self.check_options(params) if self.check_options is not None else []
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
         defaults = self.checks.defaults()
         if not defaults:
             return params
@@ -130,7 +137,7 @@ class Area(object):
             raise AreaError("%s: internal error: check(s) %s are not in the area's checks table"
                             % (self.name, ", ".join(map(str, undeclared))))
         fact = dict(schema_version=self.schema_version)
-        fact.update(data)
+        fact.update((key, value) for key, value in data.items() if not key.startswith("_"))
         if "thresholds" in params:
             fact["thresholds"] = params["thresholds"]
         fact.update(checks=checks, status=worst_status(checks))

@@ -1,9 +1,11 @@
-"""_wsl: parsers on real captures, and gather() on built WSL trees with gcc-built libcuda stand-ins.
+"""wsl: parsers on real captures, and AREA.gather on built WSL trees with gcc-built libcuda stand-ins.
 
-gather() runs the real tools (ldconfig -p -C, the dpkg status file read by _dpkg, the replaying nvidia-smi
-stand-in) and calls cuInit through ctypes in a real child process, through _runner.
+Gathering runs the real tools (ldconfig -p -C, the dpkg status file read by _tools/dpkg, the replaying
+nvidia-smi stand-in) and calls cuInit through ctypes in a real child process, through the runner.
 """
 
+import copy
+import functools
 import os
 import subprocess
 import sys
@@ -11,7 +13,9 @@ import time
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA, collect, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import parse as _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 from testlib import wsl_tree
 from testlib.wsl_tree import fixture, make_tree, run_command
 
@@ -26,10 +30,12 @@ def libs(tmp_path_factory):
     return str(tmp_path_factory.mktemp("libcuda-standins"))
 
 
-def gather(root, **kwargs):
-    kwargs.setdefault("python", sys.executable)
-    kwargs.setdefault("cuda_init_timeout_s", 10)
-    return _wsl.gather(run_command, root=str(root), environ={}, **kwargs)
+def gather(root, environ=None, python=sys.executable, **options):
+    """AREA.gather with the options given, this interpreter for the cuInit child, no WSL_DISTRO_NAME."""
+    options.setdefault("cuda_init_timeout_s", 10)
+    area = copy.copy(AREA)
+    area.collect = functools.partial(collect.collect, environ={} if environ is None else environ, python=python)
+    return area.gather(run_command, AREA.validate(dict(options, root=str(root))))
 
 
 def by_check(fact):
@@ -71,61 +77,6 @@ def test_parse_proc_version_edges(text, expected):
 ])
 def test_wsl_conf_systemd(text, expected):
     assert _wsl.systemd_enabled(_wsl.parse_wsl_conf(text)) is expected
-
-
-def test_parse_ld_so_conf():
-    text = "# comment\ninclude /etc/ld.so.conf.d/*.conf other/*.conf\n/usr/local/lib/\n/opt/x=elf\nhwcap 1 foo\n\n"
-    assert _wsl.parse_ld_so_conf(text) == [
-        ("include", "/etc/ld.so.conf.d/*.conf"), ("include", "other/*.conf"),
-        ("dir", "/usr/local/lib"), ("dir", "/opt/x")]
-
-
-def test_ld_search_dirs_expands_includes_in_order():
-    files = {
-        "/etc/ld.so.conf": "include /etc/ld.so.conf.d/*.conf\n/opt/last\n",
-        "/etc/ld.so.conf.d/000_cuda.conf": "/usr/local/cuda/compat\n",
-        "/etc/ld.so.conf.d/ld.wsl.conf": "/usr/lib/wsl/lib\n",
-        "/etc/ld.so.conf.d/x86_64-linux-gnu.conf": "/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
-    }
-
-    def expand(pattern):
-        import fnmatch
-        return sorted(p for p in files if fnmatch.fnmatch(p, pattern))
-
-    dirs = _wsl.ld_search_dirs(lambda p: files.get(p, ""), expand)
-    assert dirs == ["/usr/local/cuda/compat", "/usr/lib/wsl/lib", "/lib/x86_64-linux-gnu",
-                    "/usr/lib/x86_64-linux-gnu", "/opt/last", "/lib", "/usr/lib", "/lib64", "/usr/lib64"]
-
-
-def test_ld_search_dirs_survives_an_include_loop():
-    files = {"/etc/ld.so.conf": "include /etc/ld.so.conf\n/a\n"}
-    dirs = _wsl.ld_search_dirs(lambda p: files.get(p, ""), lambda p: [p] if p in files else [])
-    assert dirs[0] == "/a"
-
-
-def test_parse_ldconfig_p_and_resolve():
-    text = ("3 libs found in cache `/etc/ld.so.cache'\n"
-            "\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1\n"
-            "\tlibcuda.so.1 (libc6,x86-64) => /usr/local/cuda/compat/libcuda.so.1\n"
-            "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/wsl/lib/libcuda.so.1\n"
-            "\tlibc.so.6 (libc6,x86-64, OS ABI: Linux 3.2.0) => /lib/x86_64-linux-gnu/libc.so.6\n")
-    entries = _wsl.parse_ldconfig_p(text)
-    assert [e["path"] for e in entries][-1] == "/lib/x86_64-linux-gnu/libc.so.6"
-    assert len(entries) == 4
-    assert _wsl.resolve_from_cache(entries, "libcuda.so.1", "x86_64") == "/usr/local/cuda/compat/libcuda.so.1"
-    assert _wsl.resolve_from_cache(entries, "libnothing.so.1", "x86_64") is None
-    assert _wsl.resolve_from_cache([], "libcuda.so.1", "x86_64") is None
-
-
-def test_parse_ldconfig_p_of_a_real_cache(tmp_path, libs):
-    root = make_tree(tmp_path, libs, linux_variant="insufficient_driver")
-    proc = subprocess.run(["ldconfig", "-p", "-C", os.path.join(root, "etc/ld.so.cache")],
-                          capture_output=True, text=True, check=True)
-    entries = _wsl.parse_ldconfig_p(proc.stdout)
-    cuda = [e["path"] for e in entries if e["name"] == "libcuda.so.1"]
-    # The driver package's directory is listed first (000_...conf sorts before ld.wsl.conf).
-    assert cuda == ["/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"]
-    assert {"libnvidia-ml.so.1", "libdxcore.so"} <= {e["name"] for e in entries}
 
 
 def test_driver_packages_from_a_dpkg_database_dpkg_itself_reads(tmp_path):
@@ -400,13 +351,13 @@ def test_gather_explicit_nvidia_smi_that_is_missing(tmp_path, libs):
 
 def test_gather_reads_the_distro_name_from_the_environment(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_conf=None)
-    fact, _warnings = _wsl.gather(run_command, root=str(root), python=sys.executable, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
+    fact, _warnings = gather(root, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
     assert fact["distro_name"] == "Ubuntu-22.04" and fact["systemd_enabled"] is None
 
 
 def test_role_pins_the_same_packages_the_facts_report():
     import yaml
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "wsl_guard", "defaults", "main.yml")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "..", "roles", "wsl_guard", "defaults", "main.yml")
     with open(path) as handle:
         defaults = yaml.safe_load(handle)
     assert defaults["wsl_guard_driver_package_patterns"] == list(_wsl.LINUX_DRIVER_PACKAGE_GLOBS)
@@ -424,6 +375,6 @@ def test_summary_section_and_summary_lines(tmp_path, libs):
                         "cuInit CUDA_ERROR_INSUFFICIENT_DRIVER")
     assert lines[2] == "wsl: Linux NVIDIA driver packages inside WSL: libnvidia-compute-550 (held)"
     assert any(line.startswith("CRIT libcuda_shadowed: the dynamic linker loads") for line in lines)
-    assert _wsl.summary_section({"is_wsl": False}) == ["wsl: not a WSL host"]
-    assert _wsl.summary_section({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
+    assert present.summary_lines({"is_wsl": False}) == ["wsl: not a WSL host"]
+    assert present.summary_lines({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
         "wsl: WSL1 (kernel 4.4.0-19041-Microsoft), no GPU access"]

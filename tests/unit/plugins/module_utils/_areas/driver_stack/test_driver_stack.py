@@ -1,15 +1,18 @@
-"""_driver_stack: the whole chain read from root trees built from real samples, and its verdicts."""
+"""driver_stack: the whole chain read from root trees built from real samples, and its verdicts (through AREA.gather)."""
 
+import copy
+import functools
 import lzma
 import os
 import shutil
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _driver_stack
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import Context, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA, collect, parse, present
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "driver_stack")
+# The captures the trees are built from, one corpus per tool.
+FIXTURES = [os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", corpus)
+            for corpus in ("proc", "dkms", "nvidia_smi", "dist_info")]
 RUNNING = "6.8.0-45-generic"
 NEWEST = "6.8.0-48-generic"
 
@@ -27,7 +30,8 @@ xpu: Optional[str] = None
 
 
 def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
+    path = [os.path.join(corpus, name) for corpus in FIXTURES if os.path.exists(os.path.join(corpus, name))][0]
+    with open(path) as handle:
         return handle.read()
 
 
@@ -91,8 +95,15 @@ class Tree:
         return self
 
 
+def gather(root, run_command=None, tools=None, **options):
+    """AREA.gather with the options given; ``tools``: stand-in paths by tool name (others are looked up)."""
+    area = copy.copy(AREA)
+    area.collect = functools.partial(collect.collect, tools=tools)
+    return area.gather(run_command, AREA.validate(dict(options, root=str(root))))
+
+
 def run(tree, **kwargs):
-    fact, warnings = gather(Context(root=tree.root, **kwargs))
+    fact, warnings = gather(tree.root, **kwargs)
     return fact, warnings
 
 
@@ -366,7 +377,7 @@ class Replay:
 
 def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
     """Host NVML answers (real nvidia-smi -L capture), one container lost its GPU, one image needs CUDA 12.8."""
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
     tree.nvml("575.57.08")
     inspect = """[
@@ -388,7 +399,7 @@ def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
     tools = stand_ins(tmp_path, "docker", "nvidia-smi", "dkms", "dpkg-query")
     replay.answers["dkms status"] = (0, "nvidia/575.57.08: added\n", "")
     replay.answers["dpkg-query -W"] = (0, "nvidia-driver-575\t575.57.08-0ubuntu1\thold ok installed\n", "")
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, probe_containers=True, tools=tools))
+    fact, warnings = gather(tmp_path, replay, probe_containers=True, tools=tools)
     assert fact["live"] is True and fact["sources"] == {"packages": "dpkg-query", "dkms": "dkms status", "commands": "run"}
     assert fact["nvidia"]["nvml_ok"] is True
     containers = dict((c["name"], c) for c in fact["container_toolkit"]["containers"])
@@ -404,12 +415,12 @@ def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
 
 
 def test_live_host_nvml_failure(tmp_path, monkeypatch):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).nvml("550.54.14").proc_modules("ext4")
     replay = Replay({"-L": (9, fixture("nvidia-smi-wsl2-failed-to-communicate.txt"), "")})
     tools = stand_ins(tmp_path, "nvidia-smi")
     tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["nvidia"]["nvml_ok"] is False
     assert checks_named(fact, "nvml_init")[0]["status"] == "crit"
     assert checks_named(fact, "nvidia_module_not_loaded")[0]["status"] == "crit"
@@ -421,16 +432,16 @@ def test_summary_section():
     fact = {"verdict": "reboot_pending", "verdict_reason": "realign by reboot (kernel_module): kernel module 515.76, userspace 515.105.01",
             "nvidia": {"installed": True, "kernel_module_version": "515.76", "cuda_driver_version": "11.7"},
             "cuda_toolkits": [{"version": "11.8.89"}], "rocm": {"installed": False}}
-    assert _driver_stack.summary_section(fact) == [
+    assert present.summary_lines(fact) == [
         "driver stack: REBOOT_PENDING: nvidia 515.76 (CUDA 11.7); toolkits 11.8.89",
         "driver stack realign by reboot (kernel_module): kernel module 515.76, userspace 515.105.01"]
-    assert _driver_stack.summary_section({"verdict": "ok"}) == ["driver stack: OK: no GPU driver found"]
+    assert present.summary_lines({"verdict": "ok"}) == ["driver stack: OK: no GPU driver found"]
 
 
 @pytest.mark.parametrize("value, target", [("90010", "gfx90a"), ("90402", "gfx942"), ("100300", "gfx1030"),
                                            ("110501", "gfx1151"), ("0", None), ("x", None)])
 def test_gfx_target(value, target):
-    assert _driver_stack.gfx_target(value) == target
+    assert parse.gfx_target(value) == target
 
 
 def test_copy_of_fixture_tree_is_independent(tmp_path):
@@ -445,13 +456,13 @@ def test_copy_of_fixture_tree_is_independent(tmp_path):
 
 def test_nvml_failing_from_a_mismatch_is_still_reboot_pending(tmp_path, monkeypatch):
     """'Driver/library version mismatch' makes NVML fail too; the reboot realigns both."""
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
     tree.nvml("515.105.01").proc_modules("nvidia")
     replay = Replay({"-L": (18, "Failed to initialize NVML: Driver/library version mismatch\n", "")})
     tools = stand_ins(tmp_path, "nvidia-smi")
     tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
-    fact = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))[0]
+    fact = gather(tmp_path, replay, tools=tools)[0]
     assert checks_named(fact, "nvml_init")[0]["status"] == "crit"
     assert fact["verdict"] == "reboot_pending" and fact["verdict_link"] == "kernel_module"
 
@@ -482,14 +493,14 @@ def test_wheel_fix_when_the_driver_cuda_is_unknown(tmp_path):
     ("dkms-status-slash-format-added-built-installed.txt", ["6.4.1-zen1-1-zen"], "6.4.1-zen1-1-zen", ["6.4.1-zen1-1-zen"]),
 ])
 def test_live_dkms_status_samples_in_the_chain(tmp_path, monkeypatch, sample, kernels, running, missing):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).running(running)
     for release in kernels:
         tree.kernel(release)
     replay = Replay({"dkms status": (0, fixture(sample), "")})
     tools = stand_ins(tmp_path, "dkms")
     tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["sources"]["dkms"] == "dkms status"
     crit = sorted(c["kernel"] for c in checks_named(fact, "dkms_missing_for_kernel") if c["status"] == "crit")
     assert crit == missing
@@ -497,11 +508,11 @@ def test_live_dkms_status_samples_in_the_chain(tmp_path, monkeypatch, sample, ke
 
 
 def test_live_dkms_error_sample_is_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     replay = Replay({"dkms status": (1, "", fixture("dkms-status-error-missing-dkms-conf.txt"))})
     tools = stand_ins(tmp_path, "dkms")
     tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["dkms"] == []
     assert any(w.startswith("dkms status reported: Error! Could not locate dkms.conf file.") for w in warnings)
 
