@@ -47,32 +47,35 @@ def resolve_from_cache(entries, soname, machine="x86_64"):
 def parse_ld_so_conf(text):
     """One ld.so.conf file → list of ``("dir", path)`` and ``("include", pattern)`` in order.
 
-    Like glibc's ldconfig: ``#`` starts a comment, one directory per line (``dir=TYPE`` allowed),
-    ``include`` takes one or more glob patterns, ``hwcap`` lines are ignored.
+    As glibc's ldconfig reads it (``parse_conf``/``add_dir_1`` in elf/ldconfig.c): ``#`` ends the
+    line wherever it stands; ``include`` followed by a blank takes one or more glob patterns (a
+    relative one is relative to the including file's directory, see :func:`conf_dirs`); ``hwcap``
+    followed by a blank (any case) is ignored; anything else is one directory, with an ``=TYPE``
+    suffix (``/opt/lib=libc6``) cut off, then trailing blanks and every trailing slash (``/`` alone
+    names nothing).
     """
     items = []
     for raw in (text or "").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
+        line = raw.split("#", 1)[0].lstrip()
+        if not line.strip():
             continue
-        words = line.split()
-        if words[0] == "include" and len(words) > 1:
-            items.extend(("include", pattern) for pattern in words[1:])
-        elif words[0] == "hwcap":
+        if line.startswith("include") and line[7:8] in (" ", "\t"):
+            items.extend(("include", pattern) for pattern in line[8:].split())
+        elif line[:5].lower() == "hwcap" and line[5:6] in (" ", "\t"):
             continue
         else:
-            directory = line.split("=", 1)[0].strip()
-            if len(directory) > 1:
-                directory = directory.rstrip("/")
-            items.append(("dir", directory))
+            directory = line.split("=", 1)[0].rstrip().rstrip("/")
+            if directory:
+                items.append(("dir", directory))
     return items
 
 
-def ld_search_dirs(read, expand, conf="/etc/ld.so.conf", machine="x86_64", _depth=0):
-    """Directories in the order ldconfig scans them: ld.so.conf (includes expanded), then trusted.
+def conf_dirs(read, expand, conf="/etc/ld.so.conf", _depth=0):
+    """The directories ld.so.conf names, its includes walked in order, each once (the first wins).
 
     ``read(path)`` returns a file's text ("" when absent); ``expand(pattern)`` returns the sorted
     paths a glob matches. Both see paths as the host does (``root`` is applied by the caller).
+    Includes nest at most 8 deep (a file that includes itself ends there).
     """
     dirs = []
     if _depth < 8:
@@ -83,11 +86,17 @@ def ld_search_dirs(read, expand, conf="/etc/ld.so.conf", machine="x86_64", _dept
                 continue
             pattern = value if value.startswith("/") else os.path.join(base, value)
             for path in expand(pattern):
-                dirs.extend(ld_search_dirs(read, expand, path, machine, _depth + 1))
-    if _depth:
-        return dirs
+                dirs.extend(conf_dirs(read, expand, path, _depth + 1))
+    return _once(dirs)
+
+
+def ld_search_dirs(read, expand, conf="/etc/ld.so.conf", machine="x86_64"):
+    """Directories in the order ldconfig scans them: those of ld.so.conf (:func:`conf_dirs`), then the trusted ones."""
     multiarch = _MULTIARCH.get(machine, "%s-linux-gnu" % machine)
-    dirs.extend(d.format(multiarch=multiarch) for d in TRUSTED_DIRS)
+    return _once(conf_dirs(read, expand, conf) + [d.format(multiarch=multiarch) for d in TRUSTED_DIRS])
+
+
+def _once(dirs):
     ordered = []
     for directory in dirs:
         if directory not in ordered:

@@ -18,7 +18,7 @@ import os
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda, parse
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, ldconfig
 
 # Installed packages reported per area (dpkg names; Ubuntu and NVIDIA's CUDA repository style).
 NVIDIA_PACKAGES = ("nvidia-driver-*", "nvidia-dkms-*", "nvidia-kernel-*", "nvidia-utils-*", "nvidia-headless-*",
@@ -35,21 +35,16 @@ INCLUDE_DIRS = ("usr/include", "usr/include/x86_64-linux-gnu", "usr/include/aarc
 
 
 def linker_dirs(reader):
-    """LIB_DIRS plus the directories of /etc/ld.so.conf and /etc/ld.so.conf.d/*.conf, relative to root.
+    """LIB_DIRS plus the directories /etc/ld.so.conf names (its includes walked as ldconfig does), relative to root.
 
     Container images and some vendor installs keep the userspace driver outside the standard
     directories (for example /usr/local/nvidia/lib64, seen on a real H200 machine).
     """
     dirs = list(LIB_DIRS)
-    texts = [reader.read("etc/ld.so.conf") or ""]
-    for name in sorted(reader.listdir("etc/ld.so.conf.d")):
-        if name.endswith(".conf"):
-            texts.append(reader.read("etc/ld.so.conf.d/" + name) or "")
-    for text in texts:
-        for directory in parse.parse_ld_so_conf(text):
-            relative = directory.strip("/")
-            if relative not in dirs:
-                dirs.append(relative)
+    for directory in ldconfig.conf_dirs(lambda path: reader.read(path) or "", reader.glob):
+        relative = directory.strip("/")
+        if relative and relative not in dirs:
+            dirs.append(relative)
     return dirs
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The driver stack's parsers: text (or bytes) a host's files and tools print, in; plain values out.
 
-``/proc/driver/nvidia/version``, ``/proc/modules``, ld.so.conf, the SecureBoot EFI variable,
+``/proc/driver/nvidia/version``, ``/proc/modules``, the SecureBoot EFI variable,
 ``torch/version.py``, wheel ``METADATA``, C headers (``cuda.h``, ``cudnn_version.h``, ``nccl.h``,
 ``NvInferVersion.h``), CUDA ``version.json``/``version.txt``, ``.hipVersion``, KFD topology,
 ``docker inspect`` JSON and ``nvidia-smi -L``. Pure functions, no I/O, no Ansible import.
@@ -37,16 +37,6 @@ def parse_nvrm_version(text):
 def parse_module_list(text):
     """``/proc/modules`` → set of loaded module names."""
     return set(line.split()[0] for line in (text or "").splitlines() if line.strip())
-
-
-def parse_ld_so_conf(text):
-    """Directories named in an ld.so.conf(.d) file (``include`` lines are handled by the caller)."""
-    dirs = []
-    for line in (text or "").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("include ") and line.startswith("/"):
-            dirs.append(line)
-    return dirs
 
 
 def parse_reboot_required_pkgs(text):

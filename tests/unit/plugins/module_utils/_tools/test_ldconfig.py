@@ -14,11 +14,95 @@ def libs(tmp_path_factory):
     return str(tmp_path_factory.mktemp("libcuda-standins"))
 
 
-def test_parse_ld_so_conf():
+# One line of an ld.so.conf file and what glibc's ldconfig makes of it (elf/ldconfig.c, parse_conf and
+# add_dir_1 of glibc 2.36, the one Debian 12 ships; the tree test below asks that ldconfig itself).
+@pytest.mark.parametrize("line, items", [
+    ("", []),
+    ("# only a comment", []),
+    ("   \t  ", []),
+    ("/usr/local/lib", [("dir", "/usr/local/lib")]),
+    ("  /usr/local/lib/  # trailing comment", [("dir", "/usr/local/lib")]),
+    ("/opt/x=libc6", [("dir", "/opt/x")]),                      # a library type after '=' is cut off
+    ("/opt/y = glibc2", [("dir", "/opt/y")]),
+    ("/opt/z#=libc6", [("dir", "/opt/z")]),                     # '#' ends the line before the '='
+    ("/", []),                                                   # every trailing slash goes: nothing is left
+    ("include /etc/ld.so.conf.d/*.conf", [("include", "/etc/ld.so.conf.d/*.conf")]),
+    ("include\tld.so.conf.d/*.conf  other.conf", [("include", "ld.so.conf.d/*.conf"), ("include", "other.conf")]),
+    ("include   ", []),                                          # an include with no pattern includes nothing
+    ("include", [("dir", "include")]),                           # no blank after it: a (relative) directory
+    ("includes /x", [("dir", "includes /x")]),
+    ("hwcap 0 nosegneg", []),                                    # "hwcap directive ignored"
+    ("HWCAP 0 nosegneg", []),                                    # in any case
+    ("hwcaps", [("dir", "hwcaps")]),
+])
+def test_parse_ld_so_conf_line_by_line(line, items):
+    assert ldconfig.parse_ld_so_conf(line + "\n") == items
+
+
+def test_parse_ld_so_conf_keeps_the_order_of_the_file():
     text = "# comment\ninclude /etc/ld.so.conf.d/*.conf other/*.conf\n/usr/local/lib/\n/opt/x=elf\nhwcap 1 foo\n\n"
     assert ldconfig.parse_ld_so_conf(text) == [
         ("include", "/etc/ld.so.conf.d/*.conf"), ("include", "other/*.conf"),
         ("dir", "/usr/local/lib"), ("dir", "/opt/x")]
+
+
+def _rooted(root):
+    """read/expand below ``root``, seeing paths as the host does (what the areas pass in)."""
+    def read(path):
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def expand(pattern):
+        import glob
+        return sorted("/" + os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern.lstrip("/"))))
+
+    return read, expand
+
+
+def test_conf_dirs_agree_with_the_real_ldconfig(tmp_path):
+    """The directories ldconfig -v itself scans from a tree's configuration, in its order: absolute includes
+    nested two deep, an include that matches nothing, a file ld.so.conf.d holds but no include names,
+    library types, comments, trailing slashes, an upper-case hwcap line and a directory named twice."""
+    root = str(tmp_path)
+    files = {
+        "etc/ld.so.conf": "include /etc/ld.so.conf.d/*.conf\ninclude /opt/vendor/ld.conf /opt/none/*.conf\n"
+                          "/opt/last/  # named last\n",
+        "etc/ld.so.conf.d/000_cuda.conf": "/usr/local/cuda/compat\n",
+        "etc/ld.so.conf.d/libc.conf": "# libc default configuration\n/usr/local/lib\nHWCAP 0 nosegneg\n",
+        "etc/ld.so.conf.d/zz.conf.dpkg-old": "/opt/stale\n",
+        "opt/vendor/ld.conf": "/opt/typed=libc6\ninclude /opt/vendor/more.conf\n/usr/local/lib\n",
+        "opt/vendor/more.conf": "/usr/local/nvidia/lib64\n",
+    }
+    for path, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        with open(os.path.join(root, path), "w") as handle:
+            handle.write(text)
+    for directory in ("usr/local/cuda/compat", "usr/local/lib", "opt/typed", "usr/local/nvidia/lib64", "opt/last",
+                      "opt/stale"):
+        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    proc = subprocess.run(["ldconfig", "-r", root, "-N", "-X", "-v"], capture_output=True, text=True, check=False)
+    scanned = [line.split(":", 1)[0] for line in proc.stdout.splitlines()
+               if line.startswith("/") and "(from <builtin>" not in line]
+    assert scanned == ["/usr/local/cuda/compat", "/usr/local/lib", "/opt/typed", "/usr/local/nvidia/lib64", "/opt/last"], \
+        proc.stdout + proc.stderr
+    assert ldconfig.conf_dirs(*_rooted(root)) == scanned
+
+
+def test_relative_includes_are_relative_to_the_including_file():
+    """glibc joins a relative pattern to the including file's directory (ldconfig -r refuses them, so no tree test)."""
+    files = {"/etc/ld.so.conf": "include ld.so.conf.d/*.conf\n",
+             "/etc/ld.so.conf.d/a.conf": "include ../extra.conf\n/a\n",
+             "/etc/extra.conf": "/from-extra\n"}
+
+    def expand(pattern):
+        import fnmatch
+        pattern = os.path.normpath(pattern)
+        return sorted(p for p in files if fnmatch.fnmatch(p, pattern))
+
+    assert ldconfig.conf_dirs(lambda p: files.get(p, ""), expand) == ["/from-extra", "/a"]
 
 
 def test_ld_search_dirs_expands_includes_in_order():

@@ -519,8 +519,11 @@ def test_live_dkms_error_sample_is_a_warning(tmp_path, monkeypatch):
 
 def test_userspace_driver_found_through_ld_so_conf_as_on_a_real_h200(tmp_path):
     """Seen on a lent H200: libnvidia-ml.so.580.159.04 lives in /usr/local/nvidia/lib64, named only by
-    /etc/ld.so.conf.d; without reading the linker configuration the userspace version was null."""
+    /etc/ld.so.conf.d; without reading the linker configuration the userspace version was null. The
+    image's /etc/ld.so.conf is the stock Debian/Ubuntu one, including /etc/ld.so.conf.d/*.conf (its
+    ldconfig -p, tests/unit/fixtures/device_h200/ldconfig-p.txt, lists /usr/local/nvidia/lib64)."""
     tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
+    tree.write("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n\n")
     tree.write("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  "
                "Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0 (GCC) \n")
     tree.write("usr/local/nvidia/lib64/libnvidia-ml.so.580.159.04", "")
@@ -529,4 +532,22 @@ def test_userspace_driver_found_through_ld_so_conf_as_on_a_real_h200(tmp_path):
     fact = run(tree)[0]
     assert fact["nvidia"]["userspace_version"] == "580.159.04"
     assert fact["nvidia"]["kernel_module_version"] == "580.159.04"
+    assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
+
+
+def test_userspace_driver_named_only_by_an_included_file_with_a_library_type(tmp_path):
+    """Regression (issue 17: the second, wrong ld.so.conf reader): the directories are the ones ldconfig
+    scans, so a file included from outside /etc/ld.so.conf.d counts, an '=libc6' type is not part of the
+    directory, and a file in /etc/ld.so.conf.d that no include names does not count."""
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.write("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\ninclude /opt/vendor/ld.so.conf\n")
+    tree.write("opt/vendor/ld.so.conf", "/opt/vendor/nvidia/lib64=libc6  # the vendor's driver\n")
+    tree.write("opt/vendor/nvidia/lib64/libnvidia-ml.so.575.57.08", "")
+    tree.write("etc/ld.so.conf.d/old-driver.conf.dpkg-old", "/opt/old-driver/lib64\n")
+    tree.write("opt/old-driver/lib64/libnvidia-ml.so.550.54.14", "")
+    fact, warnings = run(tree)
+    assert fact["nvidia"]["userspace_version"] == "575.57.08"
+    assert fact["nvidia"]["userspace_source"] == "libnvidia-ml.so.575.57.08"
+    assert not any("several NVIDIA userspace libraries" in w for w in warnings)
     assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
