@@ -54,11 +54,11 @@ options:
     description:
       - Shell patterns of the packages that must be held (C(apt-mark hold)); installed ones that
         are not give the C(driver_packages_not_held) warning.
+      - When not given, the collection's list of the GPU stack's packages (NVIDIA driver, CUDA,
+        cuDNN, NCCL, TensorRT, container toolkit, amdgpu-dkms and ROCm), the same list the
+        P(gpufleet.maintenance.driver_pin#role) role holds; the fact's C(hold_patterns) shows it.
     type: list
     elements: str
-    default: [nvidia-driver-*, nvidia-dkms-*, nvidia-kernel-common-*, nvidia-kernel-source-*, nvidia-utils-*,
-              libnvidia-compute-*, nvidia-open*, cuda-drivers*, cuda-toolkit-*, nvidia-container-toolkit,
-              nvidia-container-toolkit-base, amdgpu-dkms, rocm-core, rocm]
   command_timeout_s:
     description: Seconds each command (C(dkms), C(dpkg-query), C(nvidia-smi), C(docker)) may run before it is killed.
     type: int
@@ -180,6 +180,11 @@ ansible_facts:
           description: Installed packages on hold.
           type: list
           elements: str
+        hold_patterns:
+          description: The patterns of the packages that must be held (O(hold_patterns), or the collection's list).
+          type: list
+          elements: str
+          sample: [nvidia-driver-*, nvidia-dkms-*, libnvidia-compute-*, cuda-toolkit*, libcudnn*, rocm*]
         unheld_driver_packages:
           description: Installed packages matching O(hold_patterns) that are not held.
           type: list

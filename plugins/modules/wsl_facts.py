@@ -58,9 +58,12 @@ options:
   driver_package_patterns:
     description:
       - Globs (as in APT preferences) naming the packages of a Linux NVIDIA driver, which must not
-        be installed inside WSL. The default lists C(nvidia-driver-*), C(libnvidia-compute-*),
-        C(nvidia-utils-*), C(nvidia-dkms-*), C(libcuda1), C(cuda-drivers) and their relatives;
-        the CUDA toolkit and the container toolkit are not in it.
+        be installed inside WSL.
+      - When not given, the collection's list of a Linux NVIDIA driver's packages (C(nvidia-driver-*),
+        C(libnvidia-compute-*), C(nvidia-utils-*), C(nvidia-dkms-*), C(libcuda1), C(cuda-drivers) and their
+        relatives); the CUDA toolkit and the container toolkit are not in it. The fact's
+        C(driver_package_patterns) shows the list in force (the P(gpufleet.maintenance.wsl_guard#role)
+        role pins it away).
     type: list
     elements: str
   state_file:
@@ -167,6 +170,11 @@ ansible_facts:
           description: Whether that library is the host driver's copy.
           type: bool
           sample: true
+        driver_package_patterns:
+          description: The globs of a Linux NVIDIA driver's packages in force (O(driver_package_patterns), or the collection's list).
+          type: list
+          elements: str
+          sample: [nvidia-driver-*, nvidia-dkms-*, libnvidia-compute-*, libcuda1, cuda-drivers]
         linux_nvidia_driver_packages:
           description: Installed Linux NVIDIA driver packages (C(name), C(version), C(held)).
           type: list

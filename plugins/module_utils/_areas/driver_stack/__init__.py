@@ -34,7 +34,7 @@ AREA = ChainArea(
         root=dict(type="path", default="/"),
         python_envs=dict(type="list", elements="path", default=[]),
         probe_containers=dict(type="bool", default=False),
-        hold_patterns=dict(type="list", elements="str", default=list(collect.DEFAULT_HOLD_PATTERNS)),
+        hold_patterns=dict(type="list", elements="str"),  # None: _tools/gpu_packages.HOLD
         command_timeout_s=dict(type="int", default=30),
     ),
     checks=checks.CHECKS,

@@ -24,13 +24,7 @@ import re
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import collect_gpu, parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dkms, dpkg
-
-# Packages an unattended upgrade must not move without a planned reboot (driver_packages_not_held).
-DEFAULT_HOLD_PATTERNS = ("nvidia-driver-*", "nvidia-dkms-*", "nvidia-kernel-common-*", "nvidia-kernel-source-*",
-                         "nvidia-utils-*", "libnvidia-compute-*", "nvidia-open*", "cuda-drivers*",
-                         "cuda-toolkit-*", "nvidia-container-toolkit", "nvidia-container-toolkit-base",
-                         "amdgpu-dkms", "rocm-core", "rocm")
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dkms, dpkg, gpu_packages
 
 SECURE_BOOT_VAR = "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a"
 
@@ -90,7 +84,7 @@ class Context(object):
         self.python_envs = list(params["python_envs"] or ())
         self.probe_containers = params["probe_containers"]
         self.timeout = int(params["command_timeout_s"])
-        self.hold_patterns = tuple(params["hold_patterns"] or DEFAULT_HOLD_PATTERNS)
+        self.hold_patterns = tuple(params["hold_patterns"] or gpu_packages.HOLD)
         self.tools = dict(tools or {})
 
     def tool(self, name):
@@ -149,9 +143,6 @@ def _kernel(ctx, reader, packages):
         "reboot_required_packages": pkgs,
         "secure_boot": secure_boot,
     }
-
-
-DKMS_DRIVER_PACKAGES = ("nvidia-dkms-*", "nvidia-kernel-dkms", "nvidia-open-dkms*", "amdgpu-dkms")
 
 
 def _dkms_entries(ctx, reader, warnings, expect_dkms=True):
@@ -266,7 +257,7 @@ def collect(run_command, params, tools=None):
     warnings = []
     reader = Reader(ctx.root, warnings)
     packages, package_source = _packages(ctx, reader, warnings)
-    expect_dkms = packages is None or bool(dpkg.select(packages, DKMS_DRIVER_PACKAGES))
+    expect_dkms = packages is None or bool(dpkg.select(packages, gpu_packages.DKMS_DRIVERS))
     dkms_entries, dkms_source = _dkms_entries(ctx, reader, warnings, expect_dkms)
     data = {
         "root": ctx.root,
@@ -288,6 +279,7 @@ def collect(run_command, params, tools=None):
         if ctx.probe_containers:
             data["container_toolkit"]["containers"] = _probe_containers(ctx, warnings)
     data["held_packages"] = [p["name"] for p in packages or [] if p["installed"] and p["held"]] if packages is not None else None
+    data["hold_patterns"] = list(ctx.hold_patterns)
     data["unheld_driver_packages"] = sorted(set(
         p["name"] for p in dpkg.select(packages or [], ctx.hold_patterns)
         if not p["held"] and not p["name"].endswith("config-common"))) if packages is not None else None

@@ -18,16 +18,7 @@ import os
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda, parse
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, ldconfig
-
-# Installed packages reported per area (dpkg names; Ubuntu and NVIDIA's CUDA repository style).
-NVIDIA_PACKAGES = ("nvidia-driver-*", "nvidia-dkms-*", "nvidia-kernel-*", "nvidia-utils-*", "nvidia-headless-*",
-                   "nvidia-compute-utils-*", "nvidia-open*", "nvidia-firmware-*", "libnvidia-*",
-                   "xserver-xorg-video-nvidia*", "cuda-drivers*", "nvidia-container-toolkit*",
-                   "nvidia-container-runtime", "nvidia-docker2", "nvidia-smi", "nvidia-driver", "nvidia-kernel-dkms")
-CUDA_PACKAGES = ("cuda-toolkit-*", "cuda-runtime-*", "cuda-libraries-*", "cuda-compat-*", "libcudnn*", "cudnn*",
-                 "libnccl*", "tensorrt*", "libnvinfer*", "nvidia-cuda-toolkit")
-ROCM_PACKAGES = ("rocm*", "amdgpu-dkms*", "hip-runtime-amd", "hipcc", "hip-dev*", "amdgpu-install")
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, gpu_packages, ldconfig
 
 LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "usr/lib/aarch64-linux-gnu", "usr/lib64", "usr/lib", "lib/x86_64-linux-gnu",
             "lib64", "usr/lib/wsl/lib")
@@ -98,9 +89,9 @@ def nvidia(ctx, reader, packages, dkms_entries, warnings):
             warnings.append("several NVIDIA userspace libraries are installed (%s); the newest is reported"
                             % ", ".join("libnvidia-ml.so.%s" % v for v in ordered))
     else:
-        userspace, name = _upstream_of(packages, ["libnvidia-compute-*", "nvidia-utils-*", "libnvidia-ml1", "nvidia-driver-*"])
+        userspace, name = _upstream_of(packages, gpu_packages.NVIDIA_USERSPACE)
         userspace_source = "package %s" % name if name else None
-    nvidia_packages = dpkg.select(packages, NVIDIA_PACKAGES) if packages is not None else None
+    nvidia_packages = dpkg.select(packages, gpu_packages.NVIDIA_DRIVER + gpu_packages.NVIDIA_CONTAINER) if packages is not None else None
     installed = bool(userspace or module_version or nvidia_packages
                      or any(e["module"] in ("nvidia", "nvidia-open") for e in dkms_entries or []))
     driver = module_version or userspace
@@ -180,7 +171,7 @@ def cuda_libraries(ctx, reader, packages):
     return {
         "cuda_toolkits": sorted(toolkits, key=lambda t: cuda.version_key(t["version"]) or ()),
         "cuda_default_path": default,
-        "cuda_packages": dpkg.select(packages, CUDA_PACKAGES) if packages is not None else None,
+        "cuda_packages": dpkg.select(packages, gpu_packages.NVIDIA_CUDA) if packages is not None else None,
         "cudnn_version": cudnn,
         "nccl_version": nccl,
         "tensorrt_version": tensorrt,
@@ -252,7 +243,7 @@ def rocm(ctx, reader, packages, dkms_entries):
         "amdgpu_kernel_module_version": (reader.read("sys/module/amdgpu/version") or "").strip() or None,
         "hip_version": hip,
         "gfx_targets": sorted(set(targets)),
-        "packages": dpkg.select(packages, ROCM_PACKAGES) if packages is not None else None,
+        "packages": dpkg.select(packages, gpu_packages.AMD) if packages is not None else None,
     }
 
 

@@ -18,7 +18,7 @@ import sys
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, ldconfig
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, gpu_packages, ldconfig
 
 WSL_LIBRARY_GLOBS = ("libcuda.so*", "libnvidia-ml.so*", "libdxcore.so*")
 
@@ -179,6 +179,8 @@ def collect(run_command, params, environ=None, python=None, machine=None):
             return ""
 
     data = _empty(parse.parse_proc_version(read(params["proc_version_path"])), environ)
+    # The patterns in force, in the fact: wsl_guard pins exactly these away.
+    data["driver_package_patterns"] = list(params["driver_package_patterns"] or gpu_packages.NVIDIA_DRIVER)
     if not data["is_wsl"]:
         return data, warnings
 
@@ -200,8 +202,7 @@ def collect(run_command, params, environ=None, python=None, machine=None):
     if os.path.isfile(_root_path(root, "/var/lib/dpkg/status")):
         packages, problems = dpkg.parse_status_file(read("/var/lib/dpkg/status"))
         warnings.extend("reading the dpkg database: %s" % p for p in problems)
-        data["linux_nvidia_driver_packages"] = parse.linux_driver_packages(
-            packages, tuple(params["driver_package_patterns"] or parse.LINUX_DRIVER_PACKAGE_GLOBS))
+        data["linux_nvidia_driver_packages"] = parse.linux_driver_packages(packages, data["driver_package_patterns"])
 
     _nvidia_smi(run_command, root, data, params["nvidia_smi_path"], warnings)
 

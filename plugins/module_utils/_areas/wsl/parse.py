@@ -19,21 +19,10 @@ import json
 import re
 import signal
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import gpu_packages
+
 WSL_LIB_DIR = "/usr/lib/wsl/lib"
 LIBCUDA = "libcuda.so.1"
-
-# Packages of a Linux NVIDIA driver: none of them belongs inside WSL, where the driver is the
-# Windows host's. The CUDA toolkit, cuDNN and the container toolkit are fine and not listed.
-# Globs in APT preferences syntax too (the wsl_guard role pins the same list away).
-LINUX_DRIVER_PACKAGE_GLOBS = (
-    "nvidia-driver", "nvidia-driver-*", "nvidia-dkms-*", "nvidia-kernel-*", "nvidia-utils-*",
-    "nvidia-compute-utils-*", "nvidia-headless-*", "nvidia-open", "nvidia-open-*",
-    "nvidia-firmware-*", "nvidia-smi", "libnvidia-compute-*", "libnvidia-gl-*",
-    "libnvidia-decode-*", "libnvidia-encode-*", "libnvidia-extra-*", "libnvidia-fbc1-*",
-    "libnvidia-cfg1-*", "libnvidia-ml1", "libcuda1", "cuda-drivers", "cuda-drivers-*",
-    "linux-modules-nvidia-*", "linux-objects-nvidia-*", "xserver-xorg-video-nvidia*",
-    "firmware-nvidia-gsp",
-)
 
 # CUresult values from cuda.h (driver API) that cuInit can return or that explain a failure.
 CURESULT_NAMES = {
@@ -120,8 +109,9 @@ def systemd_enabled(sections):
 # --- Linux driver packages --------------------------------------------------------------------
 # The dpkg database below ``root`` is read with the collection's shared reader (_tools/dpkg.py): no command.
 
-def linux_driver_packages(packages, globs=LINUX_DRIVER_PACKAGE_GLOBS):
-    """Installed packages (from ``_tools/dpkg.py``) whose name matches one of ``globs``, one entry per name."""
+def linux_driver_packages(packages, globs=gpu_packages.NVIDIA_DRIVER):
+    """Installed packages (from ``_tools/dpkg.py``) whose name matches one of ``globs`` (by default the
+    packages of a Linux NVIDIA driver, ``_tools/gpu_packages.py``), one entry per name."""
     found = []
     for package in sorted(packages, key=lambda p: (p["name"], p.get("arch") or "")):
         if any(f["name"] == package["name"] for f in found):

@@ -120,7 +120,7 @@ def clean_box(tmp_path):
     tree.nvml("575.57.08").dkms("nvidia", "575.57.08", RUNNING)
     tree.dpkg(("nvidia-driver-575", "575.57.08-0ubuntu1", True), ("nvidia-dkms-575", "575.57.08-0ubuntu1", True),
               ("libnvidia-compute-575", "575.57.08-0ubuntu1", True), ("cuda-toolkit-12-9", "12.9.1-1", True),
-              ("libnccl2", "2.27.3-1+cuda12.9", False), ("libcudnn9-cuda-12", "9.10.2.21-1", False),
+              ("libnccl2", "2.27.3-1+cuda12.9", True), ("libcudnn9-cuda-12", "9.10.2.21-1", True),
               ("linux-image-%s" % RUNNING, "6.8.0-45.45", False), ("dpkg", "1.22.6", False))
     tree.write("usr/local/cuda-12.9/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.9.1"}}')
     tree.link("usr/local/cuda", "cuda-12.9")
@@ -281,6 +281,22 @@ def test_packages_not_held_and_nouveau(tmp_path):
     assert fact["held_packages"] == ["nvidia-dkms-575"]
     assert checks_named(fact, "nouveau_loaded_with_nvidia")[0]["status"] == "crit"
     assert fact["verdict"] == "broken" and fact["verdict_link"] == "kernel_module"
+
+
+def test_debian_driver_packages_and_cuda_libraries_must_be_held_too(tmp_path):
+    """One list of the GPU stack's packages (_tools/gpu_packages.HOLD, the one driver_pin holds): Debian 12's
+    driver names and the CUDA libraries count, Ubuntu's per-kernel modules and cuda-keyring do not."""
+    tree = Tree(tmp_path).dpkg(("nvidia-driver", "535.183.01-1~deb12u1", False), ("libcuda1", "535.183.01-1~deb12u1", False),
+                               ("nvidia-kernel-dkms", "535.183.01-1~deb12u1", True), ("libnccl2", "2.21.5-1+cuda12.4", False),
+                               ("linux-modules-nvidia-535-6.8.0-45-generic", "6.8.0-45.45", False),
+                               ("cuda-keyring", "1.1-1", False))
+    fact = run(tree)[0]
+    held = checks_named(fact, "driver_packages_not_held")[0]
+    assert held["status"] == "warn" and held["value"] == ["libcuda1", "libnccl2", "nvidia-driver"]
+    assert "libnccl2" in held["message"] and "nvidia-kernel-dkms" not in held["message"]
+    assert [p["name"] for p in fact["nvidia"]["packages"]] == [
+        "libcuda1", "linux-modules-nvidia-535-6.8.0-45-generic", "nvidia-driver", "nvidia-kernel-dkms"]
+    assert "nvidia-driver-*" in fact["hold_patterns"] and "libnccl*" in fact["hold_patterns"]
 
 
 def test_secure_boot_with_an_unsigned_module(tmp_path):

@@ -355,12 +355,19 @@ def test_gather_reads_the_distro_name_from_the_environment(tmp_path, libs):
     assert fact["distro_name"] == "Ubuntu-22.04" and fact["systemd_enabled"] is None
 
 
-def test_role_pins_the_same_packages_the_facts_report():
+def test_the_role_pins_what_the_fact_reports(tmp_path):
+    """One list (_tools/gpu_packages.NVIDIA_DRIVER): the fact shows the patterns in force, and wsl_guard has no
+    list of its own (empty default, the module's list) and writes the fact's patterns into its APT pin."""
     import yaml
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "..", "roles", "wsl_guard", "defaults", "main.yml")
-    with open(path) as handle:
-        defaults = yaml.safe_load(handle)
-    assert defaults["wsl_guard_driver_package_patterns"] == list(_wsl.LINUX_DRIVER_PACKAGE_GLOBS)
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import gpu_packages
+    role = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "..", "roles", "wsl_guard")
+    with open(os.path.join(role, "defaults", "main.yml")) as handle:
+        assert yaml.safe_load(handle)["wsl_guard_driver_package_patterns"] == []
+    with open(os.path.join(role, "templates", "apt-preferences.j2")) as handle:
+        assert "Package: {{ ansible_facts.gpufleet_wsl.driver_package_patterns | join(' ') }}" in handle.read()
+    fact, _warnings = gather(tmp_path)
+    assert fact["driver_package_patterns"] == list(gpu_packages.NVIDIA_DRIVER)
+    assert gather(tmp_path, driver_package_patterns=["nvidia-utils-*"])[0]["driver_package_patterns"] == ["nvidia-utils-*"]
 
 
 def test_summary_section_and_summary_lines(tmp_path, libs):
