@@ -77,6 +77,19 @@ def test_check_mode_reads_the_same(dpkg_root):
     assert checked["ansible_facts"] == normal["ansible_facts"]
 
 
+def test_an_unreadable_dkms_state_is_unknown_through_ansible(dpkg_root):
+    """issue 18: nvidia-dkms-535 is installed (real dpkg database) but the tree has no /var/lib/dkms: the DKMS
+    link of each kernel is unknown, with the reason and the fix, and the fact's status says so."""
+    os.makedirs(os.path.join(dpkg_root.root, "lib", "modules", "6.8.0-45-generic", "kernel"))
+    result = run_module(MODULE, {"root": dpkg_root.root})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_driver_stack"]
+    dkms = [c for c in fact["checks"] if c["check"] == "dkms_missing_for_kernel"]
+    assert [(c["status"], c["subject"]) for c in dkms] == [("unknown", {"module": "nvidia", "kernel": "6.8.0-45-generic"})]
+    assert "no /var/lib/dkms below %s" % dpkg_root.root in dkms[0]["message"] and "apt-get install dkms" in dkms[0]["message"]
+    assert "not read: dkms_missing_for_kernel" in fact["verdict_reason"]
+
+
 def test_a_root_that_does_not_exist_fails_clearly(tmp_path):
     result = run_module(MODULE, {"root": str(tmp_path / "missing")})
     assert result["failed"] is True

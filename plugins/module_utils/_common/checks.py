@@ -147,12 +147,15 @@ class Check(object):
     hold the words ``warn`` and ``crit`` (``disk_used_warn_pct``, ``warn_days``) are the warn/crit pair. ``higher_is_worse``: the pair's direction.
     ``unit``: shown after values. ``fix``: what to do when it fires. ``reads``: the fact paths of the
     readings it judges (``disks[].used_pct``); the history records every one of them, and a unit test
-    fails when a path is not among the area's recorded readings.
+    fails when a path is not among the area's recorded readings. ``or_host``: besides results about
+    a subject (``{"gpu": 0}``), the check also gives results about the host as a whole (subject
+    ``{}``, e.g. "VRAM below the threshold on every GPU").
     """
 
-    __slots__ = ("name", "summary", "subject", "thresholds", "higher_is_worse", "unit", "fix", "reads")
+    __slots__ = ("name", "summary", "subject", "thresholds", "higher_is_worse", "unit", "fix", "reads", "or_host")
 
-    def __init__(self, name, summary, subject=(), thresholds=(), higher_is_worse=True, unit="", fix="", reads=()):
+    def __init__(self, name, summary, subject=(), thresholds=(), higher_is_worse=True, unit="", fix="", reads=(),
+                 or_host=False):
         self.name = name
         self.summary = summary
         self.subject = tuple(subject)
@@ -161,6 +164,7 @@ class Check(object):
         self.unit = unit
         self.fix = fix
         self.reads = tuple(reads)
+        self.or_host = or_host
 
     def __repr__(self):
         return "Check(%r)" % self.name
@@ -178,6 +182,8 @@ class Check(object):
 
     def _subject(self, subject):
         subject = dict(subject or {})
+        if not subject and self.or_host:
+            return subject
         missing = [key for key in self.subject if key not in subject]
         extra = [key for key in subject if key not in self.subject]
         if missing or extra:

@@ -20,6 +20,16 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import
 
 CHAIN = ("kernel", "dkms", "kernel_module", "userspace", "nvml", "container_toolkit", "images_and_wheels")
 
+# The fixes of the unknowns: what makes a link readable.
+FIX_PACKAGES = "run it on a Debian/Ubuntu host where dpkg-query works (or point root at a tree with /var/lib/dpkg/status)"
+FIX_DKMS = "install dkms (apt-get install dkms) so 'dkms status' can be read, or check the module by hand"
+FIX_NVML = "install the driver's utilities (nvidia-utils-<branch>) so 'nvidia-smi -L' can be run"
+FIX_CONTAINERS = "install the docker CLI on the host and check that the daemon answers ('docker ps')"
+FIX_CONTAINER_SMI = ("run the container with the 'utility' driver capability (NVIDIA_DRIVER_CAPABILITIES) so the "
+                     "container toolkit puts nvidia-smi in it")
+FIX_DATA = ("check NVIDIA's table by hand (docs/driver_stack.md) or update the collection: its compatibility data "
+            "ends at CUDA %s" % cuda.CUDA_RELEASES[-1][0])
+
 CHECKS = CheckTable(
     Check("reboot_required", "Whether the host asks for a reboot (/var/run/reboot-required, and the packages that asked).",
           fix="reboot in a maintenance window"),
@@ -42,7 +52,7 @@ CHECKS = CheckTable(
     Check("nvml_init", "Whether NVML initialises on the host ('nvidia-smi -L').",
           fix="see driver_library_mismatch and dkms checks; a reboot realigns a half-applied driver update"),
     Check("container_lost_gpu", "Whether NVML answers inside each running GPU container (probe_containers).",
-          subject=("container",),
+          subject=("container",), or_host=True,
           fix="recreate the container (docker compose up --force-recreate)"),
     Check("image_cuda_newer_than_driver", "Whether the driver meets each running GPU image's NVIDIA_REQUIRE_CUDA "
           "(probe_containers).",
@@ -103,10 +113,14 @@ def kernel_checks(data):
 def dkms_checks(data):
     """Every kernel the box will boot (the running one and the newest) needs the module, at the driver's version."""
     entries = data["dkms"]
-    if entries is None:
-        return []
     kernel = data["kernel"]
     check = CHECKS["dkms_missing_for_kernel"]
+    if entries is None:
+        # A DKMS driver package is installed but the DKMS state could not be read: each kernel is unknown.
+        reason = "the DKMS state could not be read (%s)" % (data.get("_unread") or {}).get("dkms", "not reported")
+        return [check.unknown(reason, subject={"module": module, "kernel": release}, fix=FIX_DKMS)
+                for module in data.get("_dkms_expected") or ()
+                for release in (boot_kernels(kernel) or ["unknown"])]
     results = []
     for module, wanted in (("nvidia", data["nvidia"]["userspace_version"]), ("amdgpu", None)):
         if not any(e["module"] == module for e in entries):
@@ -141,8 +155,15 @@ def kernel_module_checks(data):
         results.append(CHECKS["nvidia_module_not_loaded"].result(
             "crit", False, None, "the NVIDIA driver is installed but its kernel module is not loaded"))
     module, userspace = nvidia["kernel_module_version"], nvidia["userspace_version"]
+    mismatch = CHECKS["driver_library_mismatch"]
+    if data["live"] and nvidia["installed"] and nvidia["kernel_module_loaded"] is not False and bool(module) != bool(userspace):
+        results.append(mismatch.unknown(
+            "the %s version could not be read (the %s is %s)" % (
+                "kernel module" if userspace else "userspace driver", "userspace driver" if userspace else "kernel module",
+                userspace or module),
+            fix="read /proc/driver/nvidia/version and the libnvidia-ml.so.<version> on the linker path "
+                "(ldconfig -p | grep libnvidia-ml) by hand"))
     if module and userspace:
-        mismatch = CHECKS["driver_library_mismatch"]
         if module != userspace:
             results.append(mismatch.result(
                 "crit", userspace, module, "the loaded kernel module is %s but the userspace driver is %s (an update "
@@ -162,14 +183,26 @@ def kernel_module_checks(data):
 def secure_boot_checks(data):
     """Secure Boot refuses an unsigned module ("Key was rejected by service")."""
     kernel = data["kernel"]
-    if kernel["secure_boot"] != "enabled" or not data["nvidia"]["installed"]:
-        return []
     check = CHECKS["secure_boot_unsigned_module"]
+    if not data["nvidia"]["installed"]:
+        return []
+    if kernel["secure_boot"] == "unknown" and data["live"]:
+        return [check.unknown("the Secure Boot state could not be read (no SecureBoot EFI variable under "
+                              "/sys/firmware/efi/efivars)", subject={"module": "nvidia", "kernel": release},
+                              fix="check it by hand with 'mokutil --sb-state'")
+                for release in boot_kernels(kernel)]
+    if kernel["secure_boot"] != "enabled":
+        return []
     results = []
     for release in boot_kernels(kernel):
         found = (data.get("_nvidia_module_files") or {}).get(release) or {}
         subject = {"module": "nvidia", "kernel": release}
-        if found.get("signed") is False:
+        if found.get("signed") is None:
+            results.append(check.unknown(
+                "the nvidia module for %s %s" % (release, "(%s) cannot be read (a .zst module needs zstd)" % found["path"]
+                                                  if found.get("path") else "was not found under /lib/modules"),
+                subject=subject, fix="check its signature by hand: modinfo -F sig_id nvidia (or -k %s)" % release))
+        elif found.get("signed") is False:
             results.append(check.result(
                 "crit" if release == kernel["running_release"] else "warn", False, None,
                 "Secure Boot is on and the nvidia module for %s (%s) is not signed, so the kernel refuses it"
@@ -186,6 +219,9 @@ def nvml_checks(data):
                                            "NVML does not initialise on the host (%s)" % nvidia["nvml_message"])]
     if nvidia["nvml_ok"]:
         return [CHECKS["nvml_init"].result("ok", True, None, "NVML answers on the host")]
+    if data["live"] and nvidia["installed"]:
+        reason = nvidia["nvml_message"] or (data.get("_unread") or {}).get("nvml") or "nvidia-smi was not run"
+        return [CHECKS["nvml_init"].unknown("NVML was not asked on the host (%s)" % reason, fix=FIX_NVML)]
     return []
 
 
@@ -194,9 +230,17 @@ def container_checks(data):
     driver = driver_of(nvidia)
     lost, image = CHECKS["container_lost_gpu"], CHECKS["image_cuda_newer_than_driver"]
     results = []
+    unread = (data.get("_unread") or {}).get("containers")
+    if unread and data["container_toolkit"].get("containers") is None:
+        results.append(lost.unknown("the running containers could not be listed (%s)" % unread, subject={},
+                                    fix=FIX_CONTAINERS))
     for container in data["container_toolkit"].get("containers") or []:
         subject = {"container": container["name"]}
-        if container["nvml_ok"] is False:
+        if container["nvml_ok"] is None:
+            results.append(lost.unknown("NVML was not asked inside container %s (%s)" % (
+                container["name"], container["nvml_message"] or "nvidia-smi was not run"), subject=subject,
+                fix=FIX_CONTAINER_SMI))
+        elif container["nvml_ok"] is False:
             if nvidia["nvml_ok"]:
                 results.append(lost.result(
                     "crit", False, None, "container %s lost its GPU (%s) while NVML works on the host (typical after "
@@ -211,7 +255,10 @@ def container_checks(data):
                                        subject=subject))
         if container["required_cuda"] and driver and not container["require_disabled"]:
             answer = cuda.compat(container["required_cuda"], driver)
-            if answer["verdict"] in ("minor_version_compatible", "unsupported"):
+            if answer["verdict"] == cuda.UNKNOWN:
+                results.append(image.unknown("image %s: %s" % (container["image"], answer["message"]), subject=subject,
+                                             fix=FIX_DATA))
+            elif answer["verdict"] in ("minor_version_compatible", "unsupported"):
                 results.append(image.result(
                     "crit", container["required_cuda"], answer["min_driver"],
                     "image %s of container %s requires cuda>=%s, which driver %s does not meet (needs >= %s)"
@@ -230,9 +277,9 @@ def compat_result(check, release, driver, what, subject, fix=None):
     verdict = answer["verdict"]
     if verdict == "supported":
         return check.result("ok", release, answer["min_driver"], "%s: %s" % (what, answer["message"]), subject=subject)
-    if verdict == "unknown":
-        return check.result("ok", release, None, "%s: compatibility not known (%s)" % (what, answer["message"]),
-                            subject=subject)
+    if verdict == cuda.UNKNOWN:
+        return check.unknown("%s: compatibility not known (%s)" % (what, answer["message"]), subject=subject,
+                             fix=FIX_DATA, value=release)
     status = "warn" if verdict == "minor_version_compatible" else "crit"
     return check.result(status, release, answer["min_driver"], "%s: %s" % (what, answer["message"]), subject=subject,
                         fix=fix)
@@ -253,6 +300,11 @@ def cuda_checks(data):
                                      "CUDA toolkit %s (%s)" % (toolkit["version"], where), {"toolkit": where}))
     driver_cuda = nvidia["cuda_driver_version"]
     for env in data["python_envs"]:
+        if not env["site_packages"]:
+            results.append(CHECKS["wheel_cuda_newer_than_driver"].unknown(
+                "python env %s %s" % (env["prefix"], "has no site-packages" if env["present"] else "does not exist"),
+                subject={"env": env["prefix"]}, fix="correct python_envs (a virtualenv or conda prefix)"))
+            continue
         release = env["torch_cuda"] or env.get("cuda_runtime_wheel")
         if not release:
             continue
@@ -270,6 +322,9 @@ def cuda_checks(data):
 def package_checks(data):
     unheld = data.get("unheld_driver_packages")
     check = CHECKS["driver_packages_not_held"]
+    if unheld is None:
+        return [check.unknown("the installed packages could not be read (%s)" % (
+            (data.get("_unread") or {}).get("packages") or "not reported"), fix=FIX_PACKAGES)]
     if unheld:
         return [check.result("warn", unheld, None, "driver/CUDA/ROCm packages an automatic upgrade could move: %s"
                              % ", ".join(unheld))]
@@ -284,13 +339,16 @@ def rocm_checks(data):
         return []
     check = CHECKS["rocm_userspace_dkms_mismatch"]
     answer = cuda.rocm_compat(rocm["amdgpu_dkms_release"], rocm["release"])
+    if answer == cuda.UNKNOWN:
+        return [check.unknown("ROCm user space %s with the amdgpu-dkms of ROCm %s is not in the compatibility data"
+                               % (rocm["release"], rocm["amdgpu_dkms_release"]), value=rocm["release"],
+                               fix="check AMD's user and kernel-space support matrix by hand, or update the collection")]
     if answer == "incompatible":
         return [check.result("warn", rocm["release"], rocm["amdgpu_dkms_release"],
                              "ROCm user space %s is not supported with the amdgpu-dkms of ROCm %s (AMD supports +/- 2 "
                              "releases)" % (rocm["release"], rocm["amdgpu_dkms_release"]))]
     return [check.result("ok", rocm["release"], rocm["amdgpu_dkms_release"], "ROCm user space %s with amdgpu-dkms of "
-                         "ROCm %s: %s" % (rocm["release"], rocm["amdgpu_dkms_release"],
-                                          "supported" if answer == "compatible" else "not in the compatibility data"))]
+                         "ROCm %s: supported" % (rocm["release"], rocm["amdgpu_dkms_release"]))]
 
 
 def evaluate(data, params):
@@ -330,4 +388,8 @@ def verdict(fact):
     if links:
         return dict(verdict="reboot_pending", verdict_link=links[0][0],
                     verdict_reason="realign by reboot (%s): %s" % (links[0][0], "; ".join(why for _link, why in links)))
-    return dict(verdict="ok", verdict_reason="every link that could be read agrees", verdict_link=None)
+    unread = sorted(set(c["check"] for c in checks if c["status"] == "unknown"))
+    reason = "every link that could be read agrees"
+    if unread:
+        reason += "; not read: %s (see their checks)" % ", ".join(unread)
+    return dict(verdict="ok", verdict_reason=reason, verdict_link=None)

@@ -86,6 +86,8 @@ class Context(object):
         self.timeout = int(params["command_timeout_s"])
         self.hold_patterns = tuple(params["hold_patterns"] or gpu_packages.HOLD)
         self.tools = dict(tools or {})
+        # What could not be read, by link ({"packages": "dpkg-query not found ..."}): the checks say unknown.
+        self.unread = {}
 
     def tool(self, name):
         return _runner.find_tool(name, self.tools.get(name))
@@ -99,11 +101,13 @@ def _packages(ctx, reader, warnings):
             warnings.extend(parse_warnings)
             return packages, "dpkg-query"
         except dpkg.DpkgError as exc:
-            warnings.append("package facts not reported: %s (rpm hosts are not read yet)" % exc)
+            ctx.unread["packages"] = "%s (rpm hosts are not read yet)" % exc
+            warnings.append("package facts not reported: %s" % ctx.unread["packages"])
             return None, None
     text = reader.read("var/lib/dpkg/status")
     if text is None:
-        warnings.append("package facts not reported: no /var/lib/dpkg/status below %s (not a dpkg system?)" % ctx.root)
+        ctx.unread["packages"] = "no /var/lib/dpkg/status below %s (not a dpkg system?)" % ctx.root
+        warnings.append("package facts not reported: %s" % ctx.unread["packages"])
         return None, None
     packages, parse_warnings = dpkg.parse_status_file(text)
     warnings.extend(parse_warnings)
@@ -153,6 +157,7 @@ def _dkms_entries(ctx, reader, warnings, expect_dkms=True):
             try:
                 parsed = dkms.status(ctx.run_command, tool, timeout=ctx.timeout)
             except dkms.DkmsError as exc:
+                ctx.unread["dkms"] = str(exc)
                 warnings.append("dkms facts not reported: %s" % exc)
                 return None, None
             warnings.extend(parsed["warnings"])
@@ -160,6 +165,8 @@ def _dkms_entries(ctx, reader, warnings, expect_dkms=True):
                 warnings.append("dkms status reported: %s" % error)
             return parsed["entries"], "dkms status"
     if not reader.isdir("var/lib/dkms"):
+        ctx.unread["dkms"] = ("dkms not found and no /var/lib/dkms" if ctx.live
+                              else "no /var/lib/dkms below %s" % ctx.root)
         if ctx.live and expect_dkms:
             warnings.append("dkms facts not reported: dkms not found and no /var/lib/dkms, "
                             "though a DKMS driver package is installed")
@@ -181,24 +188,28 @@ def _probe_nvml(ctx, argv):
 def _probe_containers(ctx, warnings):
     docker = ctx.tool("docker")
     if not docker:
+        ctx.unread["containers"] = "docker not found"
         warnings.append("probe_containers: docker not found; containers not probed")
         return None
     try:
         listing = _runner.run(ctx.run_command, [docker, "ps", "-q", "--no-trunc"], timeout=ctx.timeout)
         if listing.rc != 0:
-            warnings.append("probe_containers: docker ps: %s" % (listing.stderr or "").strip()[:300])
+            ctx.unread["containers"] = "docker ps: %s" % ((listing.stderr or "").strip()[:300] or "exit %s" % listing.rc)
+            warnings.append("probe_containers: %s" % ctx.unread["containers"])
             return None
         ids = listing.stdout.split()
         if not ids:
             return []
         inspect = _runner.run(ctx.run_command, [docker, "inspect"] + ids, timeout=ctx.timeout)
     except _runner.ToolError as exc:
+        ctx.unread["containers"] = str(exc)
         warnings.append("probe_containers: %s" % exc)
         return None
     try:
         data = json.loads(inspect.stdout or "[]")
     except ValueError:
-        warnings.append("probe_containers: docker inspect did not print JSON: %r" % (inspect.stdout or "")[:200])
+        ctx.unread["containers"] = "docker inspect did not print JSON: %r" % (inspect.stdout or "")[:200]
+        warnings.append("probe_containers: %s" % ctx.unread["containers"])
         return None
     containers = parse.containers_from_inspect(data)
     for container in containers:
@@ -240,16 +251,18 @@ def _nvidia_module_files(root, kernel):
     found = {}
     for release in set(k for k in (kernel["running_release"], kernel["newest_release"]) if k):
         path = _nvidia_module_file(root, release)
-        if path:
-            found[release] = {"path": "/" + os.path.relpath(path, root), "signed": module_file_signed(path)}
+        found[release] = {"path": "/" + os.path.relpath(path, root) if path else None,
+                          "signed": module_file_signed(path) if path else None}
     return found
 
 
 def collect(run_command, params, tools=None):
     """``(data, warnings)``: every link of the chain, before any verdict.
 
-    ``_nvidia_module_files`` (the signature of the nvidia module per kernel, read only with Secure
-    Boot on) is for the checks, not part of the fact. Raises AreaError when ``root`` is not a directory.
+    For the checks, not part of the fact: ``_nvidia_module_files`` (the signature of the nvidia module
+    per kernel, read only with Secure Boot on), ``_dkms_expected`` (the modules installed DKMS driver
+    packages build) and ``_unread`` (the links that could not be read, and why). Raises AreaError
+    when ``root`` is not a directory.
     """
     ctx = Context(params, run_command, tools)
     if not os.path.isdir(ctx.root):
@@ -276,6 +289,8 @@ def collect(run_command, params, tools=None):
         smi = ctx.tool("nvidia-smi")
         if smi:
             data["nvidia"]["nvml_ok"], data["nvidia"]["nvml_message"] = _probe_nvml(ctx, [smi, "-L"])
+        else:
+            ctx.unread["nvml"] = "nvidia-smi not found"
         if ctx.probe_containers:
             data["container_toolkit"]["containers"] = _probe_containers(ctx, warnings)
     data["held_packages"] = [p["name"] for p in packages or [] if p["installed"] and p["held"]] if packages is not None else None
@@ -285,4 +300,7 @@ def collect(run_command, params, tools=None):
         if not p["held"] and not p["name"].endswith("config-common"))) if packages is not None else None
     if data["nvidia"]["installed"]:
         data["_nvidia_module_files"] = _nvidia_module_files(ctx.root, data["kernel"])
+    data["_dkms_expected"] = sorted(set("amdgpu" if p["name"].startswith("amdgpu") else "nvidia"
+                                        for p in dpkg.select(packages or [], gpu_packages.DKMS_DRIVERS)))
+    data["_unread"] = ctx.unread
     return data, warnings

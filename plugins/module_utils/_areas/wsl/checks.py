@@ -58,8 +58,16 @@ def lib_dir_check(fact):
     return check.result("ok", fact["wsl_libraries"], LIBCUDA, "%s carries the host driver's %s" % (lib_dir, LIBCUDA))
 
 
+def _unread(fact, link):
+    return (fact.get("_unread") or {}).get(link)
+
+
 def driver_package_check(fact):
     packages, check = fact["linux_nvidia_driver_packages"], CHECKS["linux_driver_inside_wsl"]
+    if _unread(fact, "packages"):
+        return check.unknown("the installed packages could not be read (%s)" % _unread(fact, "packages"),
+                             fix="check by hand that no Linux NVIDIA driver package is installed in the distribution "
+                                 "(its package manager), or point root at a tree with /var/lib/dpkg/status")
     loose = [p["name"] for p in packages if not p["held"]]
     if loose:
         return check.result("crit", loose, [], "Linux NVIDIA driver packages are installed inside WSL (%s); they "
@@ -107,6 +115,11 @@ def cuda_init_checks(fact):
     if cuda is None:
         return []
     value = cuda["name"] or cuda["outcome"]
+    if cuda["outcome"] == "error":
+        # the probe itself did not run to a result: nothing is known about CUDA
+        return [CHECKS["cuda_init"].unknown("the cuInit probe gave no answer (%s)" % cuda["message"],
+                                            fix="run it by hand: python3 -c \"import ctypes; "
+                                                "print(ctypes.CDLL('%s').cuInit(0))\"" % cuda["library"])]
     if cuda["outcome"] == "returned" and cuda["result"] == 0:
         return [CHECKS["cuda_init"].result("ok", value, "CUDA_SUCCESS", cuda["message"])]
     if fact["nvidia_smi_ok"]:
@@ -118,6 +131,9 @@ def cuda_init_checks(fact):
 
 def host_change_checks(fact):
     changes = fact.get("snapshot_changes") or []
+    if _unread(fact, "snapshot"):
+        return [CHECKS["wsl_host_changed"].unknown("the last snapshot could not be read (%s)" % _unread(fact, "snapshot"),
+                                                   fix="run wsl_guard again: it writes a new snapshot")]
     if not changes:
         return []
     text = ", ".join("%s %s -> %s" % (c["key"].replace("_", " "), c["before"], c["after"]) for c in changes)
@@ -127,6 +143,9 @@ def host_change_checks(fact):
 
 def evaluate(data, params):
     """The checks of the WSL fact (see docs/checks.md)."""
+    if not data["is_wsl"] and _unread(data, "proc_version"):
+        return [CHECKS["wsl"].unknown("the kernel string could not be read (%s)" % _unread(data, "proc_version"),
+                                      fix="check proc_version_path (default /proc/version, relative to root)")]
     if not data["is_wsl"]:
         return [CHECKS["wsl"].result("ok", False, None,
                                      "not a WSL host (kernel %s); nothing to guard" % data.get("kernel_release"))]

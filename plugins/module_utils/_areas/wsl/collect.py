@@ -60,7 +60,7 @@ def run_cuinit(run_command, python, library, timeout=15):
     try:
         result = _runner.run(run_command, [python, "-c", CUINIT_CHILD, library], timeout=timeout)
     except _runner.ToolError as exc:
-        timed_out = exc.rc in (124, 137)
+        timed_out = exc.rc in (124, 137, -9)  # -9: a child that ignored SIGTERM, killed after the grace period
         fact = parse.interpret_cuinit(exc.rc, exc.stdout, exc.stderr, library, timed_out=timed_out, timeout=timeout)
         if not timed_out:
             fact["message"] = str(exc)
@@ -178,7 +178,12 @@ def collect(run_command, params, environ=None, python=None, machine=None):
                 warnings.append("could not read %s: %s" % (path, exc))
             return ""
 
-    data = _empty(parse.parse_proc_version(read(params["proc_version_path"])), environ)
+    unread = {}  # what could not be read, for the checks (not part of the fact)
+    proc_version = read(params["proc_version_path"])
+    if not proc_version and warnings:
+        unread["proc_version"] = warnings[-1]
+    data = _empty(parse.parse_proc_version(proc_version), environ)
+    data["_unread"] = unread
     # The patterns in force, in the fact: wsl_guard pins exactly these away.
     data["driver_package_patterns"] = list(params["driver_package_patterns"] or gpu_packages.NVIDIA_DRIVER)
     if not data["is_wsl"]:
@@ -203,6 +208,8 @@ def collect(run_command, params, environ=None, python=None, machine=None):
         packages, problems = dpkg.parse_status_file(read("/var/lib/dpkg/status"))
         warnings.extend("reading the dpkg database: %s" % p for p in problems)
         data["linux_nvidia_driver_packages"] = parse.linux_driver_packages(packages, data["driver_package_patterns"])
+    else:
+        unread["packages"] = "no /var/lib/dpkg/status below %s (not a dpkg system?)" % root
 
     _nvidia_smi(run_command, root, data, params["nvidia_smi_path"], warnings)
 
@@ -214,10 +221,15 @@ def collect(run_command, params, environ=None, python=None, machine=None):
     data["snapshot"] = {"driver_version": data["driver_version"], "kernel_release": data["kernel_release"],
                         "nvidia_smi_version": data["nvidia_smi_version"]}
     if params["state_file"]:
+        path = _root_path(root, params["state_file"])
         try:
-            with open(_root_path(root, params["state_file"]), "r") as handle:
+            with open(path, "r") as handle:
                 data["previous_snapshot"] = parse.parse_snapshot(handle.read())
-        except (IOError, OSError):
+            if data["previous_snapshot"] is None:
+                unread["snapshot"] = "%s is not a JSON object" % params["state_file"]
+        except (IOError, OSError) as exc:
             data["previous_snapshot"] = None
+            if os.path.exists(path):  # absent is a first run; present but unreadable is not
+                unread["snapshot"] = "could not read %s: %s" % (params["state_file"], exc)
         data["snapshot_changes"] = parse.snapshot_changes(data["previous_snapshot"], data["snapshot"])
     return data, warnings

@@ -336,7 +336,13 @@ def test_empty_root_reports_nulls_and_warns_about_packages(tmp_path):
     assert fact["nvidia"]["installed"] is False and fact["rocm"]["installed"] is False
     assert fact["kernel"]["running_release"] is None and fact["kernel"]["secure_boot"] == "unknown"
     assert any("no /var/lib/dpkg/status" in w for w in warnings)
-    assert fact["checks"] == [] and fact["verdict"] == "ok"
+    # issue 18: the packages could not be read, so whether they are held is unknown, never ok
+    held = checks_named(fact, "driver_packages_not_held")
+    assert [c["status"] for c in fact["checks"]] == ["unknown"] and len(held) == 1
+    assert held[0]["message"].startswith("could not look: the installed packages could not be read (no /var/lib/dpkg/status")
+    assert "Debian/Ubuntu host where dpkg-query works" in held[0]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "ok"
+    assert fact["verdict_reason"] == "every link that could be read agrees; not read: driver_packages_not_held (see their checks)"
 
 
 def test_unreadable_file_is_a_warning(tmp_path):
@@ -567,3 +573,125 @@ def test_userspace_driver_named_only_by_an_included_file_with_a_library_type(tmp
     assert fact["nvidia"]["userspace_source"] == "libnvidia-ml.so.575.57.08"
     assert not any("several NVIDIA userspace libraries" in w for w in warnings)
     assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
+
+
+# ---------------------------------------------------------------- issue 18: what could not be read is unknown, never ok
+
+def live(monkeypatch, tmp_path):
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+
+
+DPKG_575 = "nvidia-driver-575\t575.57.08-0ubuntu1\thold ok installed\nnvidia-dkms-575\t575.57.08-0ubuntu1\thold ok installed\n"
+
+
+def test_unreadable_dkms_state_is_unknown_per_module_and_kernel(tmp_path, monkeypatch):
+    """A DKMS driver package is installed, but neither 'dkms status' nor /var/lib/dkms can be read."""
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING).kernel(NEWEST)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt")).nvml("575.57.08")
+    tree.proc_modules("nvidia")
+    replay = Replay({"dpkg-query -W": (0, DPKG_575, ""), "-L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    tools = stand_ins(tmp_path, "dpkg-query", "nvidia-smi")
+    tools["dkms"] = "/nonexistent/dkms"
+    fact, warnings = gather(tmp_path, replay, tools=tools)
+    dkms_checks = checks_named(fact, "dkms_missing_for_kernel")
+    assert [(c["status"], c["subject"]) for c in dkms_checks] == [
+        ("unknown", {"module": "nvidia", "kernel": RUNNING}), ("unknown", {"module": "nvidia", "kernel": NEWEST})]
+    assert "the DKMS state could not be read (dkms not found and no /var/lib/dkms)" in dkms_checks[0]["message"]
+    assert "apt-get install dkms" in dkms_checks[0]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "reboot_pending"  # the newer kernel still asks for one
+
+
+def test_nvidia_smi_missing_on_a_driver_host_is_unknown_not_skipped(tmp_path, monkeypatch):
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.nvml("575.57.08").proc_modules("nvidia")
+    replay = Replay({"dpkg-query -W": (0, DPKG_575, "")})
+    tools = stand_ins(tmp_path, "dpkg-query")
+    tools.update({"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi"})
+    fact = gather(tmp_path, replay, tools=tools)[0]
+    nvml = checks_named(fact, "nvml_init")[0]
+    assert nvml["status"] == "unknown" and "NVML was not asked on the host (nvidia-smi not found)" in nvml["message"]
+    assert "nvidia-utils" in nvml["message"]
+    assert fact["verdict"] == "ok" and "not read: dkms_missing_for_kernel, nvml_init" in fact["verdict_reason"]
+
+
+def test_a_driver_version_that_cannot_be_read_is_unknown(tmp_path, monkeypatch):
+    """The kernel module is loaded (real /proc sample) but no libnvidia-ml and no package name its version."""
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
+    tree.proc_modules("nvidia")
+    tools = {"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi", "dpkg-query": "/nonexistent/dpkg-query"}
+    fact = gather(tmp_path, Replay({}), tools=tools)[0]
+    mismatch = checks_named(fact, "driver_library_mismatch")[0]
+    assert mismatch["status"] == "unknown"
+    assert "the userspace driver version could not be read (the kernel module is 515.76)" in mismatch["message"]
+
+
+def test_secure_boot_unreadable_module_or_state_is_unknown(tmp_path, monkeypatch):
+    tree = clean_box(tmp_path)
+    tree.write("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a", b"\x06\x00\x00\x00\x01", binary=True)
+    tree.write("lib/modules/%s/updates/dkms/nvidia.ko.zst" % RUNNING, b"(\xb5/\xfd zstd frame", binary=True)
+    check = checks_named(run(tree)[0], "secure_boot_unsigned_module")[0]
+    assert check["status"] == "unknown" and check["subject"] == {"module": "nvidia", "kernel": RUNNING}
+    assert "(/lib/modules/%s/updates/dkms/nvidia.ko.zst) cannot be read" % RUNNING in check["message"]
+    os.remove(os.path.join(tree.root, "lib/modules/%s/updates/dkms/nvidia.ko.zst" % RUNNING))
+    assert "was not found under /lib/modules" in checks_named(run(tree)[0], "secure_boot_unsigned_module")[0]["message"]
+    # on the live host, a Secure Boot state that cannot be read at all
+    live(monkeypatch, tmp_path)
+    os.remove(os.path.join(tree.root, "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a"))
+    tools = {"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi", "dpkg-query": "/nonexistent/dpkg-query"}
+    check = checks_named(gather(tmp_path, Replay({}), tools=tools)[0], "secure_boot_unsigned_module")[0]
+    assert check["status"] == "unknown" and "mokutil --sb-state" in check["message"]
+
+
+def test_containers_that_cannot_be_probed_are_unknown(tmp_path, monkeypatch):
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.nvml("575.57.08")
+    tools = stand_ins(tmp_path, "nvidia-smi")
+    tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query", "docker": "/nonexistent/docker"})
+    replay = Replay({"nvidia-smi -L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    fact = gather(tmp_path, replay, tools=tools, probe_containers=True)[0]
+    lost = checks_named(fact, "container_lost_gpu")
+    assert [(c["status"], c["subject"]) for c in lost] == [("unknown", {})]
+    assert "the running containers could not be listed (docker not found)" in lost[0]["message"]
+    # a container without nvidia-smi: what docker exec prints when the program is not in the image
+    tools = stand_ins(tmp_path, "nvidia-smi", "docker")
+    tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
+    inspect = ('[{"Id": "aaaaaaaaaaaa0000", "Name": "/server", "Config": {"Image": "vllm/vllm-openai:v0.8.5", '
+               '"Env": ["NVIDIA_VISIBLE_DEVICES=all"]}, "HostConfig": {}}]')
+    replay = Replay({
+        "docker exec": (127, "", 'OCI runtime exec failed: exec failed: unable to start container process: exec: '
+                                 '"nvidia-smi": executable file not found in $PATH: unknown\n'),
+        "docker ps": (0, "aaaaaaaaaaaa0000\n", ""), "docker inspect": (0, inspect, ""),
+        "nvidia-smi -L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    fact = gather(tmp_path, replay, tools=tools, probe_containers=True)[0]
+    lost = checks_named(fact, "container_lost_gpu")
+    assert [(c["status"], c["subject"]) for c in lost] == [("unknown", {"container": "server"})]
+    assert "NVML was not asked inside container server (nvidia-smi is not available" in lost[0]["message"]
+    assert "NVIDIA_DRIVER_CAPABILITIES" in lost[0]["message"]
+
+
+def test_versions_beyond_the_compatibility_data_are_unknown_not_ok(tmp_path):
+    """A CUDA release the data does not have (13.3 is out but its minimum driver is not confirmed) cannot be judged."""
+    tree = Tree(tmp_path).write("sys/module/nvidia/version", "595.58.03\n").nvml("595.58.03")
+    tree.write("usr/local/cuda-13.3/version.json", '{"cuda": {"version": "13.3.0"}}')
+    tree.venv("/venv", torch_version="2.12.0+cu133", cuda="13.3")
+    fact = run(tree, python_envs=["/venv", "/not-a-venv"])[0]
+    toolkit = checks_named(fact, "toolkit_newer_than_driver")[0]
+    assert toolkit["status"] == "unknown" and toolkit["value"] == "13.3"
+    assert "compatibility not known (CUDA 13.3 is not in the compatibility data" in toolkit["message"]
+    assert "ends at CUDA 13.2.2" in toolkit["message"]
+    wheels = dict((c["env"], c) for c in checks_named(fact, "wheel_cuda_newer_than_driver"))
+    assert wheels["/venv"]["status"] == "unknown"
+    assert wheels["/not-a-venv"]["status"] == "unknown" and "python env /not-a-venv does not exist" in wheels["/not-a-venv"]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "ok"
+
+
+def test_rocm_releases_outside_amds_matrix_are_unknown(tmp_path):
+    tree = Tree(tmp_path).write("opt/rocm/.info/version", "7.0.1-12\n")
+    tree.dpkg(("amdgpu-dkms", "1:6.14.14.70001-2187269.24.04", True), ("rocm-core", "7.0.1.70001-12~24.04", True))
+    check = checks_named(run(tree)[0], "rocm_userspace_dkms_mismatch")[0]
+    assert check["status"] == "unknown" and "7.0" in check["message"] and "support matrix" in check["message"]
+

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA, collect, present
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import parse as _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 from testlib import wsl_tree
 from testlib.wsl_tree import fixture, make_tree, run_command
@@ -177,10 +178,14 @@ def test_gather_on_an_ordinary_kernel_does_nothing(tmp_path):
     assert warnings == []
 
 
-def test_gather_unreadable_proc_version_warns(tmp_path):
+def test_gather_unreadable_proc_version_is_unknown(tmp_path):
+    """issue 18: a kernel string that could not be read says nothing about WSL: unknown, never "not a WSL host"."""
     fact, warnings = gather(tmp_path)
-    assert fact["is_wsl"] is False and fact["status"] == "ok"
+    assert fact["is_wsl"] is False and fact["status"] == "unknown"
     assert warnings and "could not read /proc/version" in warnings[0]
+    check = by_check(fact)["wsl"]
+    assert check["status"] == "unknown" and check["message"].startswith("could not look: the kernel string could not be read")
+    assert "proc_version_path" in check["message"]
 
 
 def test_gather_wsl1_warns(tmp_path, libs):
@@ -385,3 +390,39 @@ def test_summary_section_and_summary_lines(tmp_path, libs):
     assert present.summary_lines({"is_wsl": False}) == ["wsl: not a WSL host"]
     assert present.summary_lines({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
         "wsl: WSL1 (kernel 4.4.0-19041-Microsoft), no GPU access"]
+
+
+# --- issue 18: what could not be read is unknown, never ok -----------------------------------------
+
+def test_gather_without_a_dpkg_database_is_unknown_not_clean(tmp_path, libs):
+    """A WSL distribution that is not Debian-based (no dpkg database): the driver packages were not looked at."""
+    root = make_tree(tmp_path, libs)
+    os.remove(os.path.join(root, "var/lib/dpkg/status"))
+    fact, _warnings = gather(root)
+    check = by_check(fact)["linux_driver_inside_wsl"]
+    assert check["status"] == "unknown" and "no /var/lib/dpkg/status below" in check["message"]
+    assert fact["linux_nvidia_driver_packages"] == [] and fact["status"] == "unknown"
+
+
+def test_gather_cuinit_probe_that_cannot_run_is_unknown(tmp_path, libs):
+    root = make_tree(tmp_path, libs)
+    fact, _warnings = gather(root, python=str(tmp_path / "no-such-python"))
+    assert fact["cuda_init"]["outcome"] == "error"
+    checks = by_check(fact)
+    assert checks["cuda_init"]["status"] == "unknown" and "the cuInit probe gave no answer" in checks["cuda_init"]["message"]
+    assert "nvidia_smi_ok_cuda_broken" not in checks  # nothing is known about CUDA: no verdict either way
+
+
+def test_gather_snapshot_that_cannot_be_read_is_unknown(tmp_path, libs):
+    root = make_tree(tmp_path, libs)
+    wsl_tree.write(root, "/var/lib/gpufleet/wsl_guard.json", "{truncated by a full disk")
+    fact, _warnings = gather(root, state_file="/var/lib/gpufleet/wsl_guard.json")
+    check = by_check(fact)["wsl_host_changed"]
+    assert check["status"] == "unknown" and "/var/lib/gpufleet/wsl_guard.json is not a JSON object" in check["message"]
+    assert "run wsl_guard again" in check["message"]
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_cuda_init_timeout_below_one_second_is_refused_naming_the_option(value):
+    with pytest.raises(AreaError, match=r"^wsl: cuda_init_timeout_s must be at least 1, not %s$" % value):
+        AREA.validate({"cuda_init_timeout_s": value})
