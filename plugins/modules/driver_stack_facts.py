@@ -60,7 +60,9 @@ options:
     type: list
     elements: str
   command_timeout_s:
-    description: Seconds each command (C(dkms), C(dpkg-query), C(nvidia-smi), C(docker)) may run before it is killed.
+    description:
+      - Seconds each command (C(dkms), C(dpkg-query), C(nvidia-smi), C(docker)) may run before it is killed.
+      - At least 1.
     type: int
     default: 30
 seealso:

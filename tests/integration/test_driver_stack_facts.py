@@ -90,6 +90,16 @@ def test_an_unreadable_dkms_state_is_unknown_through_ansible(dpkg_root):
     assert "not read: dkms_missing_for_kernel" in fact["verdict_reason"]
 
 
+@pytest.mark.parametrize("module, args, msg", [
+    (MODULE, {"command_timeout_s": 0}, "gathering driver_stack facts: driver_stack: command_timeout_s must be at least 1, not 0"),
+    ("gpufleet.maintenance.health_facts", {"areas": ["driver_stack"], "driver_stack": {"command_timeout_s": -1}},
+     "gathering health facts: driver_stack: command_timeout_s must be at least 1, not -1"),
+])
+def test_a_timeout_below_one_second_fails_naming_the_option(module, args, msg):
+    result = run_module(module, args)
+    assert result["failed"] is True and result["msg"] == msg
+
+
 def test_a_root_that_does_not_exist_fails_clearly(tmp_path):
     result = run_module(MODULE, {"root": str(tmp_path / "missing")})
     assert result["failed"] is True

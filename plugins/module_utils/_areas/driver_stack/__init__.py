@@ -37,6 +37,7 @@ AREA = ChainArea(
         hold_patterns=dict(type="list", elements="str"),  # None: _tools/gpu_packages.HOLD
         command_timeout_s=dict(type="int", default=30),
     ),
+    check_options=collect.check_options,
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -29,6 +29,13 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import
 SECURE_BOOT_VAR = "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a"
 
 
+def check_options(params):
+    """What the argument spec cannot say: a command needs at least a second."""
+    if params["command_timeout_s"] < 1:
+        return ["command_timeout_s must be at least 1, not %s" % params["command_timeout_s"]]
+    return []
+
+
 class Reader(object):
     """File access below ``root``; collects warnings instead of raising."""
 

@@ -695,3 +695,10 @@ def test_rocm_releases_outside_amds_matrix_are_unknown(tmp_path):
     check = checks_named(run(tree)[0], "rocm_userspace_dkms_mismatch")[0]
     assert check["status"] == "unknown" and "7.0" in check["message"] and "support matrix" in check["message"]
 
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_command_timeout_below_one_second_is_refused_naming_the_option(value):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
+    with pytest.raises(AreaError, match=r"^driver_stack: command_timeout_s must be at least 1, not %s$" % value):
+        AREA.validate({"command_timeout_s": value})
+    assert AREA.validate({"command_timeout_s": 1})["command_timeout_s"] == 1
