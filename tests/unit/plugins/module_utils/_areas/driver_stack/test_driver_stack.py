@@ -702,3 +702,16 @@ def test_command_timeout_below_one_second_is_refused_naming_the_option(value):
     with pytest.raises(AreaError, match=r"^driver_stack: command_timeout_s must be at least 1, not %s$" % value):
         AREA.validate({"command_timeout_s": value})
     assert AREA.validate({"command_timeout_s": 1})["command_timeout_s"] == 1
+
+
+def test_dkms_results_of_two_kernels_are_two_subjects_and_two_alerts(tmp_path):
+    """issue 17: checks that differ by module/kernel collapsed into one alert key (the first won)."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import subject_text
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._alerts import alert_key
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING).kernel(NEWEST)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt")).nvml("575.57.08")
+    tree.dkms("nvidia", "570.133.07", RUNNING).dkms("nvidia", "570.133.07", NEWEST)
+    crit = [c for c in checks_named(run(tree)[0], "dkms_missing_for_kernel") if c["status"] == "crit"]
+    keys = [alert_key("driver_stack", c["check"], subject_text(c["subject"])) for c in crit]
+    assert keys == ["driver_stack/dkms_missing_for_kernel/kernel=%s,module=nvidia" % RUNNING,
+                    "driver_stack/dkms_missing_for_kernel/kernel=%s,module=nvidia" % NEWEST]
