@@ -170,7 +170,7 @@ def kernel_module_checks(data):
                 "landed without a reboot; NVML fails with 'Driver/library version mismatch')" % (module, userspace)))
         else:
             results.append(mismatch.result("ok", userspace, module,
-                                            "kernel module and userspace driver are both %s" % userspace))
+                                           "kernel module and userspace driver are both %s" % userspace))
     nouveau = CHECKS["nouveau_loaded_with_nvidia"]
     if nvidia["nouveau_loaded"] and nvidia["installed"]:
         results.append(nouveau.result("crit", True, None, "nouveau is loaded while the NVIDIA driver is installed, "
@@ -198,9 +198,10 @@ def secure_boot_checks(data):
         found = (data.get("_nvidia_module_files") or {}).get(release) or {}
         subject = {"module": "nvidia", "kernel": release}
         if found.get("signed") is None:
+            where = ("(%s) cannot be read (a .zst module needs zstd)" % found["path"] if found.get("path")
+                     else "was not found under /lib/modules")
             results.append(check.unknown(
-                "the nvidia module for %s %s" % (release, "(%s) cannot be read (a .zst module needs zstd)" % found["path"]
-                                                  if found.get("path") else "was not found under /lib/modules"),
+                "the nvidia module for %s %s" % (release, where),
                 subject=subject, fix="check its signature by hand: modinfo -F sig_id nvidia (or -k %s)" % release))
         elif found.get("signed") is False:
             results.append(check.result(
@@ -341,8 +342,8 @@ def rocm_checks(data):
     answer = cuda.rocm_compat(rocm["amdgpu_dkms_release"], rocm["release"])
     if answer == cuda.UNKNOWN:
         return [check.unknown("ROCm user space %s with the amdgpu-dkms of ROCm %s is not in the compatibility data"
-                               % (rocm["release"], rocm["amdgpu_dkms_release"]), value=rocm["release"],
-                               fix="check AMD's user and kernel-space support matrix by hand, or update the collection")]
+                              % (rocm["release"], rocm["amdgpu_dkms_release"]), value=rocm["release"],
+                              fix="check AMD's user and kernel-space support matrix by hand, or update the collection")]
     if answer == "incompatible":
         return [check.result("warn", rocm["release"], rocm["amdgpu_dkms_release"],
                              "ROCm user space %s is not supported with the amdgpu-dkms of ROCm %s (AMD supports +/- 2 "

@@ -160,14 +160,14 @@ def cuda_libraries(ctx, reader, packages):
     cudnn = _upstream_of(packages, ["libcudnn*", "cudnn*-cuda-*"])[0]
     if cudnn is None:
         cudnn = parse.header_version(_headers(reader, toolkit_includes, "cudnn_version.h") or "",
-                               ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"))
+                                     ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"))
     nccl = _upstream_of(packages, ["libnccl2", "libnccl*"])[0]
     if nccl is None:
         nccl = parse.header_version(_headers(reader, toolkit_includes, "nccl.h") or "", ("NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH"))
     tensorrt = _upstream_of(packages, ["tensorrt", "tensorrt-libs", "libnvinfer[0-9]*", "libnvinfer-bin"])[0]
     if tensorrt is None:
         tensorrt = parse.header_version(_headers(reader, toolkit_includes, "NvInferVersion.h") or "",
-                                  ("NV_TENSORRT_MAJOR", "NV_TENSORRT_MINOR", "NV_TENSORRT_PATCH", "NV_TENSORRT_BUILD"))
+                                        ("NV_TENSORRT_MAJOR", "NV_TENSORRT_MINOR", "NV_TENSORRT_PATCH", "NV_TENSORRT_BUILD"))
     return {
         "cuda_toolkits": sorted(toolkits, key=lambda t: cuda.version_key(t["version"]) or ()),
         "cuda_default_path": default,

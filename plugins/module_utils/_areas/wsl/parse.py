@@ -198,7 +198,6 @@ def interpret_cuinit(rc, stdout, stderr, library, timed_out=False, timeout=None)
     return fact
 
 
-
 # --- snapshot of what a Windows update changes ---------------------------------------------------
 
 SNAPSHOT_KEYS = ("driver_version", "kernel_release")
