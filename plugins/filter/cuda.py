@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CUDA/driver compatibility filters: cuda_min_driver, driver_max_cuda (data: _cuda_data.py)."""
+"""CUDA/driver compatibility filters: cuda_min_driver, driver_max_cuda (data: module_utils/_areas/driver_stack/cuda_data.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _cuda_compat
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda as _cuda_compat
 
 
 def _text(value, name):

@@ -19,8 +19,9 @@ import re
 import tempfile
 import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 
 PREFERENCES_PATH = "/etc/apt/preferences.d/gpufleet-package-pin.pref"
 BLACKLIST_PATH = "/etc/apt/apt.conf.d/51gpufleet-package-pin"

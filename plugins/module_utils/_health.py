@@ -12,8 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import platform
-import sys
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
@@ -29,12 +27,6 @@ def _thresholds(defaults, overrides, area):
     return merged
 
 
-def _driver_stack(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _driver_stack as stack
-    ctx = stack.Context(root=opts["root"], run_command=run_command, python_envs=opts["python_envs"],
-                        probe_containers=opts["probe_containers"], timeout=int(opts["command_timeout_s"]),
-                        hold_patterns=list(opts["hold_patterns"] or stack.DEFAULT_HOLD_PATTERNS))
-    return stack.gather(ctx)
 
 
 def _maintenance(run_command, opts):
@@ -53,15 +45,6 @@ def _maintenance(run_command, opts):
     fact, more = maint.gather(list(opts["collect"] or maint.COLLECT), thresholds, run, _runner.find_tool,
                               since=since, log_paths=opts["log_paths"])
     return fact, warnings + list(more)
-
-
-def _wsl(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _wsl as wsl
-    return wsl.gather(run_command, root=opts["root"], proc_version_path=opts["proc_version_path"],
-                      nvidia_smi_path=opts["nvidia_smi_path"], python=sys.executable,
-                      cuda_init_timeout_s=int(opts["cuda_init_timeout_s"]),
-                      package_globs=tuple(opts["driver_package_patterns"] or wsl.LINUX_DRIVER_PACKAGE_GLOBS),
-                      state_file=opts["state_file"], machine=platform.machine())
 
 
 def _exposure(run_command, opts):

@@ -33,7 +33,7 @@ options:
       - When it is not C(/), only files below it are read; no command runs (C(dkms status) is
         replaced by the C(/var/lib/dkms) tree, C(dpkg-query) by C(/var/lib/dpkg/status), and
         NVML and containers are not probed). The fact's C(sources.commands) says so.
-      - A C(root) that does not exist fails the module.
+      - A C(root) that does not exist fails the module (in C(health_facts), that area's error).
     type: path
     default: /
   python_envs:
@@ -54,13 +54,15 @@ options:
     description:
       - Shell patterns of the packages that must be held (C(apt-mark hold)); installed ones that
         are not give the C(driver_packages_not_held) warning.
+      - When not given, the collection's list of the GPU stack's packages (NVIDIA driver, CUDA,
+        cuDNN, NCCL, TensorRT, container toolkit, amdgpu-dkms and ROCm), the same list the
+        P(gpufleet.maintenance.driver_pin#role) role holds; the fact's C(hold_patterns) shows it.
     type: list
     elements: str
-    default: [nvidia-driver-*, nvidia-dkms-*, nvidia-kernel-common-*, nvidia-kernel-source-*, nvidia-utils-*,
-              libnvidia-compute-*, nvidia-open*, cuda-drivers*, cuda-toolkit-*, nvidia-container-toolkit,
-              nvidia-container-toolkit-base, amdgpu-dkms, rocm-core, rocm]
   command_timeout_s:
-    description: Seconds each command (C(dkms), C(dpkg-query), C(nvidia-smi), C(docker)) may run before it is killed.
+    description:
+      - Seconds each command (C(dkms), C(dpkg-query), C(nvidia-smi), C(docker)) may run before it is killed.
+      - At least 1.
     type: int
     default: 30
 seealso:
@@ -180,14 +182,34 @@ ansible_facts:
           description: Installed packages on hold.
           type: list
           elements: str
+        hold_patterns:
+          description: The patterns of the packages that must be held (O(hold_patterns), or the collection's list).
+          type: list
+          elements: str
+          sample: [nvidia-driver-*, nvidia-dkms-*, libnvidia-compute-*, cuda-toolkit*, libcudnn*, rocm*]
         unheld_driver_packages:
           description: Installed packages matching O(hold_patterns) that are not held.
           type: list
           elements: str
         checks:
-          description: Health checks (see docs/checks.md).
+          description:
+            - Health checks (see docs/checks.md), each with its C(subject), in the order of the chain;
+              C(reboot_required), C(dkms_missing_for_kernel) and C(secure_boot_unsigned_module) (per module
+              and kernel), C(nvidia_module_not_loaded), C(driver_library_mismatch), C(nouveau_loaded_with_nvidia),
+              C(nvml_init), C(container_lost_gpu) and C(image_cuda_newer_than_driver) (per container),
+              C(toolkit_newer_than_driver) (per toolkit), C(wheel_cuda_newer_than_driver) (per Python env),
+              C(driver_packages_not_held), C(rocm_userspace_dkms_mismatch).
           type: list
           elements: dict
+          sample:
+            - check: dkms_missing_for_kernel
+              status: crit
+              value: null
+              threshold: null
+              subject: {module: nvidia, kernel: 6.8.0-48-generic}
+              module: nvidia
+              kernel: 6.8.0-48-generic
+              message: no nvidia DKMS module is built for the newest kernel 6.8.0-48-generic, so booting it comes up ...
         status:
           description: The worst status of the checks.
           type: str
@@ -205,34 +227,12 @@ ansible_facts:
           type: str
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import DEFAULT_HOLD_PATTERNS, Context, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            root=dict(type="path", default="/"),
-            python_envs=dict(type="list", elements="path", default=[]),
-            probe_containers=dict(type="bool", default=False),
-            hold_patterns=dict(type="list", elements="str", default=list(DEFAULT_HOLD_PATTERNS)),
-            command_timeout_s=dict(type="int", default=30),
-        ),
-        supports_check_mode=True,
-    )
-    root = module.params["root"]
-    if not os.path.isdir(root):
-        module.fail_json(msg="reading the driver stack: root %s does not exist or is not a directory" % root)
-    ctx = Context(root=root, run_command=module.run_command, python_envs=module.params["python_envs"],
-                  probe_containers=module.params["probe_containers"], timeout=module.params["command_timeout_s"],
-                  hold_patterns=module.params["hold_patterns"])
-    fact, warnings = gather(ctx)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_driver_stack": fact})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

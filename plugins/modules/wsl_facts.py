@@ -52,14 +52,18 @@ options:
   cuda_init_timeout_s:
     description:
       - Seconds the C(cuInit(0)) child process may run before it is killed (C(outcome=timeout)).
+      - At least 1.
     type: int
     default: 15
   driver_package_patterns:
     description:
       - Globs (as in APT preferences) naming the packages of a Linux NVIDIA driver, which must not
-        be installed inside WSL. The default lists C(nvidia-driver-*), C(libnvidia-compute-*),
-        C(nvidia-utils-*), C(nvidia-dkms-*), C(libcuda1), C(cuda-drivers) and their relatives;
-        the CUDA toolkit and the container toolkit are not in it.
+        be installed inside WSL.
+      - When not given, the collection's list of a Linux NVIDIA driver's packages (C(nvidia-driver-*),
+        C(libnvidia-compute-*), C(nvidia-utils-*), C(nvidia-dkms-*), C(libcuda1), C(cuda-drivers) and their
+        relatives); the CUDA toolkit and the container toolkit are not in it. The fact's
+        C(driver_package_patterns) shows the list in force (the P(gpufleet.maintenance.wsl_guard#role)
+        role pins it away).
     type: list
     elements: str
   state_file:
@@ -166,6 +170,11 @@ ansible_facts:
           description: Whether that library is the host driver's copy.
           type: bool
           sample: true
+        driver_package_patterns:
+          description: The globs of a Linux NVIDIA driver's packages in force (O(driver_package_patterns), or the collection's list).
+          type: list
+          elements: str
+          sample: [nvidia-driver-*, nvidia-dkms-*, libnvidia-compute-*, libcuda1, cuda-drivers]
         linux_nvidia_driver_packages:
           description: Installed Linux NVIDIA driver packages (C(name), C(version), C(held)).
           type: list
@@ -218,9 +227,9 @@ ansible_facts:
           sample: [{key: driver_version, before: "555.99", after: "560.70"}]
         checks:
           description:
-            - Health checks; C(wsl) (not WSL), C(wsl1), C(wsl_lib_dir), C(linux_driver_inside_wsl),
-              C(libcuda_shadowed), C(nvidia_smi), C(cuda_init) or C(nvidia_smi_ok_cuda_broken),
-              C(wsl_host_changed).
+            - Health checks, each with its C(subject) (C({}), the host); C(wsl) (not WSL), C(wsl1), C(wsl_lib_dir),
+              C(linux_driver_inside_wsl), C(libcuda_shadowed), C(nvidia_smi), C(cuda_init) or
+              C(nvidia_smi_ok_cuda_broken), C(wsl_host_changed).
           type: list
           elements: dict
           sample:
@@ -235,43 +244,12 @@ ansible_facts:
           sample: ok
 """
 
-import platform
-import sys
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._wsl import LINUX_DRIVER_PACKAGE_GLOBS, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            root=dict(type="path", default="/"),
-            proc_version_path=dict(type="path", default="/proc/version"),
-            nvidia_smi_path=dict(type="path"),
-            cuda_init_timeout_s=dict(type="int", default=15),
-            driver_package_patterns=dict(type="list", elements="str"),
-            state_file=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params["cuda_init_timeout_s"] < 1:
-        module.fail_json(msg="cuda_init_timeout_s must be at least 1, not %s" % params["cuda_init_timeout_s"])
-    facts, warnings = gather(
-        module.run_command,
-        root=params["root"],
-        proc_version_path=params["proc_version_path"],
-        nvidia_smi_path=params["nvidia_smi_path"],
-        python=sys.executable,
-        cuda_init_timeout_s=params["cuda_init_timeout_s"],
-        package_globs=tuple(params["driver_package_patterns"] or LINUX_DRIVER_PACKAGE_GLOBS),
-        state_file=params["state_file"],
-        machine=platform.machine(),
-    )
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_wsl": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ import os
 import subprocess
 import sys
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import DEFAULT_HOLD_PATTERNS, Context, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA
 
 
 def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
-    """AnsibleModule.run_command's signature, enough for _runner.run."""
+    """AnsibleModule.run_command's signature, enough for the collection's runner."""
     env = dict(os.environ)
     env.update(environ_update or {})
     proc = subprocess.run(args, input=data, env=env, capture_output=True, text=True, check=False)
@@ -23,9 +23,7 @@ def run_command(args, check_rc=False, environ_update=None, data=None, handle_exc
 
 
 def main():
-    ctx = Context(root="/", run_command=run_command, python_envs=sys.argv[1:], probe_containers=False, timeout=30,
-                  hold_patterns=list(DEFAULT_HOLD_PATTERNS))
-    fact, warnings = gather(ctx)
+    fact, warnings = AREA.gather(run_command, AREA.validate({"python_envs": sys.argv[1:]}))
     print(json.dumps({"fact": fact, "warnings": warnings}, indent=1, sort_keys=True, default=str))
 
 

@@ -8,7 +8,7 @@ import pytest
 from testlib.ansible_run import run_module, run_playbook
 from testlib.fake_debs import UBUNTU_DRIVER_STACK, DpkgRoot, build_deb
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 
 pytestmark = pytest.mark.integration
 MODULE = "gpufleet.maintenance.driver_stack_facts"
@@ -77,10 +77,33 @@ def test_check_mode_reads_the_same(dpkg_root):
     assert checked["ansible_facts"] == normal["ansible_facts"]
 
 
+def test_an_unreadable_dkms_state_is_unknown_through_ansible(dpkg_root):
+    """issue 18: nvidia-dkms-535 is installed (real dpkg database) but the tree has no /var/lib/dkms: the DKMS
+    link of each kernel is unknown, with the reason and the fix, and the fact's status says so."""
+    os.makedirs(os.path.join(dpkg_root.root, "lib", "modules", "6.8.0-45-generic", "kernel"))
+    result = run_module(MODULE, {"root": dpkg_root.root})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_driver_stack"]
+    dkms = [c for c in fact["checks"] if c["check"] == "dkms_missing_for_kernel"]
+    assert [(c["status"], c["subject"]) for c in dkms] == [("unknown", {"module": "nvidia", "kernel": "6.8.0-45-generic"})]
+    assert "no /var/lib/dkms below %s" % dpkg_root.root in dkms[0]["message"] and "apt-get install dkms" in dkms[0]["message"]
+    assert "not read: dkms_missing_for_kernel" in fact["verdict_reason"]
+
+
+@pytest.mark.parametrize("module, args, msg", [
+    (MODULE, {"command_timeout_s": 0}, "gathering driver_stack facts: driver_stack: command_timeout_s must be at least 1, not 0"),
+    ("gpufleet.maintenance.health_facts", {"areas": ["driver_stack"], "driver_stack": {"command_timeout_s": -1}},
+     "gathering health facts: driver_stack: command_timeout_s must be at least 1, not -1"),
+])
+def test_a_timeout_below_one_second_fails_naming_the_option(module, args, msg):
+    result = run_module(module, args)
+    assert result["failed"] is True and result["msg"] == msg
+
+
 def test_a_root_that_does_not_exist_fails_clearly(tmp_path):
     result = run_module(MODULE, {"root": str(tmp_path / "missing")})
     assert result["failed"] is True
-    assert result["msg"] == "reading the driver stack: root %s does not exist or is not a directory" % (tmp_path / "missing")
+    assert result["msg"] == "gathering driver_stack facts: root %s does not exist or is not a directory" % (tmp_path / "missing")
 
 
 def test_daily_summary_has_a_driver_stack_section():

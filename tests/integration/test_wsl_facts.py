@@ -81,10 +81,19 @@ def test_crashing_cuinit_is_a_verdict_not_a_traceback(tmp_path, libs):
     assert result["ansible_facts"]["gpufleet_wsl"]["cuda_init"]["outcome"] == "crashed"
 
 
+def test_an_unreadable_kernel_string_is_unknown_not_ok(tmp_path):
+    """issue 18: with nothing to read, the module says it could not look instead of "not a WSL host"."""
+    result = run_module(MODULE, {"root": str(tmp_path)})
+    assert result.get("failed") is not True, result
+    fact = result["ansible_facts"]["gpufleet_wsl"]
+    assert fact["status"] == "unknown" and [c["status"] for c in fact["checks"]] == ["unknown"]
+    assert "could not look: the kernel string could not be read" in fact["checks"][0]["message"]
+
+
 def test_bad_timeout_fails_cleanly():
     result = run_module(MODULE, {"cuda_init_timeout_s": 0})
     assert result["failed"] is True
-    assert result["msg"] == "cuda_init_timeout_s must be at least 1, not 0"
+    assert result["msg"] == "gathering wsl facts: wsl: cuda_init_timeout_s must be at least 1, not 0"
 
 
 def test_wsl_guard_is_a_reported_no_op_here(tmp_path):

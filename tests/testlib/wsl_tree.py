@@ -15,7 +15,9 @@ import pytest
 
 from testlib.system import apt_ensure
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "wsl")
+# The captures a WSL tree replays: nvidia-smi output and /proc/version strings (one corpus per tool).
+FIXTURES = tuple(os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", corpus)
+                 for corpus in ("nvidia_smi", "proc"))
 
 LIBCUDA_SOURCE = os.path.join(os.path.dirname(__file__), "libcuda_standin.c")
 
@@ -32,9 +34,12 @@ VARIANTS = {
 
 
 def fixture(name):
-    path = os.path.join(FIXTURES, name)
-    assert os.path.exists(path), "missing fixture %s" % path
-    return path
+    """Path of the capture ``name`` in the corpora of :data:`FIXTURES`."""
+    for corpus in FIXTURES:
+        path = os.path.join(corpus, name)
+        if os.path.exists(path):
+            return path
+    raise AssertionError("missing fixture %s (looked in %s)" % (name, ", ".join(FIXTURES)))
 
 
 def build_libcuda(directory, variant, soname="libcuda.so.1"):

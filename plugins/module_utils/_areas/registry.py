@@ -20,19 +20,19 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import _healt
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _backup,
     _benchmark_summary,
-    _driver_stack,
     _exposure,
     _maintenance,
     _model_store,
-    _wsl,
 )
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA as WSL
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
 _THRESHOLDS = dict(type="dict", default={})
@@ -48,11 +48,7 @@ AREAS = (
     GPU,
     DOCKER,
     SMART,
-    _legacy("driver_stack", "driver stack", "driver_stack_facts", _health._driver_stack,
-            _driver_stack.summary_section, None, dict(
-                root=dict(type="path", default="/"), python_envs=dict(type="list", elements="path", default=[]),
-                probe_containers=dict(type="bool", default=False), hold_patterns=dict(type="list", elements="str"),
-                command_timeout_s=dict(type="int", default=30))),
+    DRIVER_STACK,
     _legacy("models", "models", "model_manifest", None, _model_store.summary_section),
     _legacy("exposure", "exposure", "exposure_facts", _health._exposure, _exposure.summary_section, None, dict(
         ports=dict(type="dict"), allowed=dict(type="list", elements="str", default=[]),
@@ -63,10 +59,7 @@ AREAS = (
             None, dict(
                 collect=dict(type="list", elements="str"), since_days=dict(type="float", default=7),
                 log_paths=dict(type="list", elements="path", default=[]), thresholds=_THRESHOLDS)),
-    _legacy("wsl", "wsl", "wsl_facts", _health._wsl, _wsl.summary_section, None, dict(
-        root=dict(type="path", default="/"), proc_version_path=dict(type="path", default="/proc/version"),
-        nvidia_smi_path=dict(type="path"), cuda_init_timeout_s=dict(type="int", default=15),
-        driver_package_patterns=dict(type="list", elements="str"), state_file=dict(type="path"))),
+    WSL,
     _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
             _prom.benchmark_metrics),
     IMAGES,

@@ -4,8 +4,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gpufleet.maintenance.plugins.filter.cuda import FilterModule, cuda_min_driver, driver_max_cuda
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._cuda_compat import version_key
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._cuda_data import CUDA_RELEASES
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda import version_key
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda_data import CUDA_RELEASES
 
 ROWS = [pytest.param(row[0], row[2], id=row[1]) for row in CUDA_RELEASES]
 GA_ROWS = [row for row in CUDA_RELEASES if row[1].endswith(" GA")]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Questions answered from ``_cuda_data``: minimum driver of a CUDA release, newest CUDA of a
+"""Questions answered from ``cuda_data``: minimum driver of a CUDA release, newest CUDA of a
 driver, whether a driver runs code built for a CUDA release, ROCm KMD/user-space agreement.
 
 Nothing here guesses: a version outside the data gives ``unknown``. Pure functions, no Ansible.
@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._cuda_data import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda_data import (
     CUDA_MINOR_COMPAT_FLOOR,
     CUDA_RELEASES,
     ROCM_KMD_USERSPACE,

@@ -14,7 +14,8 @@
 Every entry is ``{module, version, kernel, arch, status, note}``. Lines that are neither an entry
 nor an error are reported as warnings and skipped. :func:`scan_tree` reads the same facts from
 ``<root>/var/lib/dkms`` without running anything (for a mounted image, or when ``dkms`` is
-missing). Pure functions, no Ansible import.
+missing). :func:`status` runs ``dkms status`` through the collection's runner; the parsers are
+pure functions. No Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,7 +25,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
 _STATES = ("added", "built", "installed", "installed-weak", "broken")
 _LINE = re.compile(r"^(?P<head>[^:]+):\s*(?P<state>[A-Za-z-]+)(?:\s+\((?P<note>[^)]*)\))?\s*(?P<rest>.*)$")

@@ -1,9 +1,11 @@
-"""_wsl: parsers on real captures, and gather() on built WSL trees with gcc-built libcuda stand-ins.
+"""wsl: parsers on real captures, and AREA.gather on built WSL trees with gcc-built libcuda stand-ins.
 
-gather() runs the real tools (ldconfig -p -C, the dpkg status file read by _dpkg, the replaying nvidia-smi
-stand-in) and calls cuInit through ctypes in a real child process, through _runner.
+Gathering runs the real tools (ldconfig -p -C, the dpkg status file read by _tools/dpkg, the replaying
+nvidia-smi stand-in) and calls cuInit through ctypes in a real child process, through the runner.
 """
 
+import copy
+import functools
 import os
 import subprocess
 import sys
@@ -11,7 +13,10 @@ import time
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg, _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA, collect, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import parse as _wsl
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 from testlib import wsl_tree
 from testlib.wsl_tree import fixture, make_tree, run_command
 
@@ -26,10 +31,12 @@ def libs(tmp_path_factory):
     return str(tmp_path_factory.mktemp("libcuda-standins"))
 
 
-def gather(root, **kwargs):
-    kwargs.setdefault("python", sys.executable)
-    kwargs.setdefault("cuda_init_timeout_s", 10)
-    return _wsl.gather(run_command, root=str(root), environ={}, **kwargs)
+def gather(root, environ=None, python=sys.executable, **options):
+    """AREA.gather with the options given, this interpreter for the cuInit child, no WSL_DISTRO_NAME."""
+    options.setdefault("cuda_init_timeout_s", 10)
+    area = copy.copy(AREA)
+    area.collect = functools.partial(collect.collect, environ={} if environ is None else environ, python=python)
+    return area.gather(run_command, AREA.validate(dict(options, root=str(root))))
 
 
 def by_check(fact):
@@ -71,61 +78,6 @@ def test_parse_proc_version_edges(text, expected):
 ])
 def test_wsl_conf_systemd(text, expected):
     assert _wsl.systemd_enabled(_wsl.parse_wsl_conf(text)) is expected
-
-
-def test_parse_ld_so_conf():
-    text = "# comment\ninclude /etc/ld.so.conf.d/*.conf other/*.conf\n/usr/local/lib/\n/opt/x=elf\nhwcap 1 foo\n\n"
-    assert _wsl.parse_ld_so_conf(text) == [
-        ("include", "/etc/ld.so.conf.d/*.conf"), ("include", "other/*.conf"),
-        ("dir", "/usr/local/lib"), ("dir", "/opt/x")]
-
-
-def test_ld_search_dirs_expands_includes_in_order():
-    files = {
-        "/etc/ld.so.conf": "include /etc/ld.so.conf.d/*.conf\n/opt/last\n",
-        "/etc/ld.so.conf.d/000_cuda.conf": "/usr/local/cuda/compat\n",
-        "/etc/ld.so.conf.d/ld.wsl.conf": "/usr/lib/wsl/lib\n",
-        "/etc/ld.so.conf.d/x86_64-linux-gnu.conf": "/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
-    }
-
-    def expand(pattern):
-        import fnmatch
-        return sorted(p for p in files if fnmatch.fnmatch(p, pattern))
-
-    dirs = _wsl.ld_search_dirs(lambda p: files.get(p, ""), expand)
-    assert dirs == ["/usr/local/cuda/compat", "/usr/lib/wsl/lib", "/lib/x86_64-linux-gnu",
-                    "/usr/lib/x86_64-linux-gnu", "/opt/last", "/lib", "/usr/lib", "/lib64", "/usr/lib64"]
-
-
-def test_ld_search_dirs_survives_an_include_loop():
-    files = {"/etc/ld.so.conf": "include /etc/ld.so.conf\n/a\n"}
-    dirs = _wsl.ld_search_dirs(lambda p: files.get(p, ""), lambda p: [p] if p in files else [])
-    assert dirs[0] == "/a"
-
-
-def test_parse_ldconfig_p_and_resolve():
-    text = ("3 libs found in cache `/etc/ld.so.cache'\n"
-            "\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1\n"
-            "\tlibcuda.so.1 (libc6,x86-64) => /usr/local/cuda/compat/libcuda.so.1\n"
-            "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/wsl/lib/libcuda.so.1\n"
-            "\tlibc.so.6 (libc6,x86-64, OS ABI: Linux 3.2.0) => /lib/x86_64-linux-gnu/libc.so.6\n")
-    entries = _wsl.parse_ldconfig_p(text)
-    assert [e["path"] for e in entries][-1] == "/lib/x86_64-linux-gnu/libc.so.6"
-    assert len(entries) == 4
-    assert _wsl.resolve_from_cache(entries, "libcuda.so.1", "x86_64") == "/usr/local/cuda/compat/libcuda.so.1"
-    assert _wsl.resolve_from_cache(entries, "libnothing.so.1", "x86_64") is None
-    assert _wsl.resolve_from_cache([], "libcuda.so.1", "x86_64") is None
-
-
-def test_parse_ldconfig_p_of_a_real_cache(tmp_path, libs):
-    root = make_tree(tmp_path, libs, linux_variant="insufficient_driver")
-    proc = subprocess.run(["ldconfig", "-p", "-C", os.path.join(root, "etc/ld.so.cache")],
-                          capture_output=True, text=True, check=True)
-    entries = _wsl.parse_ldconfig_p(proc.stdout)
-    cuda = [e["path"] for e in entries if e["name"] == "libcuda.so.1"]
-    # The driver package's directory is listed first (000_...conf sorts before ld.wsl.conf).
-    assert cuda == ["/usr/lib/x86_64-linux-gnu/nvidia/current/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"]
-    assert {"libnvidia-ml.so.1", "libdxcore.so"} <= {e["name"] for e in entries}
 
 
 def test_driver_packages_from_a_dpkg_database_dpkg_itself_reads(tmp_path):
@@ -226,10 +178,14 @@ def test_gather_on_an_ordinary_kernel_does_nothing(tmp_path):
     assert warnings == []
 
 
-def test_gather_unreadable_proc_version_warns(tmp_path):
+def test_gather_unreadable_proc_version_is_unknown(tmp_path):
+    """issue 18: a kernel string that could not be read says nothing about WSL: unknown, never "not a WSL host"."""
     fact, warnings = gather(tmp_path)
-    assert fact["is_wsl"] is False and fact["status"] == "ok"
+    assert fact["is_wsl"] is False and fact["status"] == "unknown"
     assert warnings and "could not read /proc/version" in warnings[0]
+    check = by_check(fact)["wsl"]
+    assert check["status"] == "unknown" and check["message"].startswith("could not look: the kernel string could not be read")
+    assert "proc_version_path" in check["message"]
 
 
 def test_gather_wsl1_warns(tmp_path, libs):
@@ -400,16 +356,23 @@ def test_gather_explicit_nvidia_smi_that_is_missing(tmp_path, libs):
 
 def test_gather_reads_the_distro_name_from_the_environment(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_conf=None)
-    fact, _warnings = _wsl.gather(run_command, root=str(root), python=sys.executable, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
+    fact, _warnings = gather(root, environ={"WSL_DISTRO_NAME": "Ubuntu-22.04"})
     assert fact["distro_name"] == "Ubuntu-22.04" and fact["systemd_enabled"] is None
 
 
-def test_role_pins_the_same_packages_the_facts_report():
+def test_the_role_pins_what_the_fact_reports(tmp_path):
+    """One list (_tools/gpu_packages.NVIDIA_DRIVER): the fact shows the patterns in force, and wsl_guard has no
+    list of its own (empty default, the module's list) and writes the fact's patterns into its APT pin."""
     import yaml
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "wsl_guard", "defaults", "main.yml")
-    with open(path) as handle:
-        defaults = yaml.safe_load(handle)
-    assert defaults["wsl_guard_driver_package_patterns"] == list(_wsl.LINUX_DRIVER_PACKAGE_GLOBS)
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import gpu_packages
+    role = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "..", "roles", "wsl_guard")
+    with open(os.path.join(role, "defaults", "main.yml")) as handle:
+        assert yaml.safe_load(handle)["wsl_guard_driver_package_patterns"] == []
+    with open(os.path.join(role, "templates", "apt-preferences.j2")) as handle:
+        assert "Package: {{ ansible_facts.gpufleet_wsl.driver_package_patterns | join(' ') }}" in handle.read()
+    fact, _warnings = gather(tmp_path)
+    assert fact["driver_package_patterns"] == list(gpu_packages.NVIDIA_DRIVER)
+    assert gather(tmp_path, driver_package_patterns=["nvidia-utils-*"])[0]["driver_package_patterns"] == ["nvidia-utils-*"]
 
 
 def test_summary_section_and_summary_lines(tmp_path, libs):
@@ -424,6 +387,42 @@ def test_summary_section_and_summary_lines(tmp_path, libs):
                         "cuInit CUDA_ERROR_INSUFFICIENT_DRIVER")
     assert lines[2] == "wsl: Linux NVIDIA driver packages inside WSL: libnvidia-compute-550 (held)"
     assert any(line.startswith("CRIT libcuda_shadowed: the dynamic linker loads") for line in lines)
-    assert _wsl.summary_section({"is_wsl": False}) == ["wsl: not a WSL host"]
-    assert _wsl.summary_section({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
+    assert present.summary_lines({"is_wsl": False}) == ["wsl: not a WSL host"]
+    assert present.summary_lines({"is_wsl": True, "wsl_version": 1, "kernel_release": "4.4.0-19041-Microsoft"}) == [
         "wsl: WSL1 (kernel 4.4.0-19041-Microsoft), no GPU access"]
+
+
+# --- issue 18: what could not be read is unknown, never ok -----------------------------------------
+
+def test_gather_without_a_dpkg_database_is_unknown_not_clean(tmp_path, libs):
+    """A WSL distribution that is not Debian-based (no dpkg database): the driver packages were not looked at."""
+    root = make_tree(tmp_path, libs)
+    os.remove(os.path.join(root, "var/lib/dpkg/status"))
+    fact, _warnings = gather(root)
+    check = by_check(fact)["linux_driver_inside_wsl"]
+    assert check["status"] == "unknown" and "no /var/lib/dpkg/status below" in check["message"]
+    assert fact["linux_nvidia_driver_packages"] == [] and fact["status"] == "unknown"
+
+
+def test_gather_cuinit_probe_that_cannot_run_is_unknown(tmp_path, libs):
+    root = make_tree(tmp_path, libs)
+    fact, _warnings = gather(root, python=str(tmp_path / "no-such-python"))
+    assert fact["cuda_init"]["outcome"] == "error"
+    checks = by_check(fact)
+    assert checks["cuda_init"]["status"] == "unknown" and "the cuInit probe gave no answer" in checks["cuda_init"]["message"]
+    assert "nvidia_smi_ok_cuda_broken" not in checks  # nothing is known about CUDA: no verdict either way
+
+
+def test_gather_snapshot_that_cannot_be_read_is_unknown(tmp_path, libs):
+    root = make_tree(tmp_path, libs)
+    wsl_tree.write(root, "/var/lib/gpufleet/wsl_guard.json", "{truncated by a full disk")
+    fact, _warnings = gather(root, state_file="/var/lib/gpufleet/wsl_guard.json")
+    check = by_check(fact)["wsl_host_changed"]
+    assert check["status"] == "unknown" and "/var/lib/gpufleet/wsl_guard.json is not a JSON object" in check["message"]
+    assert "run wsl_guard again" in check["message"]
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_cuda_init_timeout_below_one_second_is_refused_naming_the_option(value):
+    with pytest.raises(AreaError, match=r"^wsl: cuda_init_timeout_s must be at least 1, not %s$" % value):
+        AREA.validate({"cuda_init_timeout_s": value})

@@ -1,10 +1,10 @@
-"""_dpkg: dpkg-query lines and the dpkg status file give the same package dicts, held flags included."""
+"""_tools/dpkg: dpkg-query lines and the dpkg status file give the same package dicts, held flags included."""
 
 import subprocess
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dpkg
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg as _dpkg
 
 QUERY = (
     "nvidia-driver-535\t535.183.01-0ubuntu0.22.04.1\thold ok installed\n"

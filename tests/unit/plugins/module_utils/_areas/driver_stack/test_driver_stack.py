@@ -1,15 +1,18 @@
-"""_driver_stack: the whole chain read from root trees built from real samples, and its verdicts."""
+"""driver_stack: the whole chain read from root trees built from real samples, and its verdicts (through AREA.gather)."""
 
+import copy
+import functools
 import lzma
 import os
 import shutil
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _driver_stack
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._driver_stack import Context, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA, collect, parse, present
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "driver_stack")
+# The captures the trees are built from, one corpus per tool.
+FIXTURES = [os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", corpus)
+            for corpus in ("proc", "dkms", "nvidia_smi", "dist_info")]
 RUNNING = "6.8.0-45-generic"
 NEWEST = "6.8.0-48-generic"
 
@@ -27,7 +30,8 @@ xpu: Optional[str] = None
 
 
 def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
+    path = [os.path.join(corpus, name) for corpus in FIXTURES if os.path.exists(os.path.join(corpus, name))][0]
+    with open(path) as handle:
         return handle.read()
 
 
@@ -91,8 +95,15 @@ class Tree:
         return self
 
 
+def gather(root, run_command=None, tools=None, **options):
+    """AREA.gather with the options given; ``tools``: stand-in paths by tool name (others are looked up)."""
+    area = copy.copy(AREA)
+    area.collect = functools.partial(collect.collect, tools=tools)
+    return area.gather(run_command, AREA.validate(dict(options, root=str(root))))
+
+
 def run(tree, **kwargs):
-    fact, warnings = gather(Context(root=tree.root, **kwargs))
+    fact, warnings = gather(tree.root, **kwargs)
     return fact, warnings
 
 
@@ -109,7 +120,7 @@ def clean_box(tmp_path):
     tree.nvml("575.57.08").dkms("nvidia", "575.57.08", RUNNING)
     tree.dpkg(("nvidia-driver-575", "575.57.08-0ubuntu1", True), ("nvidia-dkms-575", "575.57.08-0ubuntu1", True),
               ("libnvidia-compute-575", "575.57.08-0ubuntu1", True), ("cuda-toolkit-12-9", "12.9.1-1", True),
-              ("libnccl2", "2.27.3-1+cuda12.9", False), ("libcudnn9-cuda-12", "9.10.2.21-1", False),
+              ("libnccl2", "2.27.3-1+cuda12.9", True), ("libcudnn9-cuda-12", "9.10.2.21-1", True),
               ("linux-image-%s" % RUNNING, "6.8.0-45.45", False), ("dpkg", "1.22.6", False))
     tree.write("usr/local/cuda-12.9/version.json", '{"cuda": {"name": "CUDA SDK", "version": "12.9.1"}}')
     tree.link("usr/local/cuda", "cuda-12.9")
@@ -272,6 +283,22 @@ def test_packages_not_held_and_nouveau(tmp_path):
     assert fact["verdict"] == "broken" and fact["verdict_link"] == "kernel_module"
 
 
+def test_debian_driver_packages_and_cuda_libraries_must_be_held_too(tmp_path):
+    """One list of the GPU stack's packages (_tools/gpu_packages.HOLD, the one driver_pin holds): Debian 12's
+    driver names and the CUDA libraries count, Ubuntu's per-kernel modules and cuda-keyring do not."""
+    tree = Tree(tmp_path).dpkg(("nvidia-driver", "535.183.01-1~deb12u1", False), ("libcuda1", "535.183.01-1~deb12u1", False),
+                               ("nvidia-kernel-dkms", "535.183.01-1~deb12u1", True), ("libnccl2", "2.21.5-1+cuda12.4", False),
+                               ("linux-modules-nvidia-535-6.8.0-45-generic", "6.8.0-45.45", False),
+                               ("cuda-keyring", "1.1-1", False))
+    fact = run(tree)[0]
+    held = checks_named(fact, "driver_packages_not_held")[0]
+    assert held["status"] == "warn" and held["value"] == ["libcuda1", "libnccl2", "nvidia-driver"]
+    assert "libnccl2" in held["message"] and "nvidia-kernel-dkms" not in held["message"]
+    assert [p["name"] for p in fact["nvidia"]["packages"]] == [
+        "libcuda1", "linux-modules-nvidia-535-6.8.0-45-generic", "nvidia-driver", "nvidia-kernel-dkms"]
+    assert "nvidia-driver-*" in fact["hold_patterns"] and "libnccl*" in fact["hold_patterns"]
+
+
 def test_secure_boot_with_an_unsigned_module(tmp_path):
     tree = clean_box(tmp_path)
     tree.write("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a", b"\x06\x00\x00\x00\x01", binary=True)
@@ -309,7 +336,13 @@ def test_empty_root_reports_nulls_and_warns_about_packages(tmp_path):
     assert fact["nvidia"]["installed"] is False and fact["rocm"]["installed"] is False
     assert fact["kernel"]["running_release"] is None and fact["kernel"]["secure_boot"] == "unknown"
     assert any("no /var/lib/dpkg/status" in w for w in warnings)
-    assert fact["checks"] == [] and fact["verdict"] == "ok"
+    # issue 18: the packages could not be read, so whether they are held is unknown, never ok
+    held = checks_named(fact, "driver_packages_not_held")
+    assert [c["status"] for c in fact["checks"]] == ["unknown"] and len(held) == 1
+    assert held[0]["message"].startswith("could not look: the installed packages could not be read (no /var/lib/dpkg/status")
+    assert "Debian/Ubuntu host where dpkg-query works" in held[0]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "ok"
+    assert fact["verdict_reason"] == "every link that could be read agrees; not read: driver_packages_not_held (see their checks)"
 
 
 def test_unreadable_file_is_a_warning(tmp_path):
@@ -366,7 +399,7 @@ class Replay:
 
 def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
     """Host NVML answers (real nvidia-smi -L capture), one container lost its GPU, one image needs CUDA 12.8."""
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
     tree.nvml("575.57.08")
     inspect = """[
@@ -388,7 +421,7 @@ def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
     tools = stand_ins(tmp_path, "docker", "nvidia-smi", "dkms", "dpkg-query")
     replay.answers["dkms status"] = (0, "nvidia/575.57.08: added\n", "")
     replay.answers["dpkg-query -W"] = (0, "nvidia-driver-575\t575.57.08-0ubuntu1\thold ok installed\n", "")
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, probe_containers=True, tools=tools))
+    fact, warnings = gather(tmp_path, replay, probe_containers=True, tools=tools)
     assert fact["live"] is True and fact["sources"] == {"packages": "dpkg-query", "dkms": "dkms status", "commands": "run"}
     assert fact["nvidia"]["nvml_ok"] is True
     containers = dict((c["name"], c) for c in fact["container_toolkit"]["containers"])
@@ -404,12 +437,12 @@ def test_live_probe_of_nvml_and_containers(tmp_path, monkeypatch):
 
 
 def test_live_host_nvml_failure(tmp_path, monkeypatch):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).nvml("550.54.14").proc_modules("ext4")
     replay = Replay({"-L": (9, fixture("nvidia-smi-wsl2-failed-to-communicate.txt"), "")})
     tools = stand_ins(tmp_path, "nvidia-smi")
     tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["nvidia"]["nvml_ok"] is False
     assert checks_named(fact, "nvml_init")[0]["status"] == "crit"
     assert checks_named(fact, "nvidia_module_not_loaded")[0]["status"] == "crit"
@@ -421,16 +454,16 @@ def test_summary_section():
     fact = {"verdict": "reboot_pending", "verdict_reason": "realign by reboot (kernel_module): kernel module 515.76, userspace 515.105.01",
             "nvidia": {"installed": True, "kernel_module_version": "515.76", "cuda_driver_version": "11.7"},
             "cuda_toolkits": [{"version": "11.8.89"}], "rocm": {"installed": False}}
-    assert _driver_stack.summary_section(fact) == [
+    assert present.summary_lines(fact) == [
         "driver stack: REBOOT_PENDING: nvidia 515.76 (CUDA 11.7); toolkits 11.8.89",
         "driver stack realign by reboot (kernel_module): kernel module 515.76, userspace 515.105.01"]
-    assert _driver_stack.summary_section({"verdict": "ok"}) == ["driver stack: OK: no GPU driver found"]
+    assert present.summary_lines({"verdict": "ok"}) == ["driver stack: OK: no GPU driver found"]
 
 
 @pytest.mark.parametrize("value, target", [("90010", "gfx90a"), ("90402", "gfx942"), ("100300", "gfx1030"),
                                            ("110501", "gfx1151"), ("0", None), ("x", None)])
 def test_gfx_target(value, target):
-    assert _driver_stack.gfx_target(value) == target
+    assert parse.gfx_target(value) == target
 
 
 def test_copy_of_fixture_tree_is_independent(tmp_path):
@@ -445,13 +478,13 @@ def test_copy_of_fixture_tree_is_independent(tmp_path):
 
 def test_nvml_failing_from_a_mismatch_is_still_reboot_pending(tmp_path, monkeypatch):
     """'Driver/library version mismatch' makes NVML fail too; the reboot realigns both."""
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
     tree.nvml("515.105.01").proc_modules("nvidia")
     replay = Replay({"-L": (18, "Failed to initialize NVML: Driver/library version mismatch\n", "")})
     tools = stand_ins(tmp_path, "nvidia-smi")
     tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
-    fact = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))[0]
+    fact = gather(tmp_path, replay, tools=tools)[0]
     assert checks_named(fact, "nvml_init")[0]["status"] == "crit"
     assert fact["verdict"] == "reboot_pending" and fact["verdict_link"] == "kernel_module"
 
@@ -482,14 +515,14 @@ def test_wheel_fix_when_the_driver_cuda_is_unknown(tmp_path):
     ("dkms-status-slash-format-added-built-installed.txt", ["6.4.1-zen1-1-zen"], "6.4.1-zen1-1-zen", ["6.4.1-zen1-1-zen"]),
 ])
 def test_live_dkms_status_samples_in_the_chain(tmp_path, monkeypatch, sample, kernels, running, missing):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     tree = Tree(tmp_path).running(running)
     for release in kernels:
         tree.kernel(release)
     replay = Replay({"dkms status": (0, fixture(sample), "")})
     tools = stand_ins(tmp_path, "dkms")
     tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["sources"]["dkms"] == "dkms status"
     crit = sorted(c["kernel"] for c in checks_named(fact, "dkms_missing_for_kernel") if c["status"] == "crit")
     assert crit == missing
@@ -497,19 +530,22 @@ def test_live_dkms_status_samples_in_the_chain(tmp_path, monkeypatch, sample, ke
 
 
 def test_live_dkms_error_sample_is_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(_driver_stack.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
     replay = Replay({"dkms status": (1, "", fixture("dkms-status-error-missing-dkms-conf.txt"))})
     tools = stand_ins(tmp_path, "dkms")
     tools.update({"dpkg-query": "/nonexistent/dpkg-query", "nvidia-smi": "/nonexistent/nvidia-smi"})
-    fact, warnings = gather(Context(root=str(tmp_path), run_command=replay, tools=tools))
+    fact, warnings = gather(tmp_path, replay, tools=tools)
     assert fact["dkms"] == []
     assert any(w.startswith("dkms status reported: Error! Could not locate dkms.conf file.") for w in warnings)
 
 
 def test_userspace_driver_found_through_ld_so_conf_as_on_a_real_h200(tmp_path):
     """Seen on a lent H200: libnvidia-ml.so.580.159.04 lives in /usr/local/nvidia/lib64, named only by
-    /etc/ld.so.conf.d; without reading the linker configuration the userspace version was null."""
+    /etc/ld.so.conf.d; without reading the linker configuration the userspace version was null. The
+    image's /etc/ld.so.conf is the stock Debian/Ubuntu one, including /etc/ld.so.conf.d/*.conf (its
+    ldconfig -p, tests/unit/fixtures/device_h200/ldconfig-p.txt, lists /usr/local/nvidia/lib64)."""
     tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
+    tree.write("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n\n")
     tree.write("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  "
                "Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0 (GCC) \n")
     tree.write("usr/local/nvidia/lib64/libnvidia-ml.so.580.159.04", "")
@@ -519,3 +555,163 @@ def test_userspace_driver_found_through_ld_so_conf_as_on_a_real_h200(tmp_path):
     assert fact["nvidia"]["userspace_version"] == "580.159.04"
     assert fact["nvidia"]["kernel_module_version"] == "580.159.04"
     assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
+
+
+def test_userspace_driver_named_only_by_an_included_file_with_a_library_type(tmp_path):
+    """Regression (issue 17: the second, wrong ld.so.conf reader): the directories are the ones ldconfig
+    scans, so a file included from outside /etc/ld.so.conf.d counts, an '=libc6' type is not part of the
+    directory, and a file in /etc/ld.so.conf.d that no include names does not count."""
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.write("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\ninclude /opt/vendor/ld.so.conf\n")
+    tree.write("opt/vendor/ld.so.conf", "/opt/vendor/nvidia/lib64=libc6  # the vendor's driver\n")
+    tree.write("opt/vendor/nvidia/lib64/libnvidia-ml.so.575.57.08", "")
+    tree.write("etc/ld.so.conf.d/old-driver.conf.dpkg-old", "/opt/old-driver/lib64\n")
+    tree.write("opt/old-driver/lib64/libnvidia-ml.so.550.54.14", "")
+    fact, warnings = run(tree)
+    assert fact["nvidia"]["userspace_version"] == "575.57.08"
+    assert fact["nvidia"]["userspace_source"] == "libnvidia-ml.so.575.57.08"
+    assert not any("several NVIDIA userspace libraries" in w for w in warnings)
+    assert checks_named(fact, "driver_library_mismatch")[0]["status"] == "ok"
+
+
+# ---------------------------------------------------------------- issue 18: what could not be read is unknown, never ok
+
+def live(monkeypatch, tmp_path):
+    monkeypatch.setattr(collect.os.path, "realpath", lambda p: "/" if p == str(tmp_path) else os.path.abspath(p))
+
+
+DPKG_575 = "nvidia-driver-575\t575.57.08-0ubuntu1\thold ok installed\nnvidia-dkms-575\t575.57.08-0ubuntu1\thold ok installed\n"
+
+
+def test_unreadable_dkms_state_is_unknown_per_module_and_kernel(tmp_path, monkeypatch):
+    """A DKMS driver package is installed, but neither 'dkms status' nor /var/lib/dkms can be read."""
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING).kernel(NEWEST)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt")).nvml("575.57.08")
+    tree.proc_modules("nvidia")
+    replay = Replay({"dpkg-query -W": (0, DPKG_575, ""), "-L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    tools = stand_ins(tmp_path, "dpkg-query", "nvidia-smi")
+    tools["dkms"] = "/nonexistent/dkms"
+    fact, warnings = gather(tmp_path, replay, tools=tools)
+    dkms_checks = checks_named(fact, "dkms_missing_for_kernel")
+    assert [(c["status"], c["subject"]) for c in dkms_checks] == [
+        ("unknown", {"module": "nvidia", "kernel": RUNNING}), ("unknown", {"module": "nvidia", "kernel": NEWEST})]
+    assert "the DKMS state could not be read (dkms not found and no /var/lib/dkms)" in dkms_checks[0]["message"]
+    assert "apt-get install dkms" in dkms_checks[0]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "reboot_pending"  # the newer kernel still asks for one
+
+
+def test_nvidia_smi_missing_on_a_driver_host_is_unknown_not_skipped(tmp_path, monkeypatch):
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.nvml("575.57.08").proc_modules("nvidia")
+    replay = Replay({"dpkg-query -W": (0, DPKG_575, "")})
+    tools = stand_ins(tmp_path, "dpkg-query")
+    tools.update({"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi"})
+    fact = gather(tmp_path, replay, tools=tools)[0]
+    nvml = checks_named(fact, "nvml_init")[0]
+    assert nvml["status"] == "unknown" and "NVML was not asked on the host (nvidia-smi not found)" in nvml["message"]
+    assert "nvidia-utils" in nvml["message"]
+    assert fact["verdict"] == "ok" and "not read: dkms_missing_for_kernel, nvml_init" in fact["verdict_reason"]
+
+
+def test_a_driver_version_that_cannot_be_read_is_unknown(tmp_path, monkeypatch):
+    """The kernel module is loaded (real /proc sample) but no libnvidia-ml and no package name its version."""
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-515.76.txt"))
+    tree.proc_modules("nvidia")
+    tools = {"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi", "dpkg-query": "/nonexistent/dpkg-query"}
+    fact = gather(tmp_path, Replay({}), tools=tools)[0]
+    mismatch = checks_named(fact, "driver_library_mismatch")[0]
+    assert mismatch["status"] == "unknown"
+    assert "the userspace driver version could not be read (the kernel module is 515.76)" in mismatch["message"]
+
+
+def test_secure_boot_unreadable_module_or_state_is_unknown(tmp_path, monkeypatch):
+    tree = clean_box(tmp_path)
+    tree.write("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a", b"\x06\x00\x00\x00\x01", binary=True)
+    tree.write("lib/modules/%s/updates/dkms/nvidia.ko.zst" % RUNNING, b"(\xb5/\xfd zstd frame", binary=True)
+    check = checks_named(run(tree)[0], "secure_boot_unsigned_module")[0]
+    assert check["status"] == "unknown" and check["subject"] == {"module": "nvidia", "kernel": RUNNING}
+    assert "(/lib/modules/%s/updates/dkms/nvidia.ko.zst) cannot be read" % RUNNING in check["message"]
+    os.remove(os.path.join(tree.root, "lib/modules/%s/updates/dkms/nvidia.ko.zst" % RUNNING))
+    assert "was not found under /lib/modules" in checks_named(run(tree)[0], "secure_boot_unsigned_module")[0]["message"]
+    # on the live host, a Secure Boot state that cannot be read at all
+    live(monkeypatch, tmp_path)
+    os.remove(os.path.join(tree.root, "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0c6e2d0a"))
+    tools = {"dkms": "/nonexistent/dkms", "nvidia-smi": "/nonexistent/nvidia-smi", "dpkg-query": "/nonexistent/dpkg-query"}
+    check = checks_named(gather(tmp_path, Replay({}), tools=tools)[0], "secure_boot_unsigned_module")[0]
+    assert check["status"] == "unknown" and "mokutil --sb-state" in check["message"]
+
+
+def test_containers_that_cannot_be_probed_are_unknown(tmp_path, monkeypatch):
+    live(monkeypatch, tmp_path)
+    tree = Tree(tmp_path).write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt"))
+    tree.nvml("575.57.08")
+    tools = stand_ins(tmp_path, "nvidia-smi")
+    tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query", "docker": "/nonexistent/docker"})
+    replay = Replay({"nvidia-smi -L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    fact = gather(tmp_path, replay, tools=tools, probe_containers=True)[0]
+    lost = checks_named(fact, "container_lost_gpu")
+    assert [(c["status"], c["subject"]) for c in lost] == [("unknown", {})]
+    assert "the running containers could not be listed (docker not found)" in lost[0]["message"]
+    # a container without nvidia-smi: what docker exec prints when the program is not in the image
+    tools = stand_ins(tmp_path, "nvidia-smi", "docker")
+    tools.update({"dkms": "/nonexistent/dkms", "dpkg-query": "/nonexistent/dpkg-query"})
+    inspect = ('[{"Id": "aaaaaaaaaaaa0000", "Name": "/server", "Config": {"Image": "vllm/vllm-openai:v0.8.5", '
+               '"Env": ["NVIDIA_VISIBLE_DEVICES=all"]}, "HostConfig": {}}]')
+    replay = Replay({
+        "docker exec": (127, "", 'OCI runtime exec failed: exec failed: unable to start container process: exec: '
+                                 '"nvidia-smi": executable file not found in $PATH: unknown\n'),
+        "docker ps": (0, "aaaaaaaaaaaa0000\n", ""), "docker inspect": (0, inspect, ""),
+        "nvidia-smi -L": (0, fixture("list-gpus-8x-h100-mig.txt"), "")})
+    fact = gather(tmp_path, replay, tools=tools, probe_containers=True)[0]
+    lost = checks_named(fact, "container_lost_gpu")
+    assert [(c["status"], c["subject"]) for c in lost] == [("unknown", {"container": "server"})]
+    assert "NVML was not asked inside container server (nvidia-smi is not available" in lost[0]["message"]
+    assert "NVIDIA_DRIVER_CAPABILITIES" in lost[0]["message"]
+
+
+def test_versions_beyond_the_compatibility_data_are_unknown_not_ok(tmp_path):
+    """A CUDA release the data does not have (13.3 is out but its minimum driver is not confirmed) cannot be judged."""
+    tree = Tree(tmp_path).write("sys/module/nvidia/version", "595.58.03\n").nvml("595.58.03")
+    tree.write("usr/local/cuda-13.3/version.json", '{"cuda": {"version": "13.3.0"}}')
+    tree.venv("/venv", torch_version="2.12.0+cu133", cuda="13.3")
+    fact = run(tree, python_envs=["/venv", "/not-a-venv"])[0]
+    toolkit = checks_named(fact, "toolkit_newer_than_driver")[0]
+    assert toolkit["status"] == "unknown" and toolkit["value"] == "13.3"
+    assert "compatibility not known (CUDA 13.3 is not in the compatibility data" in toolkit["message"]
+    assert "ends at CUDA 13.2.2" in toolkit["message"]
+    wheels = dict((c["env"], c) for c in checks_named(fact, "wheel_cuda_newer_than_driver"))
+    assert wheels["/venv"]["status"] == "unknown"
+    assert wheels["/not-a-venv"]["status"] == "unknown" and "python env /not-a-venv does not exist" in wheels["/not-a-venv"]["message"]
+    assert fact["status"] == "unknown" and fact["verdict"] == "ok"
+
+
+def test_rocm_releases_outside_amds_matrix_are_unknown(tmp_path):
+    tree = Tree(tmp_path).write("opt/rocm/.info/version", "7.0.1-12\n")
+    tree.dpkg(("amdgpu-dkms", "1:6.14.14.70001-2187269.24.04", True), ("rocm-core", "7.0.1.70001-12~24.04", True))
+    check = checks_named(run(tree)[0], "rocm_userspace_dkms_mismatch")[0]
+    assert check["status"] == "unknown" and "7.0" in check["message"] and "support matrix" in check["message"]
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_command_timeout_below_one_second_is_refused_naming_the_option(value):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
+    with pytest.raises(AreaError, match=r"^driver_stack: command_timeout_s must be at least 1, not %s$" % value):
+        AREA.validate({"command_timeout_s": value})
+    assert AREA.validate({"command_timeout_s": 1})["command_timeout_s"] == 1
+
+
+def test_dkms_results_of_two_kernels_are_two_subjects_and_two_alerts(tmp_path):
+    """issue 17: checks that differ by module/kernel collapsed into one alert key (the first won)."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import subject_text
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._alerts import alert_key
+    tree = Tree(tmp_path).running(RUNNING).kernel(RUNNING).kernel(NEWEST)
+    tree.write("proc/driver/nvidia/version", fixture("proc-driver-nvidia-version-open-575.57.08.txt")).nvml("575.57.08")
+    tree.dkms("nvidia", "570.133.07", RUNNING).dkms("nvidia", "570.133.07", NEWEST)
+    crit = [c for c in checks_named(run(tree)[0], "dkms_missing_for_kernel") if c["status"] == "crit"]
+    keys = [alert_key("driver_stack", c["check"], subject_text(c["subject"])) for c in crit]
+    assert keys == ["driver_stack/dkms_missing_for_kernel/kernel=%s,module=nvidia" % RUNNING,
+                    "driver_stack/dkms_missing_for_kernel/kernel=%s,module=nvidia" % NEWEST]

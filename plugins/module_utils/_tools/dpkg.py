@@ -11,8 +11,8 @@ Two sources give the same list of package dicts
   which needs no command at all.
 
 ``held`` is dpkg's selection state ``hold`` (what ``apt-mark hold`` and ``dpkg --set-selections``
-write). Pure functions, no Ansible import; :func:`list_packages` runs the query through
-``_runner.run``.
+write). Used by the driver_stack and wsl areas and by package_pin. Pure functions, no Ansible
+import; :func:`list_packages` runs the query through the collection's runner (``_common/runner.py``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,7 +22,7 @@ __metaclass__ = type
 import fnmatch
 import re
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
 QUERY_FORMAT = "${binary:Package}\\t${Version}\\t${Status}\\n"
 # "want flag status", e.g. "hold ok installed", "install ok half-configured", "deinstall ok config-files"

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compatibility data: CUDA toolkit releases → minimum Linux x86_64 driver, and ROCm KMD ↔ user space.
 
-Data only (no logic): ``_cuda_compat.py`` answers questions from it. Extend it by appending rows;
-``tests/unit/plugins/filter/test_cuda.py`` walks every row and each release's boundaries.
+Data only (no logic): ``cuda.py`` answers questions from it (the cuda filters ask through it).
+Extend it by appending rows; ``tests/unit/plugins/filter/test_cuda.py`` walks every row and each
+release's boundaries.
 
 Sources (facts carried over, checked 2026-11):
 

@@ -1,12 +1,12 @@
-"""_dkms: dkms status in the legacy comma and the slash format, errors, and the /var/lib/dkms tree."""
+"""_tools/dkms: dkms status in the legacy comma and the slash format, errors, and the /var/lib/dkms tree."""
 
 import os
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _dkms
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dkms as _dkms
 
 
 def _read(fixture_path, name):
-    with open(fixture_path("driver_stack", name)) as handle:
+    with open(fixture_path("dkms", name)) as handle:
         return handle.read()
 
 

@@ -1,4 +1,4 @@
-"""_cuda_compat: minor version compatibility, real nvidia-smi driver/CUDA pairs, ROCm KMD/user space."""
+"""driver_stack/cuda: minor version compatibility, real nvidia-smi driver/CUDA pairs, ROCm KMD/user space."""
 
 import glob
 import os
@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _cuda_compat
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._cuda_data import CUDA_RELEASES
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda as _cuda_compat
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda_data import CUDA_RELEASES
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "driver_stack")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "driver_stack")
 LINUX_XML = [p for p in sorted(glob.glob(os.path.join(FIXTURES, "*.xml"))) if "windows" not in p]
 
 
