@@ -14,9 +14,7 @@ __metaclass__ = type
 
 import platform
 import sys
-import time
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
@@ -57,24 +55,6 @@ def _docker(run_command, opts):
     return _docker_client.gather_facts(opts["docker_host"], int(opts["timeout"]), opts["daemon_json"], thresholds)
 
 
-def _maintenance(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _maintenance as maint
-    thresholds = _thresholds(maint.DEFAULT_THRESHOLDS, opts["thresholds"], "maintenance")
-    warnings = []
-
-    def run(argv, timeout):
-        try:
-            return _runner.run(run_command, argv, timeout=timeout)
-        except _runner.ToolError as exc:
-            warnings.append(str(exc))
-            return None
-
-    since = int(time.time() - float(opts["since_days"]) * 86400)
-    fact, more = maint.gather(list(opts["collect"] or maint.COLLECT), thresholds, run, _runner.find_tool,
-                              since=since, log_paths=opts["log_paths"])
-    return fact, warnings + list(more)
-
-
 def _wsl(run_command, opts):
     from ansible_collections.gpufleet.maintenance.plugins.module_utils import _wsl as wsl
     return wsl.gather(run_command, root=opts["root"], proc_version_path=opts["proc_version_path"],
@@ -82,20 +62,6 @@ def _wsl(run_command, opts):
                       cuda_init_timeout_s=int(opts["cuda_init_timeout_s"]),
                       package_globs=tuple(opts["driver_package_patterns"] or wsl.LINUX_DRIVER_PACKAGE_GLOBS),
                       state_file=opts["state_file"], machine=platform.machine())
-
-
-def _exposure(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _exposure as exposure
-    ports = None
-    if opts["ports"] is not None:
-        try:
-            ports = dict((int(k), str(v)) for k, v in opts["ports"].items())
-        except (TypeError, ValueError):
-            raise AreaError("exposure: ports: keys must be port numbers, got %s" % list(opts["ports"]))
-    try:
-        return exposure.gather(run_command, ports=ports, allowed=opts["allowed"], timeout=int(opts["timeout"]))
-    except exposure.ExposureError as exc:
-        raise AreaError(str(exc))
 
 
 def _images(run_command, opts):

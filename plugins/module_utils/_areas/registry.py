@@ -22,16 +22,16 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _benchmark_summary,
     _docker,
     _driver_stack,
-    _exposure,
     _gpu_checks,
     _image_digest,
-    _maintenance,
     _model_store,
     _smart_checks,
     _vram,
     _wsl,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 
@@ -60,15 +60,10 @@ AREAS = (
                 probe_containers=dict(type="bool", default=False), hold_patterns=dict(type="list", elements="str"),
                 command_timeout_s=dict(type="int", default=30))),
     _legacy("models", "models", "model_manifest", None, _model_store.summary_section),
-    _legacy("exposure", "exposure", "exposure_facts", _health._exposure, _exposure.summary_section, None, dict(
-        ports=dict(type="dict"), allowed=dict(type="list", elements="str", default=[]),
-        timeout=dict(type="int", default=20))),
+    EXPOSURE,
     TLS,
     _legacy("backup", "backup", "backup_snapshot", None, _backup.summary_section),
-    _legacy("maintenance", "maintenance", "maintenance_facts", _health._maintenance, _maintenance.summary_section,
-            None, dict(
-                collect=dict(type="list", elements="str"), since_days=dict(type="float", default=7),
-                log_paths=dict(type="list", elements="path", default=[]), thresholds=_THRESHOLDS)),
+    MAINTENANCE,
     _legacy("wsl", "wsl", "wsl_facts", _health._wsl, _wsl.summary_section, None, dict(
         root=dict(type="path", default="/"), proc_version_path=dict(type="path", default="/proc/version"),
         nvidia_smi_path=dict(type="path"), cuda_init_timeout_s=dict(type="int", default=15),

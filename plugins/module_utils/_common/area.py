@@ -39,12 +39,13 @@ class Area(object):
     an operation module). ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
     suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
-    its Prometheus metrics.
+    its Prometheus metrics. ``check_options(params)`` → a list of problems (``"timeout must be at
+    least 1 (got 0)"``) for what an argument spec cannot say (ranges, options given together).
     """
 
     def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
                  present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
-                 flat_thresholds=False):
+                 flat_thresholds=False, check_options=None):
         self.name = name
         self.fact = fact or "gpufleet_%s" % name
         self.title = title
@@ -60,6 +61,7 @@ class Area(object):
         self.module = module
         # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
         self.flat_thresholds = flat_thresholds
+        self.check_options = check_options
 
     def __repr__(self):
         return "Area(%r)" % self.name
@@ -99,21 +101,23 @@ class Area(object):
         return self.checked(result.validated_parameters)
 
     def checked(self, params):
-        """What an argument spec cannot say: the thresholds merged with the table's defaults and
-        each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
-        :meth:`validate`'s); returns a new dict."""
+        """What an argument spec cannot say: the thresholds merged with the table's defaults, each
+        warn/crit pair in order, and the area's own ``check_options``. ``params`` were validated by
+        the spec (a module's, or :meth:`validate`'s); returns a new dict."""
         params = dict(params)
         defaults = self.checks.defaults()
-        if not defaults:
-            return params
-        given = dict((k, params.get(k)) for k in defaults) if self.flat_thresholds else params.get("thresholds")
-        try:
-            limits = self.checks.merged(given)
-        except CheckError as exc:
-            raise AreaError("%s: thresholds: %s" % (self.name, exc))
-        if self.flat_thresholds:
-            params.update(limits)
-        params["thresholds"] = limits
+        if defaults:
+            given = dict((k, params.get(k)) for k in defaults) if self.flat_thresholds else params.get("thresholds")
+            try:
+                limits = self.checks.merged(given)
+            except CheckError as exc:
+                raise AreaError("%s: thresholds: %s" % (self.name, exc))
+            if self.flat_thresholds:
+                params.update(limits)
+            params["thresholds"] = limits
+        problems = self.check_options(params) if self.check_options is not None else []
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
         return params
 
     def gather(self, run_command, params):

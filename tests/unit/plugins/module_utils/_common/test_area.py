@@ -60,3 +60,17 @@ def test_a_result_of_a_check_not_in_the_table_is_refused():
                  evaluate=lambda data, params: [dict(check="leak", status="warn", message="x")])
     with pytest.raises(AreaError, match="check.s. leak are not in the area's checks table"):
         rogue.gather(None, rogue.validate({}))
+
+
+def test_check_options_runs_after_the_spec_on_both_paths():
+    """``check_options`` problems stop validate() (health_facts) and checked() (a *_facts module)."""
+    def ranges(params):
+        return ["tanks: at most 2 (got %d)" % len(params["tanks"])] if len(params["tanks"]) > 2 else []
+
+    area = Area("tank", "tank", options=dict(tanks=dict(type="list", elements="str", default=["a"])),
+                check_options=ranges, collect=_collect, evaluate=_evaluate, present=lambda fact: [])
+    assert area.validate({"tanks": ["a", "b"]}) == {"tanks": ["a", "b"]}
+    with pytest.raises(AreaError, match=r"^tank: tanks: at most 2 \(got 3\)$"):
+        area.validate({"tanks": ["a", "b", "c"]})
+    with pytest.raises(AreaError, match="at most 2"):
+        area.checked({"tanks": ["a", "b", "c"]})

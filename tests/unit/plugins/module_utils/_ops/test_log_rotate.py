@@ -1,7 +1,7 @@
 import gzip
 import os
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._logrotate import DAY, compress, find, open_files, plan
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.log_rotate import DAY, compress, find, open_files, plan
 
 NOW = 1_800_000_000
 

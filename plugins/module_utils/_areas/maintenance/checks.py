@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The maintenance area's checks: the table (data) and the verdicts over the collected readings.
+
+Pure functions, no Ansible import.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+
+_FIX = {
+    "errors": "read them: journalctl -p err --since '7 days ago'",
+    "timeouts": "look for a hung service or a slow disk",
+    "oom": "find the process in the journal, lower its batch/context size or add memory",
+    "xid": "look up the Xid code in NVIDIA's Xid table; repeated Xid 79/48/63 means a failing GPU",
+}
+_WHAT = {"errors": "error lines", "timeouts": "timeout lines", "oom": "out-of-memory lines", "xid": "NVIDIA Xid lines"}
+_THRESHOLD = {"errors": ("journal_errors_warn", 50), "timeouts": ("journal_timeouts_warn", 10),
+              "oom": ("journal_oom_warn", 1), "xid": ("journal_xid_crit", 1)}
+COUNTS = ("errors", "timeouts", "oom", "xid")
+
+
+def _log_rows(prefix, source, fact_key):
+    return tuple(
+        Check("%slog_%s" % (prefix, name), "%s in %s since the start of the review window." % (_WHAT[name].capitalize(), source),
+              thresholds=(_THRESHOLD[name],), fix=_FIX[name], reads=("%s.%s" % (fact_key, name),))
+        for name in COUNTS)
+
+
+CHECKS = CheckTable(*(
+    _log_rows("", "the systemd journal", "journal")
+    + _log_rows("runner_", "the runner logs (log_paths)", "runner_logs")
+    + (
+        Check("bios_age", "Age of the BIOS release (SMBIOS release date).",
+              thresholds=(("bios_age_warn_days", 1095),), unit=" days",
+              fix="check the board vendor for a BIOS update (read its notes first)", reads=("firmware.bios_age_days",)),
+        Check("microcode", "The CPU microcode revision (informational).",
+              fix="update the CPU microcode package (intel-microcode / amd64-microcode) or the BIOS"),
+        Check("auto_reboot", "Whether unattended-upgrades reboots the box on its own.",
+              fix="a long inference or training run is killed; set Unattended-Upgrade::Automatic-Reboot \"false\" "
+                  "or pick a maintenance window"),
+        Check("auto_upgrade_driver", "Whether unattended-upgrades may upgrade the GPU driver stack or kernel.",
+              fix="add nvidia/cuda to Unattended-Upgrade::Package-Blacklist or hold them with "
+                  "gpufleet.maintenance.package_pin"),
+        Check("update_window", "When apt-daily-upgrade runs (informational).",
+              fix="move apt-daily-upgrade.timer's OnCalendar into a maintenance window"),
+    )
+))
+
+
+def log_checks(prefix, counts, limits, source):
+    """``log_*`` (journal) or ``runner_log_*`` (runner logs) checks over the line counts."""
+    return [CHECKS["%slog_%s" % (prefix, name)].level(counts[name], limits, "%s in %s" % (_WHAT[name], source))
+            for name in COUNTS]
+
+
+def journal_checks(data, limits):
+    journal = data["journal"]
+    if journal["present"]:
+        results = log_checks("", journal, limits, "the journal")
+    else:
+        results = [CHECKS["log_errors"].result("ok", None, None, "journal not read: %s" % journal["reason"])]
+    if data["runner_logs"]["files"]:
+        results.extend(log_checks("runner_", data["runner_logs"], limits, "the runner logs"))
+    return results
+
+
+def firmware_checks(firmware, limits):
+    results = []
+    if firmware.get("bios_version") is None:
+        results.append(CHECKS["bios_age"].result("ok", None, limits["bios_age_warn_days"], "BIOS version not reported: %s"
+                                                 % firmware.get("bios_reason", "no DMI data")))
+    else:
+        results.append(CHECKS["bios_age"].level(firmware.get("bios_age_days"), limits, "BIOS %s age" % firmware["bios_version"]))
+    if firmware.get("microcode") is None:
+        results.append(CHECKS["microcode"].result("ok", None, None, "CPU microcode revision not reported by /proc/cpuinfo"))
+    else:
+        results.append(CHECKS["microcode"].result("ok", firmware["microcode"], None,
+                                                  "CPU microcode revision %s" % firmware["microcode"]))
+    return results
+
+
+def autoupdate_unread_check(auto):
+    """The ``auto_reboot`` check when apt's settings could not be read."""
+    if auto["reason"].startswith("apt-config not found"):
+        return CHECKS["auto_reboot"].result("ok", None, None, "auto-update window not checked: apt-config not found")
+    return CHECKS["auto_reboot"].result("warn", None, None, auto["reason"], fix="check /etc/apt/apt.conf.d")
+
+
+def autoupdate_checks(auto):
+    """The auto-update checks over what apt-config and the timers say (``auto`` from ``parse.autoupdate_facts``)."""
+    results = []
+    if auto["unattended_upgrades"] and auto["automatic_reboot"]:
+        results.append(CHECKS["auto_reboot"].result("warn", True, False, "unattended-upgrades reboots the box on its own (at %s)"
+                                                    % (auto["automatic_reboot_time"] or "any time")))
+    else:
+        results.append(CHECKS["auto_reboot"].result("ok", auto["automatic_reboot"] and auto["unattended_upgrades"], False,
+                                                    "no automatic reboot after updates"))
+    if auto["unattended_upgrades"] and not auto["driver_packages_blocked"]:
+        results.append(CHECKS["auto_upgrade_driver"].result(
+            "warn", True, False, "unattended-upgrades may upgrade the GPU driver or kernel under running models"))
+    else:
+        results.append(CHECKS["auto_upgrade_driver"].result("ok", False, False, "automatic upgrades leave the driver stack alone"))
+    window = auto["timers"].get("apt-daily-upgrade")
+    results.append(CHECKS["update_window"].result("ok", window, None, "apt-daily-upgrade runs at %s"
+                                                  % (", ".join(window) if window else "no schedule found")))
+    return results
+
+
+def evaluate(data, params):
+    """Every check of the parts collected."""
+    limits = params["thresholds"]
+    results = []
+    if "journal" in data:
+        results.extend(journal_checks(data, limits))
+    if "firmware" in data:
+        results.extend(firmware_checks(data["firmware"], limits))
+    if "autoupdate" in data:
+        auto = data["autoupdate"]
+        results.extend(autoupdate_checks(auto) if auto.get("present") else [autoupdate_unread_check(auto)])
+    return results
