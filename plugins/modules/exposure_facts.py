@@ -17,7 +17,10 @@ description:
     is not served by a front door (nginx, Caddy, Traefik, HAProxy, Envoy, tailscaled) as C(crit) in the check
     C(inference_port_exposed) (subject C(address) and C(port)).
   - Reports whether ufw or an nftables input chain with policy drop is active (check C(firewall); C(warn) when
-    neither is).
+    neither is; C(unknown) with the reason when neither is active and ufw or nft could not be read, as
+    happens without root).
+  - Never fails for a missing tool; when the listening sockets cannot be read (no C(ss), C(ss) failing)
+    the check C(listening_sockets) is C(unknown) with the reason and the fix, and C(listeners) is C(null).
   - Sets the fact C(gpufleet_exposure); the same area is gathered by M(gpufleet.maintenance.health_facts).
 author:
   - gpufleet maintainers (@gpufleet)
@@ -33,11 +36,12 @@ options:
     elements: str
     default: []
   timeout:
-    description: Seconds each command may take.
+    description: Seconds each command may take (at least 1).
     type: int
     default: 20
 notes:
-  - Process names need root (C(become)); without them a front door cannot be recognised.
+  - Process names and the firewall state need root (C(become)); without them a front door cannot be
+    recognised (the C(crit) message says so) and C(firewall) is C(unknown).
 """
 
 EXAMPLES = r"""
@@ -57,12 +61,15 @@ ansible_facts:
   type: dict
   contains:
     gpufleet_exposure:
-      description: C(listeners), C(exposed), C(firewall), C(checks), C(status).
+      description:
+        - C(listeners) (C(null) when not read, with C(listeners_reason)), C(exposed), C(firewall) (C(ufw) and
+          C(nftables), each with a C(reason) when the tool failed), C(checks), C(status).
       returned: always
       type: dict
       sample:
         schema_version: 1
         listeners: [{address: 0.0.0.0, port: 11434, process: ollama, pid: 812}]
+        listeners_reason: null
         exposed: [{address: 0.0.0.0, port: 11434, process: ollama, pid: 812}]
         firewall: {ufw: {present: false, active: null}, nftables: {present: true, tables: [], input_policy: null}}
         checks:

@@ -38,11 +38,13 @@ options:
     elements: str
     default: ["*.jsonl", "*.log"]
   compress_days:
-    description: Age in days after which a file is compressed.
+    description: Age in days after which a file is compressed (at least 0).
     type: int
     default: 30
   delete_days:
-    description: Age in days after which a file is deleted; unset keeps compressed files forever.
+    description:
+      - Age in days after which a file is deleted; unset keeps compressed files forever.
+      - At least 0, and not below O(compress_days).
     type: int
   recurse:
     description: Descend into subdirectories.

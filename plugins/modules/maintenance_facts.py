@@ -25,6 +25,9 @@ description:
     reboots, whether the driver stack is kept out of them, and the upgrade window); checks
     C(auto_reboot), C(auto_upgrade_driver) and C(update_window).
   - The same area is gathered by M(gpufleet.maintenance.health_facts) (its C(maintenance) options).
+  - What cannot be read (no C(journalctl), a journal the user may not read or that holds no entries, a
+    runner log without read permission, no DMI data, no C(apt-config)) is never C(ok) and never fails the
+    module - the first check that depends on it is C(unknown), with the reason and the fix in its message.
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -131,8 +134,16 @@ ansible_facts:
           type: dict
           returned: when C(journal) is collected
           sample: {files: 2, errors: 1, timeouts: 0, oom: 0, xid: 0}
+        runner_logs_unread:
+          description: Runner log files that could not be read (C(path: why)).
+          type: list
+          elements: str
+          returned: when C(journal) is collected
+          sample: ["/var/log/ollama/audit.log: permission denied"]
         firmware:
-          description: BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported.
+          description:
+            - BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported, and
+              C(cpuinfo_reason) when C(/proc/cpuinfo) could not be read.
           type: dict
           returned: when C(firmware) is collected
           sample:

@@ -36,6 +36,7 @@ options:
     description:
       - Package names or shell globs, without a version (the installed or already pinned one is
         used); shorthand for O(packages) entries with only a name. O(names) and O(packages) add up; both empty is a no-op.
+      - When none of them matches an installed package, nothing is held and the result says so (C(warn)).
     type: list
     elements: str
     default: []
@@ -98,7 +99,7 @@ options:
   lock_timeout:
     description:
       - Seconds to wait for the dpkg lock (held by another apt run) before failing with the PID of
-        its holder.
+        its holder; C(0) looks once. A negative value fails, naming the option.
     type: int
     default: 120
   verify_upgrade:
@@ -180,8 +181,17 @@ pending:
   returned: always
   type: dict
   sample: {hold: [nvidia-driver-535], unhold: [], files: []}
+unmatched:
+  description: The O(names) and O(packages) names or patterns that match no installed package.
+  returned: always
+  type: list
+  elements: str
+  sample: [rocm-*]
 checks:
-  description: Checks C(package_pin_drift), C(package_pin_hold) and C(package_pin_upgrade_moves).
+  description:
+    - Checks C(package_pin_drift), C(package_pin_hold) and C(package_pin_upgrade_moves) per package (subject
+      C(package)), and C(package_pin_match) (C(warn), "nothing is held") when O(state=held) was asked for
+      names or patterns and none matches an installed package.
   returned: always
   type: list
   elements: dict

@@ -20,6 +20,7 @@ import stat
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_writer
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 
 DAY = 86400
 
@@ -110,10 +111,11 @@ def compress(path):
 
 
 def check_options(params):
-    """Problems with the options that the argument spec cannot see."""
-    if params["delete_days"] is not None and params["delete_days"] < params["compress_days"]:
-        return ["delete_days (%s) must not be below compress_days (%s)" % (params["delete_days"], params["compress_days"])]
-    return []
+    """Problems with the options that the argument spec cannot see (ranges, their order), each naming the option."""
+    problems = out_of_range(params, {"compress_days": (0, None), "delete_days": (0, None)})
+    if not problems and params["delete_days"] is not None and params["delete_days"] < params["compress_days"]:
+        problems.append("delete_days (%s) must not be below compress_days (%s)" % (params["delete_days"], params["compress_days"]))
+    return problems
 
 
 def gather(params):

@@ -19,6 +19,7 @@ import re
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import files
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt import (
     LOCK_FILES,
     Apt,
@@ -58,7 +59,11 @@ CHECKS = CheckTable(
           fix="run package_pin (or the driver_pin role) in enforce mode"),
     Check("package_pin_upgrade_moves", "Whether apt-get upgrade/dist-upgrade (simulated) would move a pinned package.",
           subject=("package",), fix="check the hold (apt-mark showhold) and the preferences file"),
+    Check("package_pin_match", "Whether the names and patterns to hold match any installed package; reported when none does.",
+          fix="fix the names or patterns (dpkg-query -W 'nvidia-*' lists what is installed), or install the stack first"),
 )
+# What the argument spec cannot say (issue 18): out-of-range options fail, naming the option.
+BOUNDS = {"lock_timeout": (0, None)}
 
 
 # ---------------------------------------------------------------- our two files (pure)
@@ -141,6 +146,13 @@ def expand_requests(requests, installed, recorded=()):
             if name not in targets and fnmatch.fnmatchcase(name, request["name"]):
                 targets[name] = {"pattern": request["name"], "version": request.get("version")}
     return targets, unmatched
+
+
+def unmatched_requests(requests, installed, recorded=()):
+    """The names and patterns of ``requests`` that match no installed (or recorded) package."""
+    universe = set(installed) | set(recorded)
+    return [r["name"] for r in requests
+            if not (r["name"] in universe if not is_glob(r["name"]) else any(fnmatch.fnmatchcase(n, r["name"]) for n in universe))]
 
 
 def _held_entry(name, entry, target, installed_version, current_pins, recorded, mode, checks):
@@ -241,12 +253,17 @@ def build_plan(requests, state, mode, installed, holds, policy, prefs_text, blac
         apply_hold, apply_unhold, apply_files = hold, unhold, file_changes
     for entry in packages:
         entry["changed"] = entry["name"] in apply_hold or entry["name"] in apply_unhold
+    unmatched_names = unmatched_requests(requests, installed, recorded if state == "released" else ())
+    if state == "held" and requests and not packages:
+        checks.append(CHECKS["package_pin_match"].result(
+            "warn", 0, None, "nothing is held: no installed package matches %s" % ", ".join(unmatched_names)))
     return {
         "packages": packages,
         "hold": apply_hold,
         "unhold": apply_unhold,
         "files": apply_files,
         "pending": {"hold": hold, "unhold": unhold, "files": sorted(file_changes)},
+        "unmatched": unmatched_names,
         "errors": errors,
         "drift": [p["name"] for p in packages if p["drift"]],
         "checks": checks,
@@ -362,6 +379,7 @@ def pin(apt, params, check_mode=False, lock_files=LOCK_FILES):
         "drift": plan["drift"],
         "plan": {"hold": plan["hold"], "unhold": plan["unhold"], "files": sorted(plan["files"])},
         "pending": plan["pending"],
+        "unmatched": plan["unmatched"],
         "checks": plan["checks"],
         "status": plan["status"],
         "diff": plan_diff(plan),
@@ -378,7 +396,10 @@ def pin(apt, params, check_mode=False, lock_files=LOCK_FILES):
 
 
 def run(run_command, params, check_mode=False, find=runner.find_tool):
-    """The module's body: find apt and dpkg, then :func:`pin`. Raises :class:`AptError`."""
+    """The module's body: check the options, find apt and dpkg, then :func:`pin`. Raises :class:`AptError`."""
+    problems = out_of_range(params, BOUNDS)
+    if problems:
+        raise AptError("; ".join(problems))
     tools = dict((name, find(name)) for name in REQUIRED_TOOLS + ("apt-get",))
     missing = missing_tools_message(tools)
     if missing:

@@ -10,14 +10,16 @@ __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import checks, collect, parse, present
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 
 
 def check_options(params):
+    problems = out_of_range(params, {"timeout": (1, None)})
     try:
         parse.inference_ports(params.get("ports"))
     except (TypeError, ValueError):
-        return ["ports: keys must be port numbers, got %s" % list(params["ports"])]
-    return []
+        problems.append("ports: keys must be port numbers, got %s" % list(params["ports"]))
+    return problems
 
 
 AREA = Area(

@@ -14,6 +14,8 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposu
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
 
 CHECKS = CheckTable(
+    Check("listening_sockets", "Whether the listening TCP sockets could be read (ss -ltnpH); reported only when not.",
+          fix="install iproute2 (ss), and run the audit as root (become: true) to see the processes"),
     Check("inference_port_exposed", "Whether an inference port listens beyond loopback with no front door in between.",
           subject=("address", "port"),
           fix="anyone who reaches this host can use the API (an Ollama API open to the network lets anyone run and "
@@ -43,20 +45,31 @@ def port_checks(listeners, ports, allowed=()):
                                         process=sock.get("process")))
             continue
         bound = "all addresses" if sock["address"] in ("0.0.0.0", "::", "*", "") else sock["address"]
-        results.append(check.result("crit", shown, "loopback", "%s (%s, %s) listens on %s with no front door"
-                                    % (shown, proc, what, bound), subject=subject, process=sock.get("process")))
+        hidden = "" if sock.get("process") else " (ss shows no process without root: run the audit with become: true " \
+                                                "to tell a front door apart)"
+        results.append(check.result("crit", shown, "loopback", "%s (%s, %s) listens on %s with no front door%s"
+                                    % (shown, proc, what, bound, hidden), subject=subject, process=sock.get("process")))
     return results
 
 
 def firewall_check(ufw, nft):
+    """ok when ufw or an nftables input chain with policy drop is active; unknown when neither is and a
+    tool could not be read (as a user, both need root); warn when both were read and neither is."""
     if (ufw.get("present") and ufw.get("active")) or (nft.get("input_policy") == "drop"):
         return CHECKS["firewall"].result("ok", "active", "active", "a host firewall is active")
+    unread = ["%s: %s" % (name, state["reason"]) for name, state in (("ufw", ufw), ("nft", nft)) if state.get("reason")]
+    if unread:
+        return CHECKS["firewall"].unknown("the firewall state was not read (%s)" % "; ".join(unread), threshold="active",
+                                          fix="run the audit as root (become: true)")
     return CHECKS["firewall"].result("warn", "inactive", "active", "no active host firewall (ufw inactive, no nftables "
                                      "input chain with policy drop)")
 
 
 def evaluate(data, params):
     ports = parse.inference_ports(params.get("ports"))
-    results = port_checks(data["listeners"], ports, params.get("allowed") or ())
+    if data["listeners"] is None:
+        results = [CHECKS["listening_sockets"].unknown("the listening sockets were not read: %s" % data["listeners_reason"])]
+    else:
+        results = port_checks(data["listeners"], ports, params.get("allowed") or ())
     results.append(firewall_check(data["firewall"]["ufw"], data["firewall"]["nftables"]))
     return results

@@ -59,20 +59,28 @@ def parse_ss(text):
     return listeners
 
 
-def parse_ufw(text, rc):
-    """``ufw status`` → ``{present, active}``."""
+def _unread(state, rc, stderr):
+    """``state`` plus ``reason`` (what the tool said) when it failed: the state was not read."""
+    if rc not in (None, 0):
+        state["reason"] = " ".join((stderr or "").split())[:200] or "exit status %s" % rc
+    return state
+
+
+def parse_ufw(text, rc, stderr=""):
+    """``ufw status`` → ``{present, active}``, plus ``reason`` when ufw failed (not root: "You need to be root")."""
     if rc is None:
         return {"present": False, "active": None}
     match = re.search(r"^Status:\s*(\w+)", text or "", re.M)
-    return {"present": True, "active": (match.group(1) == "active") if match else None}
+    return _unread({"present": True, "active": (match.group(1) == "active") if match and rc == 0 else None}, rc, stderr)
 
 
-def parse_nft(text, rc):
-    """``nft list ruleset`` → ``{present, tables, input_policy}`` (policy of the first input hook chain)."""
+def parse_nft(text, rc, stderr=""):
+    """``nft list ruleset`` → ``{present, tables, input_policy}`` (policy of the first input hook chain), plus
+    ``reason`` when nft failed (not root: "Operation not permitted")."""
     if rc is None:
         return {"present": False, "tables": None, "input_policy": None}
     if rc != 0:
-        return {"present": True, "tables": None, "input_policy": None}
+        return _unread({"present": True, "tables": None, "input_policy": None}, rc, stderr)
     tables = re.findall(r"^table\s+(\S+)\s+(\S+)", text or "", re.M)
     policy = re.search(r"type filter hook input priority [^;]+;\s*policy (\w+);", text or "")
     return {"present": True, "tables": ["%s %s" % t for t in tables], "input_policy": policy.group(1) if policy else None}

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 
 def summary_lines(fact):
+    if fact.get("listeners_reason"):
+        return ["exposure: listening sockets not read (%s)" % fact.get("listeners_reason")]
     exposed = ["%s:%s" % (s.get("address") or "*", s.get("port")) for s in fact.get("exposed") or []]
     firewall = next((c.get("value") for c in fact.get("checks") or [] if c.get("check") == "firewall"), None)
     return ["exposure: %s; firewall %s" % ("open to the network: " + ", ".join(exposed) if exposed

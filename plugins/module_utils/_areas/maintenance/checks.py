@@ -52,6 +52,29 @@ CHECKS = CheckTable(*(
 ))
 
 
+# What makes an unreadable source readable, by what the reason says (the first match wins).
+_JOURNAL_FIX = (
+    ("journalctl not found", "review this host's runner logs alone (log_paths), or run it where systemd-journald runs"),
+    ("insufficient permissions", "run it as root (become: true) or as a member of the systemd-journal group"),
+    ("sees only its own", "run it as root (become: true) or as a member of the systemd-journal group"),
+    ("holds no entries", "start systemd-journald with persistent storage (mkdir -p /var/log/journal, then restart "
+                         "systemd-journald)"),
+)
+_BIOS_FIX = (
+    ("no /sys/class/dmi/id and no dmidecode", "install dmidecode; in a container the BIOS is the host's: review it there"),
+    ("dmidecode failed", "run it as root (become: true): dmidecode reads /sys/firmware/dmi or /dev/mem"),
+)
+_AUTOUPDATE_FIX = (
+    ("apt-config not found", "these checks read apt's settings (Debian, Ubuntu); review the automatic updates of this "
+                             "system by hand"),
+)
+
+
+def fix_for(reason, fixes, default):
+    """The fix for an unreadable source: the first of ``fixes`` whose words are in ``reason``."""
+    return next((fix for words, fix in fixes if words in (reason or "")), default)
+
+
 def log_checks(prefix, counts, limits, source):
     """``log_*`` (journal) or ``runner_log_*`` (runner logs) checks over the line counts."""
     return [CHECKS["%slog_%s" % (prefix, name)].level(counts[name], limits, "%s in %s" % (_WHAT[name], source))
@@ -59,25 +82,47 @@ def log_checks(prefix, counts, limits, source):
 
 
 def journal_checks(data, limits):
+    """The journal's checks; an unreadable journal is one ``unknown`` (on ``log_errors``) with the reason and fix."""
     journal = data["journal"]
     if journal["present"]:
         results = log_checks("", journal, limits, "the journal")
     else:
-        results = [CHECKS["log_errors"].result("ok", None, None, "journal not read: %s" % journal["reason"])]
-    if data["runner_logs"]["files"]:
-        results.extend(log_checks("runner_", data["runner_logs"], limits, "the runner logs"))
+        results = [CHECKS["log_errors"].unknown("the journal was not read: %s" % journal["reason"],
+                                                fix=fix_for(journal["reason"], _JOURNAL_FIX,
+                                                            "run journalctl --list-boots by hand to see why it fails"))]
+    return results + runner_log_checks(data, limits)
+
+
+def runner_log_checks(data, limits):
+    """The runner logs' checks; a file that could not be read makes ``runner_log_errors`` unknown unless
+    what was read already found a problem (a problem ranks above not knowing)."""
+    logs, unread = data["runner_logs"], data.get("runner_logs_unread") or []
+    results = log_checks("runner_", logs, limits, "the runner logs") if logs["files"] else []
+    if unread:
+        reason = "%d runner log file(s) could not be read: %s" % (len(unread), "; ".join(unread[:5]))
+        unknown = CHECKS["runner_log_errors"].unknown(
+            reason, fix="let the user the play runs as read them (become: true, or the log's group)")
+        errors = [r for r in results if r["check"] == "runner_log_errors"]
+        if not errors or errors[0]["status"] == "ok":
+            results = [r for r in results if r["check"] != "runner_log_errors"] + [unknown]
     return results
 
 
 def firmware_checks(firmware, limits):
     results = []
-    if firmware.get("bios_version") is None:
-        results.append(CHECKS["bios_age"].result("ok", None, limits["bios_age_warn_days"], "BIOS version not reported: %s"
-                                                 % firmware.get("bios_reason", "no DMI data")))
+    if firmware.get("bios_version") is None or firmware.get("bios_age_days") is None:
+        reason = firmware.get("bios_reason") or "no DMI data"
+        results.append(CHECKS["bios_age"].unknown("BIOS version or date not reported: %s" % reason,
+                                                  threshold=limits["bios_age_warn_days"],
+                                                  fix=fix_for(reason, _BIOS_FIX, "read the BIOS version and date in the "
+                                                              "firmware setup or the BMC")))
     else:
-        results.append(CHECKS["bios_age"].level(firmware.get("bios_age_days"), limits, "BIOS %s age" % firmware["bios_version"]))
-    if firmware.get("microcode") is None:
-        results.append(CHECKS["microcode"].result("ok", None, None, "CPU microcode revision not reported by /proc/cpuinfo"))
+        results.append(CHECKS["bios_age"].level(firmware["bios_age_days"], limits, "BIOS %s age" % firmware["bios_version"]))
+    if firmware.get("cpuinfo_reason"):
+        results.append(CHECKS["microcode"].unknown(firmware["cpuinfo_reason"], fix="check that /proc is mounted and readable"))
+    elif firmware.get("microcode") is None:
+        results.append(CHECKS["microcode"].result("ok", None, None, "CPU microcode revision not reported by /proc/cpuinfo "
+                                                  "(normal on ARM and in some VMs)"))
     else:
         results.append(CHECKS["microcode"].result("ok", firmware["microcode"], None,
                                                   "CPU microcode revision %s" % firmware["microcode"]))
@@ -85,10 +130,10 @@ def firmware_checks(firmware, limits):
 
 
 def autoupdate_unread_check(auto):
-    """The ``auto_reboot`` check when apt's settings could not be read."""
-    if auto["reason"].startswith("apt-config not found"):
-        return CHECKS["auto_reboot"].result("ok", None, None, "auto-update window not checked: apt-config not found")
-    return CHECKS["auto_reboot"].result("warn", None, None, auto["reason"], fix="check /etc/apt/apt.conf.d")
+    """The ``auto_reboot`` check when apt's settings could not be read: unknown, with the reason and fix."""
+    return CHECKS["auto_reboot"].unknown("the auto-update settings were not read: %s" % auto["reason"],
+                                         fix=fix_for(auto["reason"], _AUTOUPDATE_FIX,
+                                                     "check /etc/apt/apt.conf.d (apt-config dump shows the error)"))
 
 
 def autoupdate_checks(auto):
@@ -106,8 +151,13 @@ def autoupdate_checks(auto):
     else:
         results.append(CHECKS["auto_upgrade_driver"].result("ok", False, False, "automatic upgrades leave the driver stack alone"))
     window = auto["timers"].get("apt-daily-upgrade")
-    results.append(CHECKS["update_window"].result("ok", window, None, "apt-daily-upgrade runs at %s"
-                                                  % (", ".join(window) if window else "no schedule found")))
+    if not window and auto["unattended_upgrades"]:
+        results.append(CHECKS["update_window"].unknown(
+            "unattended-upgrades is on but no OnCalendar of apt-daily-upgrade.timer was found (no schedule found)",
+            fix="see when it runs with systemctl list-timers apt-daily-upgrade.timer (a masked or renamed timer, or cron)"))
+    else:
+        results.append(CHECKS["update_window"].result("ok", window, None, "apt-daily-upgrade runs at %s"
+                                                      % (", ".join(window) if window else "no schedule found")))
     return results
 
 

@@ -4,8 +4,10 @@
 """Read the host for the maintenance area: the journal, runner logs, CPU/BIOS data, apt's settings.
 
 I/O only, through the runner (``_common/runner.py``); parsing is in ``parse.py``, verdicts in
-``checks.py``. ``find`` (which tool) and ``read`` (a file's text or None) are parameters so tests
-can replay real captures. No Ansible import.
+``checks.py``. ``find`` (which tool), ``read`` (a file's text or None) and ``who`` (the euid and
+group names journalctl runs with) are parameters so tests can replay real captures. What could not
+be read is kept with the reason (``journal.reason``, ``firmware.bios_reason``, ``runner_logs_unread``...)
+for the checks to say ``unknown``. No Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,21 +48,52 @@ def _stderr(result):
     return (result.stderr or "").strip()[:200] if result else "did not run"
 
 
-def collect_journal(run, find, since):
+def identity():
+    """``(euid, group names)`` of this process: who journalctl runs as."""
+    import grp  # POSIX-only; imported here so the module loads anywhere
+
+    names = []
+    for gid in set(os.getgroups()) | set([os.getegid()]):
+        try:
+            names.append(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            continue
+    return os.geteuid(), sorted(names)
+
+
+def list_boots(run, tool):
+    """``(boots or None, reason)``: the boots the journal holds, oldest first (``parse.parse_list_boots``)."""
+    result = run([tool, "--list-boots", "-o", "json", "--utc", "--no-pager"], 120)
+    if result is None or result.rc != 0:
+        return None, "journalctl --list-boots failed: %s" % _stderr(result)
+    boots = parse.parse_list_boots(result.stdout)
+    if boots is None:
+        boots = parse.parse_list_boots_table(result.stdout)
+    if not boots:
+        return None, "the journal holds no entries (%s)" % (_stderr(result) or "journalctl --list-boots lists no boot")
+    return boots, None
+
+
+def collect_journal(run, find, since, who):
+    """The journal's line counts since ``since``; ``present: false`` and the reason when it could not be read."""
     journal = {"present": False, "reason": None, "entries": 0}
     tool = find("journalctl")
     if tool is None:
         journal["reason"] = "journalctl not found (no systemd journal on this host)"
         return journal
+    journal["reason"] = parse.journal_access_limit(*who)
+    if journal["reason"]:
+        return journal
+    _boots, journal["reason"] = list_boots(run, tool)
+    if journal["reason"]:
+        return journal
     result = run([tool, "-q", "--no-pager", "-o", "json", "--output-fields=MESSAGE,PRIORITY",
                   "--since", "@%d" % since], 120)
-    if result is None or result.rc not in (0, 1):
+    if result is None or result.rc != 0:
         journal["reason"] = "journalctl failed: %s" % _stderr(result)
         return journal
     counts, entries = parse.parse_journal_json(result.stdout)
     journal.update(counts, present=True, entries=entries)
-    if result.rc == 1 and not entries:
-        journal["reason"] = (result.stderr or "").strip()[:200] or None
     return journal
 
 
@@ -81,20 +114,26 @@ def log_files(paths, since):
                 continue
 
 
-def collect_runner_logs(paths, since, read, warnings):
+def collect_runner_logs(paths, since, read):
+    """``(counts, unread)``: line counts over the log files written since ``since``, and the files
+    that could not be read (``path: why``)."""
     logs = {"files": 0, "errors": 0, "timeouts": 0, "oom": 0, "xid": 0}
+    unread = []
     for path in log_files(paths, since):
         text = read(path)
         if text is None:
-            warnings.append("could not read log file %s" % path)
+            unread.append("%s: %s" % (path, "permission denied" if not os.access(path, os.R_OK) else "not readable as text"))
             continue
         logs["files"] += 1
         parse.count_lines(text.splitlines(), logs)
-    return logs
+    return logs, unread
 
 
 def collect_firmware(run, find, read, today):
-    firmware = parse.parse_cpuinfo(read("/proc/cpuinfo"))
+    cpuinfo = read("/proc/cpuinfo")
+    firmware = parse.parse_cpuinfo(cpuinfo)
+    if cpuinfo is None:
+        firmware["cpuinfo_reason"] = "could not read /proc/cpuinfo"
     bios = dict((key, None) for key in DMI_KEYS)
     sysfs = dict((key, read("/sys/class/dmi/id/%s" % key)) for key in DMI_KEYS)
     if sysfs["bios_version"]:
@@ -113,6 +152,8 @@ def collect_firmware(run, find, read, today):
     firmware.setdefault("bios_reason", None if bios["bios_version"] else "DMI reports no BIOS version")
     if firmware["bios_version"] is not None:
         firmware["bios_age_days"] = parse.bios_age_days(firmware["bios_date"], today)
+        if firmware["bios_age_days"] is None:
+            firmware["bios_reason"] = "the BIOS release date %r is not a date (MM/DD/YYYY)" % (firmware["bios_date"],)
     return firmware
 
 
@@ -147,7 +188,7 @@ def collect_autoupdate(run, find, read):
     return auto
 
 
-def collect(run_command, params, find=runner.find_tool, read=read_file, now=None, today=None):
+def collect(run_command, params, find=runner.find_tool, read=read_file, now=None, today=None, who=None):
     """``(data, warnings)``: the parts of :data:`COLLECT` asked for in ``params["collect"]``."""
     now = time.time() if now is None else now
     today = today or datetime.date.today()
@@ -164,8 +205,8 @@ def collect(run_command, params, find=runner.find_tool, read=read_file, now=None
 
     data = {"collected": parts, "since_s": since}
     if "journal" in parts:
-        data["journal"] = collect_journal(run, find, since)
-        data["runner_logs"] = collect_runner_logs(params.get("log_paths") or [], since, read, warnings)
+        data["journal"] = collect_journal(run, find, since, who or identity())
+        data["runner_logs"], data["runner_logs_unread"] = collect_runner_logs(params.get("log_paths") or [], since, read)
     if "firmware" in parts:
         data["firmware"] = collect_firmware(run, find, read, today)
     if "autoupdate" in parts:

@@ -80,6 +80,69 @@ def parse_journal_json(text):
     return counts, len(entries)
 
 
+# Groups whose members read the whole journal (systemd's defaults, and wheel on Fedora-like systems).
+JOURNAL_GROUPS = ("systemd-journal", "adm", "wheel")
+
+
+def journal_access_limit(euid, group_names):
+    """Why journalctl would show only part of the journal to this user (None: it shows all of it)."""
+    if euid == 0 or any(name in JOURNAL_GROUPS for name in group_names):
+        return None
+    return ("journalctl runs as uid %d, which is neither root nor in the %s group: it sees only its own "
+            "entries" % (euid, "/".join(JOURNAL_GROUPS)))
+
+
+def parse_list_boots(text):
+    """``journalctl --list-boots -o json`` (systemd >= 251) → ``[{index, boot_id, first_s, last_s}]``,
+    oldest first; None when the text is not that JSON (an older journalctl prints its table)."""
+    try:
+        rows = json.loads(text or "")
+    except ValueError:
+        return None
+    if not isinstance(rows, list):
+        return None
+    boots = []
+    for row in rows:
+        if not isinstance(row, dict) or not row.get("boot_id"):
+            continue
+        boots.append({"index": row.get("index"), "boot_id": row["boot_id"],
+                      "first_s": _usec(row.get("first_entry")), "last_s": _usec(row.get("last_entry"))})
+    return boots
+
+
+_BOOT_ROW = re.compile(r"^\s*(?P<index>-?\d+)\s+(?P<boot_id>[0-9a-f]{32})\s+\w+ (?P<first>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) "
+                       r"(?P<tz1>[^\s\u2014]+)\s*(?:\u2014|\s)\s*\w+ (?P<last>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?P<tz2>\S+)\s*$")
+
+
+def parse_list_boots_table(text):
+    """``journalctl --list-boots --utc`` as a table (systemd < 251: ``-1 <id> Mon 2020-10-12 21:46:33
+    UTC\u2014Mon ...``; later: a header line and columns) → the rows of :func:`parse_list_boots`.
+    Times in another zone than UTC are left out (None): run journalctl with ``--utc``."""
+    boots = []
+    for line in (text or "").splitlines():
+        match = _BOOT_ROW.match(line)
+        if not match:
+            continue
+        boots.append({"index": int(match.group("index")), "boot_id": match.group("boot_id"),
+                      "first_s": _utc(match.group("first"), match.group("tz1")),
+                      "last_s": _utc(match.group("last"), match.group("tz2"))})
+    return boots
+
+
+def _usec(value):
+    try:
+        return int(value) // 1000000
+    except (TypeError, ValueError):
+        return None
+
+
+def _utc(text, zone):
+    if zone != "UTC":
+        return None
+    stamp = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(stamp.timestamp())
+
+
 # ---------------------------------------------------------------- firmware
 
 def parse_cpuinfo(text):

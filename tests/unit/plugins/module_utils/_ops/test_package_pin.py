@@ -183,3 +183,32 @@ def test_write_text_atomic_and_remove(tmp_path):
     package_pin.write_text(path, "")
     assert not os.path.exists(path) and package_pin.read_text(path) == ""
     assert os.listdir(str(tmp_path / "sub")) == []
+
+
+# ---------------------------------------------------------------- issue 18
+
+def test_nothing_matched_is_a_warning_that_nothing_is_held():
+    plan = _plan([{"name": "rocm-*"}, {"name": "amdgpu-dkms"}], missing_ok=True)
+    assert plan["packages"] == [] and plan["errors"] == [] and plan["hold"] == []
+    assert plan["unmatched"] == ["rocm-*", "amdgpu-dkms"]
+    [check] = plan["checks"]
+    assert (check["check"], check["status"], check["subject"]) == ("package_pin_match", "warn", {})
+    assert check["message"].startswith("nothing is held: no installed package matches rocm-*, amdgpu-dkms: fix the names")
+    assert plan["status"] == "warn"
+
+
+def test_one_pattern_matching_is_enough_and_the_others_are_listed():
+    plan = _plan([{"name": "nvidia-driver-*"}, {"name": "rocm-*"}])
+    assert [p["name"] for p in plan["packages"]] == ["nvidia-driver-535"]
+    assert plan["unmatched"] == ["rocm-*"] and plan["checks"] == [] and plan["status"] == "ok"
+
+
+def test_releasing_nothing_and_asking_nothing_are_not_warnings():
+    assert _plan([{"name": "rocm-*"}], state="released")["checks"] == []
+    assert _plan([])["checks"] == [] and _plan([])["unmatched"] == []
+
+
+def test_a_negative_lock_timeout_fails_naming_the_option_before_anything_runs():
+    params = dict((name, spec.get("default")) for name, spec in package_pin.ARGUMENT_SPEC.items())
+    with pytest.raises(package_pin.AptError, match=r"^lock_timeout must be at least 0 \(got -1\)$"):
+        package_pin.run(None, dict(params, lock_timeout=-1), find=lambda name: pytest.fail("looked for %s" % name))

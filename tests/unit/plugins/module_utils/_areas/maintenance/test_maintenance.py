@@ -50,7 +50,7 @@ def test_dmidecode_bios_and_age():
 def test_missing_bios_is_null_with_reason():
     firmware = {"bios_version": None, "bios_reason": "no DMI here", "microcode": None}
     found = checks.firmware_checks(firmware, LIMITS)
-    assert [c["status"] for c in found] == ["ok", "ok"]
+    assert [c["status"] for c in found] == ["unknown", "ok"]  # the BIOS was not read; the CPU has no microcode line
     assert "no DMI here" in found[0]["message"]
     assert m.parse_bios_date("garbage") is None
 
@@ -79,7 +79,8 @@ def test_auto_reboot_and_blacklist():
     found = dict((c["check"], c) for c in checks.autoupdate_checks(facts))
     assert found["auto_reboot"]["status"] == "warn" and "02:00" in found["auto_reboot"]["message"]
     assert found["auto_upgrade_driver"]["status"] == "ok"
-    assert found["update_window"]["message"].endswith("no schedule found")
+    # unattended-upgrades is on but no timer says when: the window could not be looked at.
+    assert found["update_window"]["status"] == "unknown" and "no schedule found" in found["update_window"]["message"]
 
 
 def test_timer_dropin_resets_and_replaces():
@@ -97,11 +98,16 @@ class FakeRun:
     def __call__(self, argv, check_rc=False, environ_update=None, data=None, handle_exceptions=True):
         argv = argv[4:] if argv[0].endswith("/timeout") else argv
         self.calls.append(argv)
-        return self.outputs[argv[0].rsplit("/", 1)[-1]]
+        tool = argv[0].rsplit("/", 1)[-1]
+        return self.outputs.get("%s %s" % (tool, argv[1]), self.outputs.get(tool))
+
+
+ROOT = (0, ["root"])
 
 
 def _gather(run_command, params, **io):
-    """``AREA.gather`` with the collector reading through ``io`` (``find``, ``read``, ``today``)."""
+    """``AREA.gather`` with the collector reading through ``io`` (``find``, ``read``, ``today``, ``who``)."""
+    io.setdefault("who", ROOT)
     area = copy.copy(AREA)
     area.collect = functools.partial(collect.collect, **io)
     return area.gather(run_command, AREA.validate(params))
@@ -110,7 +116,8 @@ def _gather(run_command, params, **io):
 def test_gather_with_tools(fixture_path, tmp_path):
     log = tmp_path / "ollama.log"
     log.write_text("level=ERROR msg=\"CUDA error: out of memory\"\nok\n")
-    run = FakeRun({"journalctl": (0, _read(fixture_path("journalctl", "journal-json-xid-oom.jsonl")), ""),
+    run = FakeRun({"journalctl --list-boots": (0, _read(fixture_path("journalctl", "list-boots-json-systemd252.json")), ""),
+                   "journalctl": (0, _read(fixture_path("journalctl", "journal-json-xid-oom.jsonl")), ""),
                    "apt-config": (0, _read(fixture_path("apt", "apt-config-dump-bookworm-unattended-upgrades.txt")), "")})
     tools = {"journalctl": "/bin/journalctl", "apt-config": "/usr/bin/apt-config"}
 
@@ -124,13 +131,15 @@ def test_gather_with_tools(fixture_path, tmp_path):
     fact, warnings = _gather(run, {"since_s": 0, "log_paths": [str(tmp_path), "/nonexistent"]},
                              find=tools.get, read=read, today=TODAY)
     assert warnings == []
-    assert run.calls[0][-2:] == ["--since", "@0"]
+    assert run.calls[0][1:] == ["--list-boots", "-o", "json", "--utc", "--no-pager"]
+    assert run.calls[1][-2:] == ["--since", "@0"]
     assert fact["journal"]["present"] and fact["journal"]["xid"] == 2
     assert fact["runner_logs"] == {"files": 1, "errors": 1, "timeouts": 0, "oom": 1, "xid": 0}
     assert fact["firmware"]["bios_version"] is None and "dmidecode" in fact["firmware"]["bios_reason"]
     assert fact["autoupdate"]["present"] and fact["autoupdate"]["unattended_upgrades"]
-    names = [c["check"] for c in fact["checks"]]
-    assert "runner_log_oom" in names and "log_xid" in names and "bios_age" in names
+    status = dict((c["check"], c["status"]) for c in fact["checks"])
+    assert status["runner_log_oom"] == "warn" and status["log_xid"] == "crit"
+    assert status["bios_age"] == "unknown"  # no DMI in the test and no dmidecode: not looked at, not ok
     assert fact["status"] == "crit"
 
 
@@ -139,7 +148,10 @@ def test_gather_without_tools_reports_absence():
     assert fact["journal"]["present"] is False and "journalctl not found" in fact["journal"]["reason"]
     assert fact["autoupdate"] == {"present": False, "reason": "apt-config not found (not a Debian/Ubuntu host)"}
     assert fact["firmware"]["microcode"] is None
-    assert fact["status"] == "ok"
+    # Nothing could be read: every source says unknown, with its reason and fix (issue 18), never ok.
+    assert dict((c["check"], c["status"]) for c in fact["checks"]) == {
+        "log_errors": "unknown", "bios_age": "unknown", "microcode": "unknown", "auto_reboot": "unknown"}
+    assert fact["status"] == "unknown"
 
 
 def test_gather_failing_tools():
@@ -147,7 +159,7 @@ def test_gather_failing_tools():
     fact, _w = _gather(run, {"collect": ["journal", "autoupdate"]}, find=lambda n: "/x/" + n, read=lambda p: None)
     assert "Failed to open journal" in fact["journal"]["reason"]
     assert fact["autoupdate"]["present"] is False and "Syntax error" in fact["autoupdate"]["reason"]
-    assert fact["status"] == "warn"
+    assert fact["status"] == "unknown"
 
 
 def test_summary_section_and_summary_lines():
