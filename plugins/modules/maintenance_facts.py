@@ -18,6 +18,10 @@ description:
     O(log_paths) written since then; checks C(log_errors), C(log_timeouts), C(log_oom), C(log_xid)
     and, when runner logs were read, C(runner_log_errors), C(runner_log_timeouts), C(runner_log_oom),
     C(runner_log_xid).
+  - C(journal) also counts the boots that ended in the window without a clean shutdown (a crash, a
+    power loss, a hung box reset), check C(unexpected_reboots): from C(journalctl --list-boots) and
+    the last lines of each boot, or from wtmp (C(last -x)) when the journal does not reach back to the
+    start of the window.
   - C(firmware) reads the BIOS vendor, version and date (C(/sys/class/dmi/id), else C(dmidecode))
     and the CPU microcode revision (C(/proc/cpuinfo)); absent data is C(null) with a reason.
     Checks C(bios_age) and C(microcode).
@@ -82,6 +86,14 @@ options:
         description: BIOS release age in days (C(bios_age)) that gives a warning.
         type: float
         default: 1095
+      unexpected_reboots_warn:
+        description: Boots that ended without a clean shutdown in the window (C(unexpected_reboots)) that give a warning.
+        type: float
+        default: 1
+      unexpected_reboots_crit:
+        description: Boots that ended without a clean shutdown in the window that are critical.
+        type: float
+        default: 3
 seealso:
   - name: Cadence playbooks
     description: docs/cadence.md in this collection.
@@ -140,6 +152,23 @@ ansible_facts:
           elements: str
           returned: when C(journal) is collected
           sample: ["/var/log/ollama/audit.log: permission denied"]
+        reboots:
+          description:
+            - The boots that ended in the window and how (C(clean) C(false) - no shutdown recorded; C(null) - not
+              read), newest first; C(source) is C(journal) or C(wtmp) (C(null), with C(reason), when neither could be
+              read) and C(covered_since_s) how far back it reaches.
+          type: dict
+          returned: when C(journal) is collected
+          sample:
+            source: journal
+            reason: null
+            covered_since_s: 1794816000
+            ended: 3
+            unexpected: 2
+            unread: 0
+            boots:
+              - {boot: 8f7e3a4b5c6d7e8f9a0b1c2d3e4f5a6b, started_s: 1795255320, ended_s: 1795426200, clean: true}
+              - {boot: 7e6d2f3a4b5c6d7e8f9a0b1c2d3e4f5a, started_s: 1795058340, ended_s: 1795255200, clean: false}
         firmware:
           description:
             - BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported, and

@@ -10,8 +10,9 @@ which the collection's modules read exactly those with the real journalctl and l
 - :func:`namespace_script` mounts a tmpfs over ``/var/log`` inside ``unshare --mount``, puts the
   journal and wtmp there, and runs a command; nothing on the machine changes.
 
-``SAMPLE_BOOTS`` is the week the unit-test captures under ``tests/unit/fixtures/journalctl`` were
-recorded from (``python -m testlib.journal DIR`` writes that journal again).
+``SAMPLE_BOOTS`` is the week the unit-test captures under ``tests/unit/fixtures/journalctl`` and
+``tests/unit/fixtures/last`` were recorded from (``python -m testlib.journal DIR`` writes that journal
+and wtmp again).
 """
 
 import os
@@ -21,7 +22,7 @@ import sys
 
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 BOOT_TIME, RUN_LVL = 2, 1
-_UTMP = struct.Struct("<hi32s4s32s256shhiii4i20s")  # glibc x86_64/aarch64 struct utmp: 384 bytes
+_UTMP = struct.Struct("<h2xi32s4s32s256shhiii4i20s")  # glibc x86_64/aarch64 struct utmp: 384 bytes
 
 # Shutdown lines quoted from real journals: systemd/systemd#2868 (journalctl -b -1, systemd 229),
 # systemd/systemd#11821 (systemd 241), lkrg-org/lkrg#129 (systemd 249+), openbmc/openbmc#3316.
@@ -48,6 +49,16 @@ SAMPLE_BOOTS = [
     ("9a8f4b5c6d7e8f9a0b1c2d3e4f5a6b7c", 1795426320, 1795430000, WORK),        # 11-23 09:32: the last boot
 ]
 SAMPLE_SINCE = 1795046400  # 2026-11-19 00:00 UTC: the window of the week
+
+
+def sample_wtmp_events(boots=SAMPLE_BOOTS):
+    """The wtmp records of ``boots``: a boot record each, and a shutdown/reboot record where it ended cleanly."""
+    events = []
+    for _boot_id, first, last, ending in boots:
+        events.append(("boot", first))
+        if ending is POWER_OFF or ending is REBOOT:
+            events.append(("shutdown" if ending is POWER_OFF else "reboot", last))
+    return events
 
 
 def boot_entries(boots):
@@ -80,9 +91,10 @@ def write_journal(path, entries):
     return path
 
 
-def utmp_record(kind, user, stamp, kernel="6.1.0-28-amd64", runlevel=None):
-    """One wtmp record: ``kind`` BOOT_TIME (user ``reboot``) or RUN_LVL (user ``shutdown``, ``runlevel`` '0'/'6')."""
-    pid = ord(runlevel) + 256 * ord("5") if runlevel else 0
+def utmp_record(kind, user, stamp, kernel="6.1.0-28-amd64", runlevel=None, previous="5"):
+    """One wtmp record: ``kind`` BOOT_TIME (user ``reboot``) or RUN_LVL (user ``shutdown`` with ``runlevel``
+    '0'/'6', or ``runlevel`` with '5' after boot)."""
+    pid = ord(runlevel) + 256 * ord(previous) if runlevel else 0
     line = b"~" if kind in (BOOT_TIME, RUN_LVL) else b""
     seconds = int(stamp)
     return _UTMP.pack(kind, pid, line, b"~~", user.encode(), kernel.encode(), 0, 0, 0, seconds,
@@ -90,11 +102,13 @@ def utmp_record(kind, user, stamp, kernel="6.1.0-28-amd64", runlevel=None):
 
 
 def write_wtmp(path, events):
-    """``events``: ``[("boot"|"shutdown"|"reboot", epoch s)]`` → a wtmp file ``last -x`` reads."""
+    """``events``: ``[("boot"|"shutdown"|"reboot", epoch s)]`` → a wtmp file ``last -x`` reads (a boot is
+    followed 20 s later by the runlevel record systemd-update-utmp writes)."""
     with open(path, "wb") as handle:
         for what, stamp in events:
             if what == "boot":
                 handle.write(utmp_record(BOOT_TIME, "reboot", stamp))
+                handle.write(utmp_record(RUN_LVL, "runlevel", stamp + 20, runlevel="5", previous="N"))
             else:
                 handle.write(utmp_record(RUN_LVL, "shutdown", stamp, runlevel="0" if what == "shutdown" else "6"))
     return path
@@ -120,3 +134,4 @@ def run_in_namespace(argv, journal=None, wtmp=None, **kwargs):
 
 if __name__ == "__main__":
     write_journal(os.path.join(sys.argv[1], "system.journal"), boot_entries(SAMPLE_BOOTS))
+    write_wtmp(os.path.join(sys.argv[1], "wtmp"), sample_wtmp_events())

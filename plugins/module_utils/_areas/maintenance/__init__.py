@@ -37,5 +37,6 @@ AREA = Area(
     readings=(
         Reading("since_s"),
         Reading("firmware.bios_age_days"),
+        Reading("reboots.unexpected"),
     ) + tuple(Reading("%s.%s" % (part, name)) for part in ("journal", "runner_logs") for name in checks.COUNTS),
 )

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import day
 
 _FIX = {
     "errors": "read them: journalctl -p err --since '7 days ago'",
@@ -35,6 +36,11 @@ CHECKS = CheckTable(*(
     _log_rows("", "the systemd journal", "journal")
     + _log_rows("runner_", "the runner logs (log_paths)", "runner_logs")
     + (
+        Check("unexpected_reboots", "Boots in the review window that ended without a clean shutdown (journal, else wtmp).",
+              thresholds=(("unexpected_reboots_warn", 1), ("unexpected_reboots_crit", 3)),
+              fix="see how each one ended (journalctl -b BOOT_ID -n 50: a kernel panic, an MCE, an NVIDIA Xid) and "
+                  "check the power: a PSU near its limit under 600 W+ GPU transients, the UPS, the BMC's event log",
+              reads=("reboots.unexpected",)),
         Check("bios_age", "Age of the BIOS release (SMBIOS release date).",
               thresholds=(("bios_age_warn_days", 1095),), unit=" days",
               fix="check the board vendor for a BIOS update (read its notes first)", reads=("firmware.bios_age_days",)),
@@ -108,6 +114,26 @@ def runner_log_checks(data, limits):
     return results
 
 
+def reboots_check(reboots, since, limits):
+    """``unexpected_reboots``: a problem found is reported even from a source that does not reach back to
+    the start of the window; nothing found there, or nothing readable, is unknown."""
+    check = CHECKS["unexpected_reboots"]
+    if reboots["source"] is None:
+        return check.unknown("no boot history was read (%s)" % reboots["reason"], threshold=limits["unexpected_reboots_warn"],
+                             fix="run it as root (become: true), keep the journal (mkdir -p /var/log/journal) or wtmp")
+    what = "boots that ended without a clean shutdown since %s (%s: %d of %d boot(s) that ended%s)" % (
+        day(since), reboots["source"], reboots["unexpected"], reboots["ended"],
+        ", %d not read" % reboots["unread"] if reboots["unread"] else "")
+    result = check.level(reboots["unexpected"], limits, what)
+    reaches = reboots["covered_since_s"]
+    if result["status"] == "ok" and (reaches is None or reaches > since):
+        return check.unknown("the %s reaches back only to %s and the window starts %s; %s" % (
+            reboots["source"], day(reaches) if reaches is not None else "an unknown date", day(since), result["message"]),
+            threshold=limits["unexpected_reboots_warn"], value=reboots["unexpected"],
+            fix="keep the journal (Storage=persistent, mkdir -p /var/log/journal) and wtmp for longer than the window")
+    return result
+
+
 def firmware_checks(firmware, limits):
     results = []
     if firmware.get("bios_version") is None or firmware.get("bios_age_days") is None:
@@ -167,6 +193,8 @@ def evaluate(data, params):
     results = []
     if "journal" in data:
         results.extend(journal_checks(data, limits))
+    if "reboots" in data:
+        results.append(reboots_check(data["reboots"], data["since_s"], limits))
     if "firmware" in data:
         results.extend(firmware_checks(data["firmware"], limits))
     if "autoupdate" in data:

@@ -22,6 +22,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.mainte
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner
 
 COLLECT = ("journal", "firmware", "autoupdate")
+MAX_BOOTS_READ = 20  # the newest boots whose last lines are read; older ones in the window count as unread
 DEFAULT_SINCE_DAYS = 7
 TIMER_DIRS = ("/lib/systemd/system", "/usr/lib/systemd/system", "/etc/systemd/system")
 DMI_KEYS = ("bios_vendor", "bios_version", "bios_date")
@@ -75,26 +76,76 @@ def list_boots(run, tool):
 
 
 def collect_journal(run, find, since, who):
-    """The journal's line counts since ``since``; ``present: false`` and the reason when it could not be read."""
+    """``(journal, boots)``: the journal's line counts since ``since`` (``present: false`` and the reason
+    when it could not be read) and the boots it holds (``parse.parse_list_boots``; None when not read)."""
     journal = {"present": False, "reason": None, "entries": 0}
     tool = find("journalctl")
     if tool is None:
         journal["reason"] = "journalctl not found (no systemd journal on this host)"
-        return journal
+        return journal, None
     journal["reason"] = parse.journal_access_limit(*who)
     if journal["reason"]:
-        return journal
-    _boots, journal["reason"] = list_boots(run, tool)
+        return journal, None
+    boots, journal["reason"] = list_boots(run, tool)
     if journal["reason"]:
-        return journal
+        return journal, None
     result = run([tool, "-q", "--no-pager", "-o", "json", "--output-fields=MESSAGE,PRIORITY",
                   "--since", "@%d" % since], 120)
     if result is None or result.rc != 0:
         journal["reason"] = "journalctl failed: %s" % _stderr(result)
-        return journal
+        return journal, boots
     counts, entries = parse.parse_journal_json(result.stdout)
     journal.update(counts, present=True, entries=entries)
-    return journal
+    return journal, boots
+
+
+def journal_reboots(run, tool, boots, since, current):
+    """The ``reboots`` fact from the journal: how each boot that ended in the window ended (its last lines)."""
+    ended = []
+    for number, boot in enumerate(reversed(parse.journal_boots_ended(boots, since, current))):
+        clean = None
+        if number < MAX_BOOTS_READ:
+            result = run([tool, "-b", boot["boot_id"], "-n", "30", "-o", "json",
+                          "--output-fields=MESSAGE,SYSLOG_IDENTIFIER,_PID", "--no-pager", "-q"], 60)
+            clean = parse.ended_cleanly(result.stdout) if result is not None and result.rc == 0 else None
+        ended.append({"boot": boot["boot_id"], "started_s": boot["first_s"], "ended_s": boot["last_s"], "clean": clean})
+    return parse.reboots_summary("journal", boots[0]["first_s"], ended)
+
+
+def wtmp_reboots(run, find, since):
+    """The ``reboots`` fact from wtmp (``last -x -F``), or ``(None, reason)`` when it could not be read."""
+    tool = find("last")
+    if tool is None:
+        return None, "last not found"
+    result = run([tool, "-x", "-F"], 60, env={"TZ": "UTC"})
+    if result is None or result.rc != 0:
+        return None, "last -x -F failed: %s" % _stderr(result)
+    wtmp = parse.parse_last_x(result.stdout)
+    if not wtmp["records"]:
+        return None, "wtmp holds no boot record"
+    return parse.reboots_summary("wtmp", wtmp["begins_s"], parse.wtmp_boots_ended(wtmp["records"], since)), None
+
+
+def collect_reboots(run, find, since, boots, boots_reason, read):
+    """Boots in the window and how they ended: from the journal when it reaches back to ``since``,
+    else from wtmp when that does, else from whichever reaches back further (``covered_since_s`` says
+    how far); ``source`` None and the reasons when neither could be read."""
+    views, reasons = [], []
+    if boots:
+        current = parse.current_boot_id(read("/proc/sys/kernel/random/boot_id"))
+        views.append(journal_reboots(run, find("journalctl"), boots, since, current))
+    else:
+        reasons.append("journal: %s" % boots_reason)
+    if not views or views[0]["covered_since_s"] is None or views[0]["covered_since_s"] > since:
+        wtmp, reason = wtmp_reboots(run, find, since)
+        if wtmp:
+            views.append(wtmp)
+        else:
+            reasons.append("wtmp: %s" % reason)
+    if not views:
+        return {"source": None, "reason": "; ".join(reasons), "covered_since_s": None, "ended": 0, "unexpected": 0,
+                "unread": 0, "boots": []}
+    return min(views, key=lambda view: view["covered_since_s"] if view["covered_since_s"] is not None else float("inf"))
 
 
 def log_files(paths, since):
@@ -196,17 +247,18 @@ def collect(run_command, params, find=runner.find_tool, read=read_file, now=None
     parts = list(params.get("collect") or COLLECT)
     warnings = []
 
-    def run(argv, timeout):
+    def run(argv, timeout, env=None):
         try:
-            return runner.run(run_command, argv, timeout=timeout)
+            return runner.run(run_command, argv, timeout=timeout, env=env)
         except runner.ToolError as exc:
             warnings.append(str(exc))
             return None
 
     data = {"collected": parts, "since_s": since}
     if "journal" in parts:
-        data["journal"] = collect_journal(run, find, since, who or identity())
+        data["journal"], boots = collect_journal(run, find, since, who or identity())
         data["runner_logs"], data["runner_logs_unread"] = collect_runner_logs(params.get("log_paths") or [], since, read)
+        data["reboots"] = collect_reboots(run, find, since, boots, data["journal"]["reason"], read)
     if "firmware" in parts:
         data["firmware"] = collect_firmware(run, find, read, today)
     if "autoupdate" in parts:

@@ -143,6 +143,89 @@ def _utc(text, zone):
     return int(stamp.timestamp())
 
 
+# ---------------------------------------------------------------- reboots
+
+# The last lines of a boot that was shut down or rebooted on purpose: PID 1 (systemd) reaching the
+# shutdown targets or "Shutting down.", logind announcing it, journald stopping, systemd-shutdown.
+# A user manager (systemd, PID not 1) also reaches "Shutdown" when a user logs out: not a marker.
+_CLEAN_PID1 = re.compile(r"^(Reached target (System )?(Shutdown|Power[- ]Off|Reboot|Halt|Kexec|Final Step)\b"
+                         r"|Starting (System )?(Power[- ]Off|Reboot|Halt|Kexec)\b|Shutting down\.?$)")
+_CLEAN_OTHER = {"systemd-logind": re.compile(r"^System is (rebooting|powering down|halting)"),
+                "systemd-journald": re.compile(r"^Journal stopped")}
+_LAST_TIME = r"\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+_LAST_RECORD = re.compile(r"^(?P<kind>reboot|shutdown)\s+system (boot|down)\s.*?(?P<time>%s)" % _LAST_TIME)
+_LAST_BEGINS = re.compile(r"^wtmp begins (?P<time>%s)" % _LAST_TIME)
+
+
+def current_boot_id(text):
+    """``/proc/sys/kernel/random/boot_id`` (a UUID) → the journal's form (32 hex digits), or None."""
+    boot_id = (text or "").strip().replace("-", "").lower()
+    return boot_id if re.match(r"^[0-9a-f]{32}$", boot_id) else None
+
+
+def ended_cleanly(text):
+    """The last lines of a boot (``journalctl -b ID -n N -o json``) → True when they show a shutdown."""
+    for entry in journal_entries(text):
+        message = journal_message(entry).strip()
+        ident = entry.get("SYSLOG_IDENTIFIER")
+        if ident == "systemd" and str(entry.get("_PID")) == "1" and _CLEAN_PID1.search(message):
+            return True
+        if ident == "systemd-shutdown" or (ident in _CLEAN_OTHER and _CLEAN_OTHER[ident].search(message)):
+            return True
+    return False
+
+
+def journal_boots_ended(boots, since, current):
+    """The boots of ``journalctl --list-boots`` that ended since ``since``: every one but the running
+    boot (``current``; the last listed when it is not known) whose last entry is in the window."""
+    running = current if current else (boots[-1]["boot_id"] if boots else None)
+    return [b for b in boots if b["boot_id"] != running and b["last_s"] is not None and b["last_s"] >= since]
+
+
+def _last_time(text):
+    return int(datetime.datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def parse_last_x(text):
+    """``last -x -F`` (with ``TZ=UTC``) → ``{records: [(kind, epoch s)] oldest first, begins_s}``: ``reboot``
+    (a boot) and ``shutdown`` (a clean shutdown or reboot) records; ``begins_s`` from the footer."""
+    records, begins = [], None
+    for line in (text or "").splitlines():
+        match = _LAST_RECORD.match(line)
+        if match:
+            records.append((match.group("kind"), _last_time(match.group("time"))))
+            continue
+        match = _LAST_BEGINS.match(line)
+        if match:
+            begins = _last_time(match.group("time"))
+    return {"records": sorted(records, key=lambda r: (r[1], r[0] == "reboot")), "begins_s": begins}
+
+
+def wtmp_boots_ended(records, since):
+    """The boots that ended since ``since``, from wtmp records oldest first: a boot ended cleanly when a
+    shutdown record comes before the next boot record; the newest boot is the running one. A shutdown
+    before the first boot record ends a boot whose start wtmp no longer holds."""
+    boots = [index for index, (kind, _ts) in enumerate(records) if kind == "reboot"]
+    ended = []
+    if boots and boots[0] > 0:
+        ended.append({"boot": "wtmp", "started_s": None, "ended_s": records[0][1], "clean": True})
+    for number, index in enumerate(boots[:-1]):
+        following = records[index + 1:boots[number + 1]]
+        shutdowns = [ts for kind, ts in following if kind == "shutdown"]
+        end = shutdowns[0] if shutdowns else records[boots[number + 1]][1]
+        ended.append({"boot": "wtmp", "started_s": records[index][1], "ended_s": end, "clean": bool(shutdowns)})
+    return [boot for boot in ended if boot["ended_s"] >= since]
+
+
+def reboots_summary(source, covered_since, ended):
+    """The ``reboots`` fact from one source: the boots that ended in the window, newest first."""
+    ended = sorted(ended, key=lambda b: b["ended_s"] or 0, reverse=True)
+    return {"source": source, "reason": None, "covered_since_s": covered_since, "ended": len(ended),
+            "unexpected": sum(1 for b in ended if b["clean"] is False),
+            "unread": sum(1 for b in ended if b["clean"] is None), "boots": ended}
+
+
 # ---------------------------------------------------------------- firmware
 
 def parse_cpuinfo(text):

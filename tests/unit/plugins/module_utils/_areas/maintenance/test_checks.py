@@ -44,7 +44,8 @@ def test_bios_age(age, status):
 
 def test_table_defaults_are_the_documented_ones():
     assert LIMITS == {"journal_errors_warn": 50, "journal_timeouts_warn": 10, "journal_oom_warn": 1,
-                      "journal_xid_crit": 1, "bios_age_warn_days": 1095}
+                      "journal_xid_crit": 1, "bios_age_warn_days": 1095,
+                      "unexpected_reboots_warn": 1, "unexpected_reboots_crit": 3}  # issue 20: warn at 1, crit at 3
 
 
 def test_since_s_and_since_days_are_one_option_each_way():

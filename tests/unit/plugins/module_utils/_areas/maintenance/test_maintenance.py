@@ -150,12 +150,14 @@ def test_gather_without_tools_reports_absence():
     assert fact["firmware"]["microcode"] is None
     # Nothing could be read: every source says unknown, with its reason and fix (issue 18), never ok.
     assert dict((c["check"], c["status"]) for c in fact["checks"]) == {
-        "log_errors": "unknown", "bios_age": "unknown", "microcode": "unknown", "auto_reboot": "unknown"}
+        "log_errors": "unknown", "unexpected_reboots": "unknown", "bios_age": "unknown", "microcode": "unknown",
+        "auto_reboot": "unknown"}
     assert fact["status"] == "unknown"
 
 
-def test_gather_failing_tools():
-    run = FakeRun({"journalctl": (2, "", "Failed to open journal"), "apt-config": (100, "", "E: Syntax error")})
+def test_gather_failing_tools(fixture_path):
+    run = FakeRun({"journalctl": (2, "", "Failed to open journal"), "apt-config": (100, "", "E: Syntax error"),
+                   "last": (1, "", _read(fixture_path("last", "last-no-wtmp.stderr")))})
     fact, _w = _gather(run, {"collect": ["journal", "autoupdate"]}, find=lambda n: "/x/" + n, read=lambda p: None)
     assert "Failed to open journal" in fact["journal"]["reason"]
     assert fact["autoupdate"]["present"] is False and "Syntax error" in fact["autoupdate"]["reason"]

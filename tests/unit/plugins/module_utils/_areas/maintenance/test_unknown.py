@@ -34,7 +34,7 @@ def _journal_check(journal):
 
 
 def test_journalctl_missing_is_unknown_with_the_fix():
-    journal = collect.collect_journal(_run({}), lambda name: None, 0, (0, ["root"]))
+    journal, _boots = collect.collect_journal(_run({}), lambda name: None, 0, (0, ["root"]))
     assert journal == {"present": False, "reason": "journalctl not found (no systemd journal on this host)", "entries": 0}
     [check] = _journal_check(journal)
     assert (check["check"], check["status"], check["subject"]) == ("log_errors", "unknown", {})
@@ -45,7 +45,7 @@ def test_journalctl_missing_is_unknown_with_the_fix():
 
 def test_journalctl_refusing_for_permissions_is_unknown(fixture_path):
     refused = (1, "", _read(fixture_path, "journalctl", "list-boots-insufficient-permissions.stderr"))
-    journal = collect.collect_journal(_run({"journalctl": refused}), lambda name: "/usr/bin/" + name, 0, (0, ["root"]))
+    journal, _boots = collect.collect_journal(_run({"journalctl": refused}), lambda name: "/usr/bin/" + name, 0, (0, ["root"]))
     assert journal["present"] is False
     assert journal["reason"] == ("journalctl --list-boots failed: No journal files were opened due to insufficient "
                                  "permissions.")
@@ -55,7 +55,7 @@ def test_journalctl_refusing_for_permissions_is_unknown(fixture_path):
 
 def test_no_journal_files_is_unknown_not_a_quiet_week():
     """journald not running (this build machine): journalctl exits 0 and prints nothing at all."""
-    journal = collect.collect_journal(_run({"journalctl": (0, "", "")}), lambda name: "/usr/bin/" + name, 0, (0, ["root"]))
+    journal, _boots = collect.collect_journal(_run({"journalctl": (0, "", "")}), lambda name: "/usr/bin/" + name, 0, (0, ["root"]))
     assert journal["present"] is False and journal["reason"].startswith("the journal holds no entries")
     [check] = _journal_check(journal)
     assert check["status"] == "unknown"
@@ -69,7 +69,7 @@ def test_no_journal_files_is_unknown_not_a_quiet_week():
     (1000, ["ops", "sudo"], True),
 ])
 def test_a_user_outside_the_journal_groups_sees_only_its_own_entries(euid, groups, limited):
-    journal = collect.collect_journal(_run({}), lambda name: "/usr/bin/" + name, 0, (euid, groups)) if limited else None
+    journal = collect.collect_journal(_run({}), lambda name: "/usr/bin/" + name, 0, (euid, groups))[0] if limited else None
     assert (parse.journal_access_limit(euid, groups) is not None) is limited
     if limited:
         assert journal["present"] is False and "uid 1000" in journal["reason"]
