@@ -19,7 +19,7 @@ description:
     and, when runner logs were read, C(runner_log_errors), C(runner_log_timeouts), C(runner_log_oom),
     C(runner_log_xid).
   - C(journal) also counts the boots that ended in the window without a clean shutdown (a crash, a
-    power loss, a hung box reset), check C(unexpected_reboots): from C(journalctl --list-boots) and
+    power loss, a hung box reset), check C(unexpected_reboots), from C(journalctl --list-boots) and
     the last lines of each boot, or from wtmp (C(last -x)) when the journal does not reach back to the
     start of the window.
   - C(firmware) reads the BIOS vendor, version and date (C(/sys/class/dmi/id), else C(dmidecode))
@@ -147,7 +147,7 @@ ansible_facts:
           returned: when C(journal) is collected
           sample: {files: 2, errors: 1, timeouts: 0, oom: 0, xid: 0}
         runner_logs_unread:
-          description: Runner log files that could not be read (C(path: why)).
+          description: Runner log files that could not be read, each as C(path) and why.
           type: list
           elements: str
           returned: when C(journal) is collected

@@ -51,10 +51,11 @@ SAMPLE_BOOTS = [
 SAMPLE_SINCE = 1795046400  # 2026-11-19 00:00 UTC: the window of the week
 
 
-def sample_wtmp_events(boots=SAMPLE_BOOTS):
-    """The wtmp records of ``boots``: a boot record each, and a shutdown/reboot record where it ended cleanly."""
+def sample_wtmp_events(boots=None):
+    """The wtmp records of ``boots`` (default ``SAMPLE_BOOTS``): a boot record each, and a shutdown/reboot
+    record where it ended cleanly."""
     events = []
-    for _boot_id, first, last, ending in boots:
+    for _boot_id, first, last, ending in SAMPLE_BOOTS if boots is None else boots:
         events.append(("boot", first))
         if ending is POWER_OFF or ending is REBOOT:
             events.append(("shutdown" if ending is POWER_OFF else "reboot", last))

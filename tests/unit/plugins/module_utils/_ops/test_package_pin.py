@@ -171,7 +171,7 @@ def test_files_off_touch_nothing():
 
 def test_missing_tools_message():
     assert package_pin.missing_tools_message({"dpkg-query": "/usr/bin/dpkg-query", "apt-mark": "/usr/bin/apt-mark",
-                                       "apt-cache": "/usr/bin/apt-cache"}) is None
+                                              "apt-cache": "/usr/bin/apt-cache"}) is None
     message = package_pin.missing_tools_message({"dpkg-query": None, "apt-mark": None, "apt-cache": None})
     assert message.startswith("package_pin needs apt and dpkg (a Debian or Ubuntu host): dpkg-query, apt-mark, apt-cache")
 

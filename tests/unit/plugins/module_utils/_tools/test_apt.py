@@ -1,7 +1,6 @@
 """apt/dpkg parsers and the dpkg lock (_tools/apt.py), on real apt/dpkg output (tests/unit/fixtures/apt)."""
 
 import fcntl
-import os
 import subprocess
 import sys
 import time

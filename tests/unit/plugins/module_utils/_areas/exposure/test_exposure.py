@@ -30,6 +30,7 @@ def build_fact(listeners, ufw, nft, ports=None, allowed=()):
     area.collect = collect
     return area.gather(None, AREA.validate({"ports": ports, "allowed": list(allowed)}))[0]
 
+
 # ss -ltnpH as iproute2 6.1 prints it (Debian 12), with and without process columns.
 SS = """LISTEN 0      4096       0.0.0.0:11434      0.0.0.0:*    users:(("ollama",pid=812,fd=3))
 LISTEN 0      511      127.0.0.1:8080       0.0.0.0:*    users:(("llama-server",pid=901,fd=7))
