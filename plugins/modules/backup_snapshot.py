@@ -140,7 +140,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup, _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._model_store import HashCache
 

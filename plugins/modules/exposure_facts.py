@@ -14,16 +14,21 @@ version_added: 0.1.0
 description:
   - Lists the listening TCP sockets (C(ss -ltnp)) and flags every inference port (Ollama 11434, vLLM 8000,
     llama.cpp/Open WebUI 8080, 5000, Gradio 7860, or O(ports)) that listens on a non-loopback address and
-    is not served by a front door (nginx, Caddy, Traefik, HAProxy, Envoy, tailscaled) as C(crit).
-  - Reports whether ufw or an nftables input chain with policy drop is active (C(warn) when neither is).
-  - Sets the fact C(gpufleet_exposure).
+    is not served by a front door (nginx, Caddy, Traefik, HAProxy, Envoy, tailscaled) as C(crit) in the check
+    C(inference_port_exposed) (subject C(address) and C(port)).
+  - Reports whether ufw or an nftables input chain with policy drop is active (check C(firewall); C(warn) when
+    neither is; C(unknown) with the reason when neither is active and ufw or nft could not be read, as
+    happens without root).
+  - Never fails for a missing tool; when the listening sockets cannot be read (no C(ss), C(ss) failing)
+    the check C(listening_sockets) is C(unknown) with the reason and the fix, and C(listeners) is C(null).
+  - Sets the fact C(gpufleet_exposure); the same area is gathered by M(gpufleet.maintenance.health_facts).
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.maintenance.facts
 options:
   ports:
-    description: Ports to audit and what serves them; replaces the defaults.
+    description: Ports to audit (keys, port numbers) and what serves them; replaces the defaults.
     type: dict
   allowed:
     description: C(address:port) listeners you accept open to the network (C(*:port) for any address).
@@ -31,11 +36,12 @@ options:
     elements: str
     default: []
   timeout:
-    description: Seconds each command may take.
+    description: Seconds each command may take (at least 1).
     type: int
     default: 20
 notes:
-  - Process names need root (C(become)); without them a front door cannot be recognised.
+  - Process names and the firewall state need root (C(become)); without them a front door cannot be
+    recognised (the C(crit) message says so) and C(firewall) is C(unknown).
 """
 
 EXAMPLES = r"""
@@ -55,38 +61,36 @@ ansible_facts:
   type: dict
   contains:
     gpufleet_exposure:
-      description: C(listeners), C(exposed), C(firewall), C(checks), C(status).
+      description:
+        - C(listeners) (C(null) when not read, with C(listeners_reason)), C(exposed), C(firewall) (C(ufw) and
+          C(nftables), each with a C(reason) when the tool failed), C(checks), C(status).
       returned: always
       type: dict
+      sample:
+        schema_version: 1
+        listeners: [{address: 0.0.0.0, port: 11434, process: ollama, pid: 812}]
+        listeners_reason: null
+        exposed: [{address: 0.0.0.0, port: 11434, process: ollama, pid: 812}]
+        firewall: {ufw: {present: false, active: null}, nftables: {present: true, tables: [], input_policy: null}}
+        checks:
+          - check: inference_port_exposed
+            status: crit
+            value: 0.0.0.0:11434
+            threshold: loopback
+            subject: {address: 0.0.0.0, port: 11434}
+            address: 0.0.0.0
+            port: 11434
+            process: ollama
+            message: 0.0.0.0:11434 (ollama, Ollama) listens on all addresses with no front door ...
+        status: crit
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._exposure import ExposureError, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            ports=dict(type="dict"),
-            allowed=dict(type="list", elements="str", default=[]),
-            timeout=dict(type="int", default=20),
-        ),
-        supports_check_mode=True,
-    )
-    ports = None
-    if module.params["ports"] is not None:
-        try:
-            ports = dict((int(k), str(v)) for k, v in module.params["ports"].items())
-        except ValueError:
-            module.fail_json(msg="ports: keys must be port numbers, got %s" % list(module.params["ports"]))
-    try:
-        fact, warnings = gather(module.run_command, ports=ports, allowed=module.params["allowed"], timeout=module.params["timeout"])
-    except ExposureError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_exposure": fact})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,8 @@ options:
     default: {}
   maintenance:
     description:
-      - Options of M(gpufleet.maintenance.maintenance_facts) (C(collect), C(log_paths), C(thresholds)), and
-        C(since_days) (default 7) for the journal and runner-log review.
+      - Options of M(gpufleet.maintenance.maintenance_facts) (C(collect), C(since_days) or C(since_s),
+        C(log_paths), C(thresholds)); the review window is the last 7 days when neither is given.
     type: dict
     default: {}
   wsl:

@@ -13,8 +13,8 @@ short_description: Gzip old runner and audit logs (JSONL, .log) and delete them 
 version_added: 0.1.0
 description:
   - Compresses files matching O(patterns) under O(paths) once they are older than O(compress_days)
-    (modification time), keeping their modification time, and deletes files (compressed or not)
-    older than O(delete_days).
+    (modification time), keeping their permissions and modification time (the C(.gz) appears whole,
+    written to a temporary and renamed), and deletes files (compressed or not) older than O(delete_days).
   - Never touches a file that a running process holds open (read from C(/proc/*/fd)).
   - Idempotent, a second run finds nothing to do.
 author:
@@ -38,11 +38,13 @@ options:
     elements: str
     default: ["*.jsonl", "*.log"]
   compress_days:
-    description: Age in days after which a file is compressed.
+    description: Age in days after which a file is compressed (at least 0).
     type: int
     default: 30
   delete_days:
-    description: Age in days after which a file is deleted; unset keeps compressed files forever.
+    description:
+      - Age in days after which a file is deleted; unset keeps compressed files forever.
+      - At least 0, and not below O(compress_days).
     type: int
   recurse:
     description: Descend into subdirectories.
@@ -69,61 +71,26 @@ freed_bytes:
   description: Bytes freed (deleted files, and the difference of compressed ones).
   returned: always
   type: int
+missing_paths:
+  description: The O(paths) that do not exist (skipped, with a warning).
+  returned: always
+  type: list
+  elements: str
 """
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._logrotate import compress, find, open_files, plan
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import log_rotate
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            paths=dict(type="list", elements="path", required=True),
-            patterns=dict(type="list", elements="str", default=["*.jsonl", "*.log"]),
-            compress_days=dict(type="int", default=30),
-            delete_days=dict(type="int"),
-            recurse=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params["delete_days"] is not None and params["delete_days"] < params["compress_days"]:
-        module.fail_json(msg="delete_days (%s) must not be below compress_days (%s)" % (params["delete_days"], params["compress_days"]))
-    paths = [p for p in params["paths"] if os.path.isdir(p)]
-    missing = sorted(set(params["paths"]) - set(paths))
-    for path in missing:
-        module.warn("log directory %s does not exist; skipped" % path)
-    files = []
-    for path in find(paths, params["patterns"], params["recurse"]):
-        try:
-            stat = os.stat(path)
-        except OSError:
-            continue
-        files.append({"path": path, "mtime": stat.st_mtime, "size_bytes": stat.st_size})
-    actions = plan(files, time.time(), params["compress_days"], params["delete_days"], held=open_files())
-    todo = [a for a in actions if a["action"] != "skip"]
-    freed = 0
-    if not module.check_mode:
-        for action in todo:
-            try:
-                if action["action"] == "delete":
-                    os.unlink(action["path"])
-                    freed += action["size_bytes"]
-                else:
-                    freed += action["size_bytes"] - compress(action["path"])
-            except (IOError, OSError) as exc:
-                module.fail_json(msg="rotating logs: %s %s: %s" % (action["action"], action["path"], to_native(exc)),
-                                 actions=actions, freed_bytes=freed)
-    result = dict(changed=bool(todo), actions=actions, freed_bytes=freed, missing_paths=missing)
-    if todo and module._diff:
-        result["diff"] = dict(
-            before="\n".join(a["path"] for a in todo) + "\n",
-            after="\n".join(a["path"] + ".gz" for a in todo if a["action"] == "compress") + "\n")
+    module = AnsibleModule(argument_spec=log_rotate.ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result, warnings = log_rotate.run(module.params, check_mode=module.check_mode, diff=module._diff)
+    except log_rotate.RotateError as exc:
+        module.fail_json(msg=str(exc), **exc.results)
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(**result)
 
 

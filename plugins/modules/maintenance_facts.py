@@ -14,11 +14,24 @@ version_added: 0.1.0
 description:
   - Returns one fact, C(gpufleet_maintenance), with the parts asked for in O(collect) and their checks.
   - C(journal) counts error, timeout, out-of-memory and NVIDIA Xid lines in the systemd journal
-    since O(since_s) and in the runner logs under O(log_paths) written since then.
+    since the start of the review window (O(since_s) or O(since_days)) and in the runner logs under
+    O(log_paths) written since then; checks C(log_errors), C(log_timeouts), C(log_oom), C(log_xid)
+    and, when runner logs were read, C(runner_log_errors), C(runner_log_timeouts), C(runner_log_oom),
+    C(runner_log_xid).
+  - C(journal) also counts the boots that ended in the window without a clean shutdown (a crash, a
+    power loss, a hung box reset), check C(unexpected_reboots), from C(journalctl --list-boots) and
+    the last lines of each boot, or from wtmp (C(last -x)) when the journal does not reach back to the
+    start of the window.
   - C(firmware) reads the BIOS vendor, version and date (C(/sys/class/dmi/id), else C(dmidecode))
     and the CPU microcode revision (C(/proc/cpuinfo)); absent data is C(null) with a reason.
+    Checks C(bios_age) and C(microcode).
   - C(autoupdate) reads C(apt-config dump) and the apt timers (unattended upgrades, automatic
-    reboots, whether the driver stack is kept out of them, and the upgrade window).
+    reboots, whether the driver stack is kept out of them, and the upgrade window); checks
+    C(auto_reboot), C(auto_upgrade_driver) and C(update_window).
+  - The same area is gathered by M(gpufleet.maintenance.health_facts) (its C(maintenance) options).
+  - What cannot be read (no C(journalctl), a journal the user may not read or that holds no entries, a
+    runner log without read permission, no DMI data, no C(apt-config)) is never C(ok) and never fails the
+    module - the first check that depends on it is C(unknown), with the reason and the fix in its message.
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
@@ -33,8 +46,16 @@ options:
   since_s:
     description:
       - Epoch seconds from which journal entries and log files count (the last run of the cadence).
-        Default one week ago.
+      - Give O(since_s) or O(since_days), not both; with neither, the window is the last 7 days.
+      - At least 0.
     type: int
+  since_days:
+    description:
+      - The review window as a number of days before now (the name M(gpufleet.maintenance.health_facts)
+        and the P(gpufleet.maintenance.host_health#role) role use); 7 when neither O(since_s) nor
+        O(since_days) is given.
+      - At least 0.
+    type: float
   log_paths:
     description: Runner log files or directories reviewed with the journal.
     type: list
@@ -46,25 +67,33 @@ options:
     default: {}
     suboptions:
       journal_errors_warn:
-        description: Error lines that give a warning.
-        type: int
+        description: Error lines (C(log_errors), C(runner_log_errors)) that give a warning.
+        type: float
         default: 50
       journal_timeouts_warn:
-        description: Timeout lines that give a warning.
-        type: int
+        description: Timeout lines (C(log_timeouts), C(runner_log_timeouts)) that give a warning.
+        type: float
         default: 10
       journal_oom_warn:
-        description: Out-of-memory lines that give a warning.
-        type: int
+        description: Out-of-memory lines (C(log_oom), C(runner_log_oom)) that give a warning.
+        type: float
         default: 1
       journal_xid_crit:
-        description: NVIDIA Xid lines that are critical.
-        type: int
+        description: NVIDIA Xid lines (C(log_xid), C(runner_log_xid)) that are critical.
+        type: float
         default: 1
       bios_age_warn_days:
-        description: BIOS release age (days) that gives a warning.
-        type: int
+        description: BIOS release age in days (C(bios_age)) that gives a warning.
+        type: float
         default: 1095
+      unexpected_reboots_warn:
+        description: Boots that ended without a clean shutdown in the window (C(unexpected_reboots)) that give a warning.
+        type: float
+        default: 1
+      unexpected_reboots_crit:
+        description: Boots that ended without a clean shutdown in the window that are critical.
+        type: float
+        default: 3
 seealso:
   - name: Cadence playbooks
     description: docs/cadence.md in this collection.
@@ -98,18 +127,52 @@ ansible_facts:
           description: Version of this fact's layout.
           type: int
           sample: 1
+        collected:
+          description: The parts gathered (O(collect)).
+          type: list
+          elements: str
+          sample: [journal, firmware, autoupdate]
+        since_s:
+          description: The start of the review window, in epoch seconds.
+          type: int
+          sample: 1764115200
         journal:
           description: Journal line counts (C(present=false) and C(reason) without journalctl).
           type: dict
           returned: when C(journal) is collected
           sample: {present: true, entries: 5120, errors: 3, timeouts: 0, oom: 0, xid: 0, reason: null}
         runner_logs:
-          description: Counts over the runner log files written since O(since_s).
+          description: Counts over the runner log files written since the start of the review window.
           type: dict
           returned: when C(journal) is collected
           sample: {files: 2, errors: 1, timeouts: 0, oom: 0, xid: 0}
+        runner_logs_unread:
+          description: Runner log files that could not be read, each as C(path) and why.
+          type: list
+          elements: str
+          returned: when C(journal) is collected
+          sample: ["/var/log/ollama/audit.log: permission denied"]
+        reboots:
+          description:
+            - The boots that ended in the window and how (C(clean) C(false) - no shutdown recorded; C(null) - not
+              read), newest first; C(source) is C(journal) or C(wtmp) (C(null), with C(reason), when neither could be
+              read) and C(covered_since_s) how far back it reaches.
+          type: dict
+          returned: when C(journal) is collected
+          sample:
+            source: journal
+            reason: null
+            covered_since_s: 1794816000
+            ended: 3
+            unexpected: 2
+            unread: 0
+            boots:
+              - {boot: 8f7e3a4b5c6d7e8f9a0b1c2d3e4f5a6b, started_s: 1795255320, ended_s: 1795426200, clean: true}
+              - {boot: 7e6d2f3a4b5c6d7e8f9a0b1c2d3e4f5a, started_s: 1795058340, ended_s: 1795255200, clean: false}
         firmware:
-          description: BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported.
+          description:
+            - BIOS and CPU microcode; C(null) values with C(bios_reason) when not reported, and
+              C(cpuinfo_reason) when C(/proc/cpuinfo) could not be read.
           type: dict
           returned: when C(firmware) is collected
           sample:
@@ -130,47 +193,27 @@ ansible_facts:
             automatic_reboot: false
             driver_packages_blocked: false
             timers: {apt-daily-upgrade: ["*-*-* 6:00"]}
+        thresholds:
+          description: The thresholds in force.
+          type: dict
+          sample: {journal_errors_warn: 50, journal_xid_crit: 1}
         checks:
-          description: Health checks of the parts gathered.
+          description: Health checks of the parts gathered (C(subject) is C({}) for all of them, the host itself).
           type: list
           elements: dict
-          sample: [{check: log_xid, status: ok, value: 0, threshold: 1, message: NVIDIA Xid lines in the journal is 0}]
+          sample: [{check: log_xid, status: ok, value: 0, threshold: 1, message: NVIDIA Xid lines in the journal is 0, subject: {}}]
         status:
           description: The worst status of the checks.
           type: str
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._maintenance import COLLECT, DEFAULT_THRESHOLDS, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            collect=dict(type="list", elements="str", choices=list(COLLECT), default=list(COLLECT)),
-            since_s=dict(type="int"),
-            log_paths=dict(type="list", elements="path", default=[]),
-            thresholds=dict(type="dict", default={}, options=dict(
-                (name, dict(type="int", default=value)) for name, value in DEFAULT_THRESHOLDS.items())),
-        ),
-        supports_check_mode=True,
-    )
-
-    def run(argv, timeout):
-        try:
-            return _runner.run(module.run_command, argv, timeout=timeout)
-        except _runner.ToolError as exc:
-            module.warn(str(exc))
-            return None
-
-    fact, warnings = gather(module.params["collect"], module.params["thresholds"], run, _runner.find_tool,
-                            since=module.params["since_s"], log_paths=module.params["log_paths"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_maintenance": fact})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ options:
     description:
       - Package names or shell globs, without a version (the installed or already pinned one is
         used); shorthand for O(packages) entries with only a name. O(names) and O(packages) add up; both empty is a no-op.
+      - When none of them matches an installed package, nothing is held and the result says so (C(warn)).
     type: list
     elements: str
     default: []
@@ -98,7 +99,7 @@ options:
   lock_timeout:
     description:
       - Seconds to wait for the dpkg lock (held by another apt run) before failing with the PID of
-        its holder.
+        its holder; C(0) looks once. A negative value fails, naming the option.
     type: int
     default: 120
   verify_upgrade:
@@ -180,8 +181,17 @@ pending:
   returned: always
   type: dict
   sample: {hold: [nvidia-driver-535], unhold: [], files: []}
+unmatched:
+  description: The O(names) and O(packages) names or patterns that match no installed package.
+  returned: always
+  type: list
+  elements: str
+  sample: [rocm-*]
 checks:
-  description: Checks C(package_pin_drift), C(package_pin_hold) and C(package_pin_upgrade_moves).
+  description:
+    - Checks C(package_pin_drift), C(package_pin_hold) and C(package_pin_upgrade_moves) per package (subject
+      C(package)), and C(package_pin_match) (C(warn), "nothing is held") when O(state=held) was asked for
+      names or patterns and none matches an installed package.
   returned: always
   type: list
   elements: dict
@@ -211,38 +221,14 @@ lock_waited_s:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _apt
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._runner import find_tool
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import package_pin
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            names=dict(type="list", elements="str", default=[]),
-            packages=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                version=dict(type="str"),
-            )),
-            state=dict(type="str", choices=["held", "released"], default="held"),
-            mode=dict(type="str", choices=["enforce", "audit"], default="enforce"),
-            apt_preferences=dict(type="bool", default=True),
-            unattended_upgrades_blacklist=dict(type="bool", default=True),
-            preferences_path=dict(type="path", default=_apt.PREFERENCES_PATH),
-            blacklist_path=dict(type="path", default=_apt.BLACKLIST_PATH),
-            missing_ok=dict(type="bool", default=False),
-            lock_timeout=dict(type="int", default=120),
-            verify_upgrade=dict(type="list", elements="str", choices=["upgrade", "dist-upgrade"], default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    tools = dict((name, find_tool(name)) for name in _apt.REQUIRED_TOOLS + ("apt-get",))
-    missing = _apt.missing_tools_message(tools)
-    if missing:
-        module.fail_json(msg=missing)
-    apt = _apt.Apt(module.run_command, dict((k, v) for k, v in tools.items() if v))
+    module = AnsibleModule(argument_spec=package_pin.ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        result = _apt.pin(apt, module.params, check_mode=module.check_mode)
-    except _apt.AptError as exc:
+        result = package_pin.run(module.run_command, module.params, check_mode=module.check_mode)
+    except package_pin.AptError as exc:
         module.fail_json(msg=str(exc), cmd=exc.cmd, rc=exc.rc, stdout=exc.stdout, stderr=exc.stderr,
                          **(exc.results or {}))
     module.exit_json(**result)

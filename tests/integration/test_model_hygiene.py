@@ -167,6 +167,11 @@ def test_log_rotate_compresses_deletes_spares_open_files_and_is_idempotent(tmp_p
     assert (logs / "busy.log.gz").exists()
 
 
+def test_log_rotate_refuses_negative_ages_naming_the_option(tmp_path):
+    result = run_module("gpufleet.maintenance.log_rotate", {"paths": [str(tmp_path)], "compress_days": -1})
+    assert result["failed"] is True and result["msg"] == "compress_days must be at least 0 (got -1)"
+
+
 # ------------------------------------------------------------------ runner units and front door
 
 def _runner_playbook(tmp_path, runners, nginx=True, state="present"):

@@ -76,3 +76,18 @@ def test_nothing_requested_is_a_no_op():
     result = run_module("gpufleet.maintenance.package_pin", {"mode": "audit"})
     assert result.get("failed") is not True, result
     assert result["changed"] is False and result["packages"] == [] and result["status"] == "ok"
+
+
+def test_a_pattern_matching_nothing_warns_that_nothing_is_held():
+    result = run_module("gpufleet.maintenance.package_pin", {"names": ["gpufleet-no-such-stack-*"]}, check=True)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False and result["packages"] == []
+    assert result["unmatched"] == ["gpufleet-no-such-stack-*"]
+    assert result["status"] == "warn"
+    assert [(c["check"], c["status"]) for c in result["checks"]] == [("package_pin_match", "warn")]
+    assert result["checks"][0]["message"].startswith("nothing is held: no installed package matches gpufleet-no-such-stack-*")
+
+
+def test_a_negative_lock_timeout_fails_naming_the_option():
+    result = run_module("gpufleet.maintenance.package_pin", {"names": ["dpkg"], "lock_timeout": -1}, check=True)
+    assert result["failed"] is True and result["msg"] == "lock_timeout must be at least 0 (got -1)"

@@ -30,9 +30,11 @@ def ansible_env(**extra):
     return env
 
 
-def run_module(module, args=None, check=False, env=None, host="localhost"):
-    """Run one module ad hoc against the embedded inventory; return the host's result dict."""
-    cmd = [os.path.join(BIN, "ansible"), host, "-m", module]
+def run_module(module, args=None, check=False, env=None, host="localhost", prefix=()):
+    """Run one module ad hoc against the embedded inventory; return the host's result dict.
+
+    ``prefix``: a command that runs ``ansible`` (``unshare --user --map-root-user``, a namespace set-up)."""
+    cmd = list(prefix) + [os.path.join(BIN, "ansible"), host, "-m", module]
     if args:
         cmd += ["-a", json.dumps(args)]
     if check:

@@ -16,19 +16,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _health, _prom
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _backup,
     _benchmark_summary,
-    _exposure,
-    _maintenance,
     _model_store,
 )
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
@@ -50,15 +50,10 @@ AREAS = (
     SMART,
     DRIVER_STACK,
     _legacy("models", "models", "model_manifest", None, _model_store.summary_section),
-    _legacy("exposure", "exposure", "exposure_facts", _health._exposure, _exposure.summary_section, None, dict(
-        ports=dict(type="dict"), allowed=dict(type="list", elements="str", default=[]),
-        timeout=dict(type="int", default=20))),
+    EXPOSURE,
     TLS,
     _legacy("backup", "backup", "backup_snapshot", None, _backup.summary_section),
-    _legacy("maintenance", "maintenance", "maintenance_facts", _health._maintenance, _maintenance.summary_section,
-            None, dict(
-                collect=dict(type="list", elements="str"), since_days=dict(type="float", default=7),
-                log_paths=dict(type="list", elements="path", default=[]), thresholds=_THRESHOLDS)),
+    MAINTENANCE,
     WSL,
     _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
             _prom.benchmark_metrics),

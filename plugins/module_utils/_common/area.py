@@ -116,16 +116,18 @@ class Area(object):
         params = dict(params)
         self._check_options(params)
         defaults = self.checks.defaults()
-        if not defaults:
-            return params
-        given = dict((k, params.get(k)) for k in defaults) if self.flat_thresholds else params.get("thresholds")
-        try:
-            limits = self.checks.merged(given)
-        except CheckError as exc:
-            raise AreaError("%s: thresholds: %s" % (self.name, exc))
-        if self.flat_thresholds:
-            params.update(limits)
-        params["thresholds"] = limits
+        if defaults:
+            given = dict((k, params.get(k)) for k in defaults) if self.flat_thresholds else params.get("thresholds")
+            try:
+                limits = self.checks.merged(given)
+            except CheckError as exc:
+                raise AreaError("%s: thresholds: %s" % (self.name, exc))
+            if self.flat_thresholds:
+                params.update(limits)
+            params["thresholds"] = limits
+        problems = self.check_options(params) if self.check_options is not None else []
+        if problems:
+            raise AreaError("%s: %s" % (self.name, "; ".join(problems)))
         return params
 
     def _check_options(self, params):

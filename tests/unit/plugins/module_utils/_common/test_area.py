@@ -107,3 +107,17 @@ def test_data_keys_starting_with_an_underscore_reach_evaluate_but_not_the_fact()
     fact, _warnings = area.gather(None, area.validate({}))
     assert fact["checks"][0]["message"] == "the gauge stuck at 50: empty it"
     assert "_said" not in fact and fact["tanks"] == [{"name": "a", "fill_pct": 50.0}]
+
+
+def test_check_options_runs_after_the_spec_on_both_paths():
+    """``check_options`` problems stop validate() (health_facts) and checked() (a *_facts module)."""
+    def ranges(params):
+        return ["tanks: at most 2 (got %d)" % len(params["tanks"])] if len(params["tanks"]) > 2 else []
+
+    area = Area("tank", "tank", options=dict(tanks=dict(type="list", elements="str", default=["a"])),
+                check_options=ranges, collect=_collect, evaluate=_evaluate, present=lambda fact: [])
+    assert area.validate({"tanks": ["a", "b"]}) == {"tanks": ["a", "b"]}
+    with pytest.raises(AreaError, match=r"^tank: tanks: at most 2 \(got 3\)$"):
+        area.validate({"tanks": ["a", "b", "c"]})
+    with pytest.raises(AreaError, match="at most 2"):
+        area.checked({"tanks": ["a", "b", "c"]})

@@ -1,7 +1,7 @@
 import gzip
 import os
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._logrotate import DAY, compress, find, open_files, plan
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.log_rotate import DAY, compress, find, open_files, plan
 
 NOW = 1_800_000_000
 
@@ -36,3 +36,15 @@ def test_find_compress_and_open_files(tmp_path):
     with open(tmp_path / "held.log", "w") as handle:
         handle.write("x")
         assert str(tmp_path / "held.log") in open_files()
+
+
+def test_out_of_range_days_fail_naming_the_option(tmp_path):
+    import pytest
+
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.log_rotate import RotateError, run
+
+    params = {"paths": [str(tmp_path)], "patterns": ["*.log"], "compress_days": -1, "delete_days": -5, "recurse": True}
+    with pytest.raises(RotateError, match=r"^compress_days must be at least 0 \(got -1\); delete_days must be at least 0 \(got -5\)$"):
+        run(params)
+    with pytest.raises(RotateError, match=r"^delete_days \(10\) must not be below compress_days \(30\)$"):
+        run(dict(params, compress_days=30, delete_days=10))

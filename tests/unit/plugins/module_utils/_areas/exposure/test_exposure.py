@@ -1,13 +1,35 @@
+import copy
+
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._exposure import (
-    audit,
-    build_fact,
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure.checks import port_checks
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure.parse import (
+    DEFAULT_PORTS,
+    exposed as exposed_of,
     parse_nft,
     parse_ss,
     parse_ufw,
     split_address,
 )
+
+
+def audit(listeners, ports=None, allowed=()):
+    """The ``inference_port_exposed`` checks and the exposed listeners, as the area computes them."""
+    ports = dict(DEFAULT_PORTS if ports is None else ports)
+    return port_checks(listeners, ports, allowed), exposed_of(listeners, ports, allowed)
+
+
+def build_fact(listeners, ufw, nft, ports=None, allowed=()):
+    """The ``gpufleet_exposure`` fact from parsed readings (what ``AREA.gather`` builds after collecting)."""
+    def collect(run_command, params):
+        return {"listeners": listeners, "exposed": audit(listeners, ports, allowed)[1],
+                "firewall": {"ufw": ufw, "nftables": nft}}, []
+
+    area = copy.copy(AREA)
+    area.collect = collect
+    return area.gather(None, AREA.validate({"ports": ports, "allowed": list(allowed)}))[0]
+
 
 # ss -ltnpH as iproute2 6.1 prints it (Debian 12), with and without process columns.
 SS = """LISTEN 0      4096       0.0.0.0:11434      0.0.0.0:*    users:(("ollama",pid=812,fd=3))
