@@ -12,8 +12,10 @@ import pytest
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _gpu
 from testlib import nvml_double
 
-pytestmark = pytest.mark.skipif(os.path.exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"),
-                                reason="this machine has a real libnvidia-ml.so.1 (NVML would answer)")
+
+@pytest.fixture(autouse=True)
+def _no_real_driver():
+    nvml_double.skip_with_real_driver()
 
 
 def _runner(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
