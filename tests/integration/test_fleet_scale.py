@@ -5,6 +5,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -314,3 +315,45 @@ def test_daily_with_metrics_export_writes_what_node_exporter_scrapes(tmp_path, p
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "localhost: no metrics written:" in proc.stdout and "(install prometheus-node-exporter" in proc.stdout
     assert not (tmp_path / "no-node-exporter-here").exists()
+
+
+def _normalized(calendar):
+    """systemd's own normalized form of a calendar expression (systemd-analyze calendar)."""
+    proc = subprocess.run(["systemd-analyze", "calendar", calendar], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return re.search(r"Normalized form: (.+)", proc.stdout).group(1).strip()
+
+
+def test_timers_playbook_writes_units_systemd_accepts(tmp_path):
+    """playbooks/timers.yml itself (staged rollout, canary first) on this machine, where systemd is not
+    PID 1: the units are written and verified; enabling them is covered where systemd runs
+    (tests/integration/test_handlers.py)."""
+    evars = {"gpufleet_rollout_hosts": "localhost", "cadence_timers_unit_dir": str(tmp_path / "units"),
+             "cadence_timers_wrapper_path": str(tmp_path / "libexec" / "run-cadence"),
+             "cadence_timers_venv": os.path.dirname(BIN)}
+    (tmp_path / "units").mkdir()
+    proc = run_playbook("playbooks/timers.yml", ["-e", json.dumps(evars)], json_output=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert [p["play"]["name"] for p in data["plays"]] == ["Install the gpufleet cadence timers"]
+    units = sorted(os.listdir(tmp_path / "units"))
+    assert units == sorted("gpufleet-%s.%s" % (c, k) for c in CADENCES for k in ("service", "timer"))
+    verify = subprocess.run(["systemd-analyze", "verify"] + [str(tmp_path / "units" / u) for u in units],
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    # The calendar of docs/cadence.md, written here as systemd expressions and compared in systemd's
+    # normalized form: daily 06:00, Sundays 03:00, the 1st at 04:00, quarterly on the 1st of Jan/Apr/
+    # Jul/Oct at 05:00, yearly on 2 January at 05:00 (the host's local time).
+    expected = {"daily": "*-*-* 06:00", "weekly": "Sun *-*-* 03:00", "monthly": "*-*-01 04:00",
+                "quarterly": "*-01,04,07,10-01 05:00", "annual": "*-01-02 05:00"}
+    for cadence, calendar in expected.items():
+        timer = (tmp_path / "units" / ("gpufleet-%s.timer" % cadence)).read_text()
+        [written] = [line.split("=", 1)[1] for line in timer.splitlines() if line.startswith("OnCalendar=")]
+        assert _normalized(written) == _normalized(calendar), (cadence, written)
+        service = (tmp_path / "units" / ("gpufleet-%s.service" % cadence)).read_text()
+        assert "ExecStart=%s %s" % (tmp_path / "libexec" / "run-cadence", cadence) in service
+        assert "WorkingDirectory=%s" % REPO_ROOT in service
+    wrapper = (tmp_path / "libexec" / "run-cadence").read_text()
+    assert os.access(str(tmp_path / "libexec" / "run-cadence"), os.X_OK) and os.path.dirname(BIN) in wrapper
+    reload = [t["hosts"]["localhost"] for t in data["plays"][0]["tasks"] if t["task"]["name"].endswith("Reload systemd units")]
+    assert reload and reload[0].get("skipped") is True  # notified; no systemd to reload here
