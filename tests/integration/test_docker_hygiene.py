@@ -276,3 +276,56 @@ def test_a_failing_canary_stops_the_rollout(container_hosts):
     [cleanup] = _task(data, canary, "Remove old containers, unused images and volumes (pinned, kept and named ones stay)")
     assert cleanup["failed"] is True and "an age must be a number with an optional unit" in cleanup["msg"]
     assert len(scene["engine"].docker("images", "-aq").stdout.split()) == 3  # nothing was removed anywhere
+
+
+# ------------------------------------------------------------------ the engine's own faults (real dockerd)
+
+def test_apply_prune_on_a_real_engine_skips_in_use_and_gone_then_stops_when_the_engine_goes():
+    """_docker_client.apply_prune with the real SDK client on a private dockerd: an image a running
+    container uses (HTTP 409), a volume and an image already removed (HTTP 404), and the engine
+    stopping in the middle of the run (the unit test's stand-in client replays these; here the
+    engine produces them)."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
+
+    with Dockerd() as engine:
+        busy = engine.make_image("gpf16/busy:1", "used by a running container")
+        gone_image = engine.make_image("gpf16/gone:1", "removed before the clean-up runs")
+        old = engine.make_image("gpf16/old:1", "unused")
+        engine.docker("run", "-d", "--network", "none", "--name", "gpf16-busy", "gpf16/busy:1")
+        engine.docker("create", "--network", "none", "--name", "gpf16-stopped", "gpf16/old:1")
+        stopped = engine.inspect("gpf16-stopped", kind="container")[0]["Id"]
+        engine.docker("volume", "create", "gpf16-gone")
+        engine.docker("volume", "create", "gpf16-spare")
+        plan = {"containers": [{"id": stopped, "name": "gpf16-stopped"}],
+                "images": [{"id": busy, "image": "gpf16/busy:1"}, {"id": gone_image, "image": "gpf16/gone:1"},
+                           {"id": old, "image": "gpf16/old:1"}],
+                "volumes": [{"name": "gpf16-gone"}, {"name": "gpf16-spare"}]}
+        engine.docker("rmi", "gpf16/gone:1")          # someone else cleaned these up between plan and apply
+        engine.docker("volume", "rm", "gpf16-gone")
+        client = _docker_client.connect(engine.host)
+        result = _docker_client.apply_prune(client, plan)
+        assert [c["name"] for c in result["removed"]["containers"]] == ["gpf16-stopped"]
+        assert [i["image"] for i in result["removed"]["images"]] == ["gpf16/old:1"]
+        assert [v["name"] for v in result["removed"]["volumes"]] == ["gpf16-spare"]
+        reasons = dict((s.get("image") or s.get("name"), s["reason"]) for s in result["not_removed"])
+        assert sorted(reasons) == ["gpf16-gone", "gpf16/busy:1", "gpf16/gone:1"]
+        assert reasons["gpf16/busy:1"].startswith("in use: ") and "is being used by running container" in reasons["gpf16/busy:1"]
+        assert reasons["gpf16/gone:1"].startswith("already gone: ") and reasons["gpf16-gone"].startswith("already gone: ")
+
+        # The engine stops after the first removal: what was removed is reported, nothing more.
+        engine.docker("create", "--network", "none", "--name", "gpf16-first", "gpf16/busy:1")
+        engine.docker("create", "--network", "none", "--name", "gpf16-second", "gpf16/busy:1")
+        first, second = (engine.inspect(n, kind="container")[0]["Id"] for n in ("gpf16-first", "gpf16-second"))
+        real_remove = client.remove_container
+
+        def remove_then_lose_the_engine(cid, v=False):
+            real_remove(cid, v=v)
+            engine.stop_daemon()
+
+        client.remove_container = remove_then_lose_the_engine
+        with pytest.raises(_docker_client.EngineError) as caught:
+            _docker_client.apply_prune(client, {"containers": [{"id": first, "name": "gpf16-first"}, {"id": second, "name": "gpf16-second"}],
+                                                "volumes": [{"name": "gpf16-never"}]})
+        assert caught.value.step == "removing container gpf16-second"
+        assert [c["name"] for c in caught.value.done["containers"]] == ["gpf16-first"]
+        assert caught.value.done["volumes"] == []
