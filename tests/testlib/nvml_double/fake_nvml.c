@@ -137,14 +137,24 @@ static int sys_str(const char *key, char *buf, unsigned int size) {
     return OK;
 }
 
-/* With $GPUFLEET_NVML_INIT_LOG set, one line per init is appended there once the scenario is read,
- * so a test can wait for a reading to have happened before it changes the scenario. */
+/* With $GPUFLEET_NVML_INIT_LOG set, one line per init is appended there once the scenario is read
+ * ("init " and the command line of the process), so a test can wait for a reading to have happened
+ * before it changes the scenario, and see which program read. */
 static void note_init(void) {
     const char *path = getenv("GPUFLEET_NVML_INIT_LOG");
     if (!path) return;
+    char cmdline[512] = {0};
+    size_t n = 0;
+    FILE *c = fopen("/proc/self/cmdline", "r");
+    if (c) {
+        n = fread(cmdline, 1, sizeof cmdline - 1, c);
+        fclose(c);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cmdline[i] == 0 || cmdline[i] == '\n') cmdline[i] = ' ';
     FILE *f = fopen(path, "a");
     if (!f) return;
-    fputs("init\n", f);
+    fprintf(f, "init %s\n", cmdline);
     fclose(f);
 }
 
