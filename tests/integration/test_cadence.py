@@ -240,7 +240,11 @@ def test_alerts_on_change_no_repeat_in_window_then_still_crit_and_resolved(tmp_p
     base = "http://127.0.0.1:%d" % server.server_address[1]
     targets = [{"name": "hook", "type": "webhook", "url": base + "/hook/s3cr3t-token", "headers": {"X-Token": "hdr-s3cr3t"}},
                {"name": "chat", "type": "slack", "url": base + "/slack/T000/B000/s3cr3t-slack"}]
-    extra = dict(CRIT_DISK, gpufleet_alert_webhooks=targets, gpufleet_alert_repeat_hours=24)
+    # Only this machine's own disk and memory: the areas that read shared things (the Docker engine
+    # other runs use, /var/lib/docker, /var/lib/ollama) can change between the runs and send alerts
+    # this test does not expect.
+    extra = dict(CRIT_DISK, gpufleet_alert_webhooks=targets, gpufleet_alert_repeat_hours=24,
+                 gpufleet_daily_areas=["host"], gpufleet_disk_paths=["/"])
     proc = _play(tmp_path, extra=extra)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "s3cr3t" not in proc.stdout + proc.stderr
