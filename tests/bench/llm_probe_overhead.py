@@ -1,12 +1,22 @@
-"""Measure llm_probe's own error and cost against the replay server (known delays).
+"""Measure llm_probe's accuracy and cost against the replay server, as ratios measured in one run.
 
 Run: .venv/bin/python tests/bench/llm_probe_overhead.py [repeats]
-Prints the median TTFT error (measured minus the server's 300 ms), the tokens/s error against the
-server's 50 tokens/s, and the probe's CPU time per streamed token. Figures go to docs/performance.md.
+
+The replay server (tests/testlib/llm_replay_server.py) records, for every stream, when it really
+handed the first and the last token to the socket and the token rate it really wrote. Each run
+compares the probe's figures with those recorded times of the same requests (not with the nominal
+schedule, which a loaded machine does not keep):
+
+  TTFT ratio    probe's median TTFT / server's median TTFT      target: 1.000 to 1.017 (5 ms at 300 ms)
+  rate ratio    probe's median tokens/s / server's median tokens/s   target: 0.98 to 1.02
+
+and prints the probe's CPU time per streamed token. Exits 1 when a ratio misses its target.
+Figures go to docs/performance.md.
 """
 
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -15,14 +25,17 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "..", ".collections"))
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_client import probe  # noqa: E402
-from testlib.llm_servers import start_replay  # noqa: E402
+from testlib.llm_servers import http_json, start_replay  # noqa: E402
+
+TARGETS = {"ttft": (1.0, 1.0 + 0.005 / 0.3), "rate": (0.98, 1.02)}
 
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    server = start_replay(first_delay_s=0.3, interval_s=0.02, tokens=100)
-    try:
-        for api in ("openai", "ollama"):
+    missed = []
+    for api in ("openai", "ollama"):
+        server = start_replay(first_delay_s=0.3, interval_s=0.02, tokens=100)
+        try:
             opts = dict(endpoint=server.url, api=api, model="replay:1b", prompts=[dict(name="p", prompt="x", max_tokens=100)],
                         repeats=repeats, warmup=1, timeout_s=30, concurrency=1, headers={}, validate_certs=True)
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -30,18 +43,30 @@ def main():
             result = probe(opts)
             wall = time.monotonic() - wall0
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-            entry = result["results"][0]
-            tokens = (repeats + 1) * 100
-            print("%s: TTFT median %.4f s (error %+.1f ms, min %.4f, p95 %.4f); decode %.2f tokens/s (error %+.2f %%); "
-                  "probe CPU %.0f us/token, %.1f %% of wall; load %s" % (
-                      api, entry["ttft_s"]["median"], (entry["ttft_s"]["median"] - 0.3) * 1000, entry["ttft_s"]["min"],
-                      entry["ttft_s"]["p95"], entry["decode_tokens_per_s"]["median"],
-                      (entry["decode_tokens_per_s"]["median"] - 50) / 50 * 100, cpu / tokens * 1e6, cpu / wall * 100,
-                      "%.1f %.1f %.1f" % os.getloadavg()))
-    finally:
-        server.stop()
+            sent = http_json(server.url + "/_stats")["sent"][-repeats:]  # the measured requests (after the warm-up)
+        finally:
+            server.stop()
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+        entry = result["results"][0]
+        server_ttft = statistics.median(s["ttft_s"] for s in sent)
+        server_rate = statistics.median(s["tokens_per_s"] for s in sent)
+        ratios = {"ttft": entry["ttft_s"]["median"] / server_ttft, "rate": entry["decode_tokens_per_s"]["median"] / server_rate}
+        tokens = (repeats + 1) * 100
+        print("%s: TTFT probe %.4f s / server %.4f s = %.4f (+%.1f ms); tokens/s probe %.2f / server %.2f = %.4f; "
+              "nominal TTFT 0.300 s (server +%.1f ms late), 50 tokens/s; probe CPU %.0f us/token, %.1f %% of wall; "
+              "load %s" % (api, entry["ttft_s"]["median"], server_ttft, ratios["ttft"],
+                           (entry["ttft_s"]["median"] - server_ttft) * 1000, entry["decode_tokens_per_s"]["median"],
+                           server_rate, ratios["rate"], (server_ttft - 0.3) * 1000, cpu / tokens * 1e6, cpu / wall * 100,
+                           "%.1f %.1f %.1f" % os.getloadavg()))
+        for name, (low, high) in TARGETS.items():
+            if not low <= ratios[name] <= high:
+                missed.append("%s %s ratio %.4f outside %.3f-%.3f" % (api, name, ratios[name], low, high))
+    if missed:
+        print("MISSED: " + "; ".join(missed))
+        return 1
+    print("all ratios within their targets")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -216,3 +216,96 @@ def test_snapshot_and_drill_over_a_real_ssh_server(store, sshd):
     assert refused.get("failed") is True and "Traceback" not in json.dumps(refused), refused
     assert refused["msg"].startswith("listing the snapshots in root@127.0.0.1:"), refused["msg"]
     assert "Permission denied (publickey)" in refused["msg"], refused["msg"]
+
+
+# ------------------------------------------------------------------ ZFS snapshot (roles/backup/tasks/zfs.yml)
+
+# ZFS cannot run on a CI machine of this project: zfsutils-linux is in Debian's contrib section, and
+# its kernel module is built by DKMS against the running kernel's headers, which a VM kernel such as
+# this one (6.18.x "-fc", no /lib/modules, no modprobe) does not have. So zfs.yml runs through the real
+# ansible-playbook and the real community.general.zfs module against stand-in zfs and zpool commands
+# that record their argv and keep the datasets and snapshots in a file.
+ZFS_STANDIN = r"""#!/usr/bin/env python3
+# Stand-in for `zfs`/`zpool` (gpufleet tests): records argv, keeps dataset and snapshot names in a file.
+import json, os, sys
+log, state = os.environ["GPUFLEET_ZFS_LOG"], os.environ["GPUFLEET_ZFS_STATE"]
+argv = [os.path.basename(sys.argv[0])] + sys.argv[1:]
+with open(log, "a") as handle:
+    handle.write(json.dumps(argv) + "\n")
+names = open(state).read().split()
+if argv[0] == "zfs" and argv[1] == "list":
+    name = argv[-1]
+    if name in names:
+        print("NAME\tUSED\tAVAIL\tREFER\tMOUNTPOINT\n%s\t0B\t-\t96K\t-" % name)
+        sys.exit(0)
+    sys.stderr.write("cannot open '%s': dataset does not exist\n" % name)
+    sys.exit(1)
+if argv[0] == "zfs" and argv[1] == "snapshot":
+    name = argv[-1]
+    if name.split("@")[0] not in names:
+        sys.stderr.write("cannot open '%s': dataset does not exist\n" % name.split("@")[0])
+        sys.exit(1)
+    with open(state, "a") as handle:
+        handle.write(name + "\n")
+    sys.exit(0)
+if argv[0] == "zpool" and argv[1:3] == ["get", "version"] and argv[3] in names:
+    # OpenZFS: feature flags instead of a version number
+    print("NAME  PROPERTY  VALUE    SOURCE\n%s  version   -        default" % argv[3])
+    sys.exit(0)
+if argv[0] == "zfs" and argv[1:6] == ["get", "-H", "-p", "-o", "property,source"] and argv[-1] in names:
+    print("type\t-\ncreation\t-\nused\t-")
+    sys.exit(0)
+sys.stderr.write("stand-in: %s not modelled\n" % " ".join(argv))
+sys.exit(2)
+"""
+
+
+@pytest.fixture
+def zfs_standin(tmp_path):
+    bindir = tmp_path / "zfs-bin"
+    bindir.mkdir()
+    for name in ("zfs", "zpool"):
+        (bindir / name).write_text(ZFS_STANDIN)
+        (bindir / name).chmod(0o755)
+    state, log = tmp_path / "zfs-state", tmp_path / "zfs-argv.jsonl"
+    state.write_text("tank\ntank/models\n")
+    env = {"PATH": "%s:%s" % (bindir, os.environ["PATH"]), "GPUFLEET_ZFS_LOG": str(log), "GPUFLEET_ZFS_STATE": str(state)}
+    return env, state, log
+
+
+def _argv(log):
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_zfs_snapshot_command_lines(store, zfs_standin):
+    env, state, log = zfs_standin
+    playbook = _playbook(store, "2026-10", backup_zfs_dataset="tank/models", backup_drill=False)
+    snapshot = "tank/models@gpufleet-2026-10"
+
+    check = run_playbook(playbook, ["--check"], env=env)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+    pool = ["zpool", "get", "version", "tank"]  # community.general.zfs asks the pool for OpenZFS first
+    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot]]  # check mode: looked, created nothing
+    assert snapshot not in state.read_text().split()
+
+    log.write_text("")
+    first = run_playbook(playbook, env=env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot], ["zfs", "snapshot", snapshot]]
+    assert state.read_text().split()[-1] == snapshot
+    assert "changed: [localhost]" in first.stdout.split("Snapshot the ZFS dataset before risky changes", 1)[1].split("TASK")[0]
+
+    log.write_text("")
+    again = run_playbook(playbook, env=env)
+    assert again.returncode == 0, again.stdout[-3000:]
+    # it exists: its properties are read (none to set), no second snapshot
+    properties = ["zfs", "get", "-H", "-p", "-o", "property,source", "all", snapshot]
+    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot], properties, properties]
+    assert state.read_text().split().count(snapshot) == 1
+
+    log.write_text("")
+    missing = run_playbook(_playbook(store, "2026-11", backup_zfs_dataset="tank/gone", backup_drill=False), env=env)
+    assert missing.returncode != 0
+    gone = "tank/gone@gpufleet-2026-11"
+    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", gone], ["zfs", "snapshot", gone]]
+    assert "cannot open 'tank/gone': dataset does not exist" in missing.stdout

@@ -8,10 +8,12 @@ labelled gpufleet.keep=true, a stopped container with a big log and an unused ne
 import json
 import os
 import re
+import subprocess
+import uuid
 
 import pytest
 
-from testlib.ansible_run import run_playbook
+from testlib.ansible_run import REPO_ROOT, run_playbook
 from testlib.docker_lab import Dockerd, Registry, run_module
 
 pytestmark = pytest.mark.integration
@@ -207,10 +209,144 @@ def test_docker_absent_is_not_a_failure(tmp_path):
 
 def test_facts_on_the_shared_engine():
     """Read-only: the engine the foundation runs (scripts/docker-infra engine)."""
-    import subprocess
     proc = subprocess.run(["docker", "version", "--format", "{{.Server.APIVersion}}"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.skip("the shared Docker engine does not answer (scripts/docker-infra engine starts it): %s" % proc.stderr.strip())
+    # The integration layer starts the engine (scripts/docker-infra engine): one that does not answer is a failure.
+    assert proc.returncode == 0, "the shared Docker engine does not answer: %s" % proc.stderr.strip()
     fact = run_module("gpufleet.maintenance.docker_facts", {})["ansible_facts"]["gpufleet_docker"]
     assert fact["present"] is True and fact["api_version"] == proc.stdout.strip()
     assert fact["root_fs"]["size_bytes"] > 0 and 0 <= fact["root_fs"]["used_pct"] <= 100
+
+
+# ------------------------------------------------------------------ playbooks/docker_hygiene.yml, staged
+
+@pytest.fixture
+def container_hosts(tmp_path):
+    """Three Debian container hosts (the molecule image) whose Docker engine is one private dockerd,
+    its socket mounted into each; an inventory with the first as the canary."""
+    subprocess.run([os.path.join(REPO_ROOT, "scripts", "docker-infra"), "image"], check=True, capture_output=True)
+    image = os.environ.get("GPUFLEET_IMAGE", "local/gpufleet-debian:bookworm")
+    names = ["gpf16-hyg-%d-%s" % (n, uuid.uuid4().hex[:6]) for n in (1, 2, 3)]
+    with Dockerd() as engine:
+        dangling = [engine.make_image(None, "dangling %d" % n) for n in range(2)]
+        engine.make_image("gpf16/kept:1", "an image a container uses")
+        engine.docker("create", "--network", "none", "--name", "gpf16-user", "--label", "gpufleet.keep=true", "gpf16/kept:1")
+        try:
+            for name in names:
+                subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", "-v", "%s:/run/gpf-engine/docker.sock" % engine.sock,
+                                image, "sleep", "infinity"], check=True, capture_output=True)
+                # /etc/docker as Debian's docker.io package leaves it (the role writes daemon.json there)
+                subprocess.run(["docker", "exec", name, "mkdir", "-p", "/etc/docker"], check=True, capture_output=True)
+            common = {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3",
+                      "docker_hygiene_docker_host": "unix:///run/gpf-engine/docker.sock",
+                      "docker_hygiene_container_age": "0", "docker_hygiene_image_age": "0", "docker_hygiene_keep_per_repository": 0}
+            inventory = tmp_path / "inventory.yml"
+            inventory.write_text(json.dumps({"all": {"vars": common, "children": {
+                "canary": {"hosts": {names[0]: {}}}, "workers": {"hosts": {names[1]: {}, names[2]: {}}}}}}))
+            yield {"names": names, "inventory": inventory, "engine": engine, "dangling": dangling}
+        finally:
+            subprocess.run(["docker", "rm", "-f"] + names, capture_output=True, check=False)
+
+
+def _rollout(scene, *extra):
+    proc = run_playbook("playbooks/docker_hygiene.yml", ["-i", str(scene["inventory"]), "-e", "gpufleet_hosts=all"] + list(extra),
+                        json_output=True)
+    data = json.loads(proc.stdout)
+    batches = [sorted(set(h for t in play["tasks"] for h in t["hosts"])) for play in data["plays"]]
+    return proc, data, batches
+
+
+def _task(data, host, name):
+    return [t["hosts"][host] for play in data["plays"] for t in play["tasks"]
+            if host in t["hosts"] and t["task"]["name"].endswith(name)]
+
+
+def test_playbook_rolls_out_canary_first_on_container_hosts(container_hosts):
+    scene = container_hosts
+    canary, second, third = scene["names"]
+    proc, data, batches = _rollout(scene)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    # serial [1, '10%', '100%'] over canary:all: the canary alone, then one host (10 % of 3, at least
+    # one), then the rest.
+    assert batches == [[canary], [second], [third]]
+    # The canary cleaned the shared engine: the two dangling images; the kept container's image stays.
+    [report] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, canary, "Build the hygiene report (bytes freed per category, before minus after)")]
+    assert sorted(i["id"] for i in report["plan"]["images"]) == sorted(scene["dangling"])
+    assert report["not_removed"] == [] and report["restart_pending"] is True
+    left = scene["engine"].docker("images", "-aq", "--no-trunc").stdout.split()
+    assert left == [scene["engine"].inspect("gpf16/kept:1", kind="image")[0]["Id"]]
+    # The later batches found nothing left to remove.
+    for host in (second, third):
+        [later] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, host, "Build the hygiene report (bytes freed per category, before minus after)")]
+        assert later["plan"]["images"] == [] and later["plan"]["containers"] == []
+    # Every host got log rotation in its own daemon.json; the restart was notified and not allowed.
+    for host in scene["names"]:
+        daemon = json.loads(subprocess.run(["docker", "exec", host, "cat", "/etc/docker/daemon.json"],
+                                           capture_output=True, text=True, check=True).stdout)
+        assert daemon == {"log-driver": "json-file", "log-opts": {"max-size": "50m", "max-file": "3"}}
+        [restart] = _task(data, host, "Restart Docker")
+        assert restart.get("skipped") is True
+
+
+def test_a_failing_canary_stops_the_rollout(container_hosts):
+    scene = container_hosts
+    canary = scene["names"][0]
+    proc, data, batches = _rollout(scene, "-e", json.dumps({"docker_hygiene_container_age": "a fortnight"}))
+    assert proc.returncode != 0
+    assert batches == [[canary]]  # max_fail_percentage 0: no later batch starts
+    [cleanup] = _task(data, canary, "Remove old containers, unused images and volumes (pinned, kept and named ones stay)")
+    assert cleanup["failed"] is True and "an age must be a number with an optional unit" in cleanup["msg"]
+    assert len(scene["engine"].docker("images", "-aq").stdout.split()) == 3  # nothing was removed anywhere
+
+
+# ------------------------------------------------------------------ the engine's own faults (real dockerd)
+
+def test_apply_prune_on_a_real_engine_skips_in_use_and_gone_then_stops_when_the_engine_goes():
+    """_ops.docker_cleanup.apply_prune with the real SDK client on a private dockerd: an image a running
+    container uses (HTTP 409), a volume and an image already removed (HTTP 404), and the engine
+    stopping in the middle of the run (the unit test's stand-in client replays these; here the
+    engine produces them)."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops.docker_cleanup import apply_prune
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.docker import EngineError, connect
+
+    with Dockerd() as engine:
+        busy = engine.make_image("gpf16/busy:1", "used by a running container")
+        gone_image = engine.make_image("gpf16/gone:1", "removed before the clean-up runs")
+        old = engine.make_image("gpf16/old:1", "unused")
+        engine.docker("run", "-d", "--network", "none", "--name", "gpf16-busy", "gpf16/busy:1")
+        engine.docker("create", "--network", "none", "--name", "gpf16-stopped", "gpf16/old:1")
+        stopped = engine.inspect("gpf16-stopped", kind="container")[0]["Id"]
+        engine.docker("volume", "create", "gpf16-gone")
+        engine.docker("volume", "create", "gpf16-spare")
+        plan = {"containers": [{"id": stopped, "name": "gpf16-stopped"}],
+                "images": [{"id": busy, "image": "gpf16/busy:1"}, {"id": gone_image, "image": "gpf16/gone:1"},
+                           {"id": old, "image": "gpf16/old:1"}],
+                "volumes": [{"name": "gpf16-gone"}, {"name": "gpf16-spare"}]}
+        engine.docker("rmi", "gpf16/gone:1")          # someone else cleaned these up between plan and apply
+        engine.docker("volume", "rm", "gpf16-gone")
+        client = connect(engine.host)
+        result = apply_prune(client, plan)
+        assert [c["name"] for c in result["removed"]["containers"]] == ["gpf16-stopped"]
+        assert [i["image"] for i in result["removed"]["images"]] == ["gpf16/old:1"]
+        assert [v["name"] for v in result["removed"]["volumes"]] == ["gpf16-spare"]
+        reasons = dict((s.get("image") or s.get("name"), s["reason"]) for s in result["not_removed"])
+        assert sorted(reasons) == ["gpf16-gone", "gpf16/busy:1", "gpf16/gone:1"]
+        assert reasons["gpf16/busy:1"].startswith("in use: ") and "is being used by running container" in reasons["gpf16/busy:1"]
+        assert reasons["gpf16/gone:1"].startswith("already gone: ") and reasons["gpf16-gone"].startswith("already gone: ")
+
+        # The engine stops after the first removal: what was removed is reported, nothing more.
+        engine.docker("create", "--network", "none", "--name", "gpf16-first", "gpf16/busy:1")
+        engine.docker("create", "--network", "none", "--name", "gpf16-second", "gpf16/busy:1")
+        first, second = (engine.inspect(n, kind="container")[0]["Id"] for n in ("gpf16-first", "gpf16-second"))
+        real_remove = client.remove_container
+
+        def remove_then_lose_the_engine(cid, v=False):
+            real_remove(cid, v=v)
+            engine.stop_daemon()
+
+        client.remove_container = remove_then_lose_the_engine
+        with pytest.raises(EngineError) as caught:
+            apply_prune(client, {"containers": [{"id": first, "name": "gpf16-first"}, {"id": second, "name": "gpf16-second"}],
+                                                "volumes": [{"name": "gpf16-never"}]})
+        assert caught.value.step == "removing container gpf16-second"
+        assert [c["name"] for c in caught.value.done["containers"]] == ["gpf16-first"]
+        assert caught.value.done["volumes"] == []

@@ -3,6 +3,7 @@
 import os
 import platform
 import socket
+import subprocess
 
 import pytest
 
@@ -11,8 +12,25 @@ from testlib.ansible_run import run_module, run_playbook
 pytestmark = pytest.mark.integration
 
 
+def _df_used_pct(path):
+    """``df``'s Use% of ``path`` (coreutils: used / (used + available), rounded up)."""
+    out = subprocess.run(["df", "--output=pcent", path], capture_output=True, text=True, check=True).stdout
+    return int(out.splitlines()[1].strip().rstrip("%"))
+
+
+def _mem_available_pct():
+    with open("/proc/meminfo") as handle:
+        info = dict((line.split(":")[0], int(line.split()[1])) for line in handle)
+    return 100.0 * info["MemAvailable"] / info["MemTotal"]
+
+
 def test_host_facts_reports_this_machine():
-    result = run_module("gpufleet.maintenance.host_facts", {"paths": ["/", "/nonexistent-gpufleet-path"]})
+    # Thresholds placed, from df and /proc/meminfo read here, where this machine is clearly ok
+    # (10 points of margin: other tests write to the same disk meanwhile).
+    disk, memory = _df_used_pct("/"), _mem_available_pct()
+    thresholds = {"disk_used_warn_pct": min(disk + 10, 99.0), "disk_used_crit_pct": min(disk + 11, 99.5),
+                  "memory_available_warn_pct": max(memory - 10, 0.2), "memory_available_crit_pct": max(memory - 11, 0.1)}
+    result = run_module("gpufleet.maintenance.host_facts", {"paths": ["/", "/nonexistent-gpufleet-path"], "thresholds": thresholds})
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     fact = result["ansible_facts"]["gpufleet_host"]
@@ -22,10 +40,15 @@ def test_host_facts_reports_this_machine():
     st = os.statvfs("/")
     assert root["mount"] == "/"
     assert root["size_bytes"] == st.f_blocks * st.f_frsize
-    assert 0 < root["used_pct"] < 100
+    assert abs(root["used_pct"] - disk) <= 1  # df rounds up to a whole percent
     assert absent["present"] is False and absent["used_pct"] is None
-    assert fact["status"] in ("ok", "warn", "crit")
-    assert {c["check"] for c in fact["checks"]} == {"disk_used", "memory_available"}
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("disk_used", "ok"), ("disk_used", "ok"), ("memory_available", "ok")]
+    assert fact["status"] == "ok"
+    # Memory available above 100 % is impossible: with both thresholds there, the check is crit.
+    tight = dict(thresholds, memory_available_warn_pct=100, memory_available_crit_pct=99.99)
+    fact = run_module("gpufleet.maintenance.host_facts", {"paths": ["/"], "thresholds": tight})["ansible_facts"]["gpufleet_host"]
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("disk_used", "ok"), ("memory_available", "crit")]
+    assert fact["status"] == "crit"
 
 
 def test_host_facts_check_mode_is_the_same():

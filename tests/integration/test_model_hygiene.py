@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from testlib.ansible_run import REPO_ROOT, ansible_env, run_module
+from testlib.system import apt_ensure
 
 pytestmark = pytest.mark.integration
 BIN = os.path.dirname(sys.executable)
@@ -89,8 +90,9 @@ time.sleep(120)
 
 @pytest.fixture
 def netns():
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        pytest.skip("needs root and iproute2 to create a network namespace")
+    apt_ensure("iproute2", "nftables")  # ip netns; ss (the module reads sockets with it); nft
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace")
     name = "gpf12-%s" % uuid.uuid4().hex[:6]
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
@@ -115,9 +117,13 @@ def test_exposure_audit_sees_sockets_opened_by_the_test(netns, tmp_path):
                                     stdout=subprocess.PIPE, text=True, start_new_session=True)
             assert proc.stdout.readline().strip() == "ready"
             servers.append(proc)
-        cmd = ["ip", "netns", "exec", netns, os.path.join(BIN, "ansible"), "localhost", "-m", "gpufleet.maintenance.exposure_facts"]
-        out = subprocess.run(cmd, cwd=REPO_ROOT, env=ansible_env(), capture_output=True, text=True, check=False, timeout=120)
-        result = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        result = _exposure_in(netns)
+        # A host firewall inside the namespace (nftables is per network namespace): an input chain
+        # that drops by default is what the check asks for.
+        for rule in (["add", "table", "inet", "gpf"],
+                     ["add", "chain", "inet", "gpf", "input", "{ type filter hook input priority 0 ; policy drop ; }"]):
+            subprocess.run(["ip", "netns", "exec", netns, "nft"] + rule, check=True)
+        guarded = _exposure_in(netns)
     finally:
         for proc in servers:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -130,7 +136,23 @@ def test_exposure_audit_sees_sockets_opened_by_the_test(netns, tmp_path):
     assert by_port[8000]["status"] == "ok" and "front door nginx" in by_port[8000]["message"]
     assert [s["port"] for s in fact["exposed"]] == [11434]
     assert fact["status"] == "crit"
-    assert fact["firewall"]["ufw"]["present"] in (True, False)
+    # No rules in a new namespace; ufw present only where its binary is (the module reads `ufw status`).
+    ufw = shutil.which("ufw") is not None
+    assert fact["firewall"]["ufw"]["present"] is ufw
+    assert fact["firewall"]["nftables"] == {"present": True, "tables": [], "input_policy": None}
+    if not ufw:
+        assert [c["status"] for c in fact["checks"] if c["check"] == "firewall"] == ["warn"]
+    walled = guarded["ansible_facts"]["gpufleet_exposure"]
+    assert walled["firewall"]["nftables"] == {"present": True, "tables": ["inet gpf"], "input_policy": "drop"}
+    assert [c["status"] for c in walled["checks"] if c["check"] == "firewall"] == ["ok"]
+    assert [s["port"] for s in walled["exposed"]] == [11434]  # a firewall does not hide a socket bound to all
+
+
+def _exposure_in(netns):
+    """exposure_facts through the real ansible, run inside the network namespace."""
+    cmd = ["ip", "netns", "exec", netns, os.path.join(BIN, "ansible"), "localhost", "-m", "gpufleet.maintenance.exposure_facts"]
+    out = subprocess.run(cmd, cwd=REPO_ROOT, env=ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
 # ------------------------------------------------------------------ log rotation
@@ -194,7 +216,6 @@ def _runner_playbook(tmp_path, runners, nginx=True, state="present"):
 
 def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tmp_path):
     from testlib.ansible_run import run_playbook
-    from testlib.system import apt_ensure
 
     apt_ensure("nginx-light", "openssl")
     cert, key = tmp_path / "tls.pem", tmp_path / "tls.key"
@@ -304,13 +325,17 @@ def test_model_switch_and_timed_rollback(tmp_path):
         refused = run_playbook(str(switch), ["-e", "@%s" % variables, "-e", '{"model_pin_prune": ["2026-10-01.gguf"]}'])
         assert refused.returncode != 0 and "refusing to delete 2026-10-01.gguf" in refused.stdout
         assert (models / "2026-10-01.gguf").exists()
+        started = time.monotonic()
         rollback = run_playbook("playbooks/model_rollback.yml", ["-e", "@%s" % variables, "-e", "gpufleet_hosts=localhost"])
+        rollback_s = time.monotonic() - started
         assert rollback.returncode == 0, rollback.stdout + rollback.stderr
         import re
 
         match = re.search(r"rolled back \S+\s+to 2026-10-01.gguf in ([0-9.]+) s", rollback.stdout)
         assert match, rollback.stdout
-        assert float(match.group(1)) < 60
+        # The time it reports is the switch's own, inside the playbook run this test timed around it
+        # (how fast a rollback is belongs to tests/bench, not to an assertion here).
+        assert 0 < float(match.group(1)) <= rollback_s
         assert os.readlink(models / "current") == "2026-10-01.gguf"
         assert os.readlink(models / "previous") == "2026-11-20.gguf"
         assert _get(url)["model"] == "2026-10-01.gguf"

@@ -81,22 +81,42 @@ def test_vram_that_stays_exhausted_restarts_the_container(tmp_path, library, eng
     assert engine.inspect(RUNNER, kind="container")[0]["State"]["Running"] is True
 
 
+def _inits(log):
+    """nvmlInit calls the double logged (a line "init <command line>" each)."""
+    return sum(1 for line in log.read_text().splitlines() if line.startswith("init ")) if log.exists() else 0
+
+
 def test_vram_that_falls_before_the_second_look_restarts_nothing(tmp_path, library, engine):
-    path = tmp_path / "s.txt"
-    env = nvml_double.nvml_env(library, _scenario(path, 99.0))
+    path, log = tmp_path / "s.txt", tmp_path / "inits.log"
+    env = nvml_double.nvml_env(library, _scenario(path, 99.0), init_log=str(log))
     before = _started_at(engine)
-    # The runner frees its memory while the guard waits (the double reads the file at each nvmlInit).
-    timer = threading.Timer(1.5, _scenario, (path, 40.0))
-    timer.start()
+    # The runner frees its memory while the guard waits: once the double has answered the guard's
+    # first look (its init log has a line), the scenario is replaced (atomically) by one at 40 %,
+    # which the second look, recheck_s later, reads.
+    first_look, stop = threading.Event(), threading.Event()
+
+    def free_memory_after_the_first_look():
+        while not stop.is_set():
+            if _inits(log) >= 1:
+                _scenario(path, 40.0)
+                first_look.set()
+                return
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=free_memory_after_the_first_look)
+    watcher.start()
     try:
-        result = run_module(MODULE, _args(engine, recheck_s=5), env=env)
+        result = run_module(MODULE, _args(engine, recheck_s=2), env=env)
     finally:
-        timer.cancel()
+        stop.set()
+        watcher.join(10)
+    assert first_look.is_set()
+    assert _inits(log) == 2  # one NVML read per look: the first at 99 %, the second after the change
     assert result.get("failed") is not True, result
     guard = result["ansible_facts"]["gpufleet_vram_guard"]
     assert result["changed"] is False and guard["restarts"] == [] and guard["stayed"] == []
     [check] = guard["checks"]
-    assert check["status"] == "ok" and "was 99 % and fell to 40 % within 5 s" in check["message"]
+    assert check["status"] == "ok" and "was 99 % and fell to 40 % within 2 s" in check["message"]
     assert _started_at(engine) == before
 
 

@@ -125,3 +125,88 @@ def test_daily_playbook_with_the_wsl_area():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "wsl: not a WSL host" in proc.stdout
     assert "failed=0" in proc.stdout
+
+
+# ------------------------------------------------------------------ the Windows host side (tasks_from: windows)
+
+# No Windows machine here: roles/wsl_guard/tasks/windows.yml runs through the real ansible-playbook on
+# localhost, with a stand-in ansible.windows collection put first on the collections path. Its one
+# module, win_regedit, takes the real module's options and keeps the "registry" in a JSON file
+# (changed only when a value differs, as win_regedit reports). What the tasks would write to a real
+# registry, and the validation of the settings, are tested; PowerShell and Windows Update are not.
+WIN_REGEDIT = r'''#!/usr/bin/python
+# Stand-in for ansible.windows.win_regedit (gpufleet tests): a JSON file is the registry.
+import json, os
+from ansible.module_utils.basic import AnsibleModule
+
+def main():
+    module = AnsibleModule(argument_spec=dict(path=dict(type="str", required=True), name=dict(type="str"),
+                                              data=dict(type="raw"), type=dict(type="str", default="string")),
+                           supports_check_mode=True)
+    p = module.params
+    store = os.environ["GPUFLEET_WINREG"]
+    registry = json.load(open(store)) if os.path.exists(store) else {}
+    key = registry.setdefault(p["path"], {})
+    value = {"data": int(p["data"]) if p["type"] == "dword" else p["data"], "type": p["type"]}
+    changed = key.get(p["name"]) != value
+    if changed and not module.check_mode:
+        key[p["name"]] = value
+        json.dump(registry, open(store, "w"), indent=1, sort_keys=True)
+    module.exit_json(changed=changed, data_changed=changed)
+
+main()
+'''
+
+POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate"
+
+
+@pytest.fixture
+def windows_standin(tmp_path):
+    root = tmp_path / "collections" / "ansible_collections" / "ansible" / "windows"
+    (root / "plugins" / "modules").mkdir(parents=True)
+    (root / "meta").mkdir()
+    (root / "meta" / "runtime.yml").write_text("requires_ansible: '>=2.16'\n")
+    (root / "MANIFEST.json").write_text('{"collection_info": {"namespace": "ansible", "name": "windows", "version": "0.0.0-standin"}}')
+    (root / "plugins" / "modules" / "win_regedit.py").write_text(WIN_REGEDIT)
+    from testlib.ansible_run import REPO_ROOT
+    env = {"ANSIBLE_COLLECTIONS_PATH": "%s:%s" % (tmp_path / "collections", os.path.join(REPO_ROOT, ".collections")),
+           "GPUFLEET_WINREG": str(tmp_path / "registry.json")}
+    playbook = tmp_path / "windows.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.include_role:\n"
+                        "        name: gpufleet.maintenance.wsl_guard\n        tasks_from: windows\n")
+    return str(playbook), env, tmp_path / "registry.json"
+
+
+def test_windows_update_settings_through_a_registry_standin(windows_standin):
+    import json
+
+    playbook, env, registry = windows_standin
+    check = run_playbook(playbook, ["--check"], env=env)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+    assert not registry.exists()  # check mode wrote nothing
+    first = run_playbook(playbook, ["-e", "wsl_guard_exclude_driver_updates=true"], env=env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    # The role's defaults: active hours 06:00 to 00:00 (18 hours, Windows' longest), feature updates
+    # deferred 90 days; drivers excluded as asked on the command line.
+    assert json.loads(registry.read_text()) == {POLICY: {
+        "SetActiveHours": {"data": 1, "type": "dword"}, "ActiveHoursStart": {"data": 6, "type": "dword"},
+        "ActiveHoursEnd": {"data": 0, "type": "dword"}, "DeferFeatureUpdates": {"data": 1, "type": "dword"},
+        "DeferFeatureUpdatesPeriodInDays": {"data": 90, "type": "dword"},
+        "ExcludeWUDriversInQualityUpdate": {"data": 1, "type": "dword"}}}
+    assert "changed=3" in first.stdout  # three tasks (six values) changed the registry
+    again = run_playbook(playbook, ["-e", "wsl_guard_exclude_driver_updates=true"], env=env)
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout[-3000:]
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"wsl_guard_active_hours_start": 6, "wsl_guard_active_hours_end": 6}, "got 6 to 6"),      # 0 hours
+    ({"wsl_guard_active_hours_start": 1, "wsl_guard_active_hours_end": 23}, "got 1 to 23"),    # 22 hours
+    ({"wsl_guard_feature_update_deferral_days": 400}, "must be 0-365, got 400"),
+])
+def test_windows_settings_out_of_range_fail_before_any_write(windows_standin, extra, words):
+    import json
+
+    playbook, env, registry = windows_standin
+    proc = run_playbook(playbook, ["-e", json.dumps(extra)], env=env)
+    assert proc.returncode != 0 and words in proc.stdout, proc.stdout[-3000:]
+    assert not registry.exists()

@@ -47,13 +47,13 @@ def run_module(module, args=None, check=False, env=None, host="localhost", prefi
     return data["plays"][0]["tasks"][0]["hosts"][host]
 
 
-# Cadence playbooks write reports, a history and node_exporter metrics: in tests they go to a scratch
-# directory (and metrics stay off) unless a test's own -e, given later, says otherwise.
+# Cadence playbooks write reports and a history: in tests they go to a scratch directory unless a
+# test's own -e, given later, says otherwise. Metrics export keeps the playbooks' default (off, as
+# for users); tests that turn it on point metrics_export_dir at their own directory.
 _RUNS_DIR = tempfile.mkdtemp(prefix="gpufleet-test-runs-")
 CADENCE_DEFAULTS = {
     "gpufleet_report_dir": os.path.join(_RUNS_DIR, "reports"),
     "gpufleet_history_path": os.path.join(_RUNS_DIR, "history.db"),
-    "gpufleet_metrics_export": False,
 }
 
 

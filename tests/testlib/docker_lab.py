@@ -111,6 +111,10 @@ class Dockerd:
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def stop_daemon(self):
+        """Stop this dockerd now (the engine going away under a running client); cleaned up on exit."""
+        _stop_group(self.proc)
+
     def docker(self, *args, check=True, input=None):
         proc = subprocess.run(["docker", "-H", self.host] + list(args), capture_output=True, text=True,
                               input=input, timeout=180, check=False)

@@ -15,9 +15,11 @@ Behaviour (changeable at run time with ``POST /_control`` and a JSON body):
                   first token waits ``first_delay_s`` instead - a runner that got slower under a
                   newly installed driver (the fake driver packages write their version to a file)
 ``GET /_stats`` returns ``{requests, in_flight, max_in_flight, sent}`` for generation requests;
-``sent`` lists, per completed stream, when the server really wrote the first token after the
-request arrived (``ttft_s``) and the token rate it really wrote (``tokens_per_s``): on a busy
-machine the writes run late, and the probe must report what really happened.
+``sent`` lists, per completed stream, when the server really handed the first token to the socket
+after the request arrived (``ttft_s``), the last one (``last_token_s``) and the token rate it really
+wrote (``tokens_per_s``): on a busy machine the writes run late, and the probe must report what
+really happened. No client can see a token before the server hands it over, so a client's time to
+first token is always above the server's ``ttft_s`` for the same request.
 """
 
 import json
@@ -161,6 +163,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault == "malformed" and i == 2:
                 self._chunk(b"data: {\"choices\": [tru\n\n" if not ollama else b"{\"response\": \"x\", \"done\n")
                 continue
+            written.append(time.monotonic())  # handed to the socket now: no client can see it earlier
             if ollama:
                 line = {"model": STATE["model"], "created_at": "2025-07-30T16:08:25.541232Z", "done": False}
                 if self.path == "/api/chat":
@@ -173,10 +176,9 @@ class Handler(BaseHTTPRequestHandler):
                          "model": STATE["model"], "choices": [{"index": 0, "delta": {"content": word},
                                                                "logprobs": None, "finish_reason": None}]}
                 self._chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-            written.append(time.monotonic())
         if len(written) > 1:
             with LOCK:
-                STATS["sent"].append(dict(ttft_s=written[0] - received,
+                STATS["sent"].append(dict(ttft_s=written[0] - received, last_token_s=written[-1] - received,
                                           tokens_per_s=(len(written) - 1) / (written[-1] - written[0])))
         if fault == "stream_error":
             err = {"error": "an error was encountered while running the model: unexpected EOF"}

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from testlib import system
+from testlib import hardware, system
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCE = os.path.join(os.path.dirname(__file__), "nvml_double", "fake_nvml.c")
@@ -244,16 +244,46 @@ def write_scenario(scenario, path):
             lines.append("gpu.%d.%s=%s" % (index, key, value))
     for pid, name in scenario.get("processes", {}).items():
         lines.append("proc.%s=%s" % (pid, name))
-    with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    with open(path + ".json", "w") as handle:
-        json.dump(scenario, handle, indent=1, sort_keys=True)
+    # Atomically (a temp file renamed over the old one): the double may read it at any moment.
+    _replace(path, "\n".join(lines) + "\n")
+    _replace(path + ".json", json.dumps(scenario, indent=1, sort_keys=True))
     return path
 
 
-def nvml_env(library_dir, scenario_path):
-    """Environment for a process that should see the double instead of a driver."""
-    return {"LD_LIBRARY_PATH": library_dir, "GPUFLEET_NVML_SCENARIO": scenario_path}
+def _replace(path, text):
+    temp = "%s.tmp-%d" % (path, os.getpid())
+    with open(temp, "w") as handle:
+        handle.write(text)
+    os.replace(temp, path)
+
+
+def nvml_env(library_dir, scenario_path, init_log=None):
+    """Environment for a process that should see the double instead of a driver (``init_log``: a file
+    that gets a line at each nvmlInit, after the scenario was read)."""
+    env = {"LD_LIBRARY_PATH": library_dir, "GPUFLEET_NVML_SCENARIO": scenario_path}
+    if init_log:
+        env["GPUFLEET_NVML_INIT_LOG"] = init_log
+    return env
+
+
+def real_driver():
+    """The path of a real libnvidia-ml.so.1 the dynamic linker finds on this machine, or None."""
+    import ctypes.util
+    name = ctypes.util.find_library("nvidia-ml")
+    if name:
+        return name
+    for path in ("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "/usr/lib64/libnvidia-ml.so.1", "/usr/lib/wsl/lib/libnvidia-ml.so.1"):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def skip_with_real_driver():
+    """Tests of the no-driver paths need a machine without NVIDIA's driver (CI machines have none)."""
+    found = real_driver()
+    if found:
+        hardware.skip_without("a machine without an NVIDIA driver",
+                              "this machine has a real %s, so NVML answers instead of the fall-back under test" % found)
 
 
 _RUNNER = r"""

@@ -8,7 +8,7 @@
  * gpu.N.handle (return code of nvmlDeviceGetHandleByIndex_v2), gpu.N.error (return code of every
  * call on that GPU), gpu.N.<reading>; proc.PID=name. A value "!C" makes that call return NVML
  * code C; a reading that is absent returns NVML_ERROR_NOT_SUPPORTED. Struct layouts follow
- * pynvml.py of nvidia-ml-py 13.
+ * pynvml.py of nvidia-ml-py 13. $GPUFLEET_NVML_INIT_LOG, when set, gets a line per init (note_init).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -137,9 +137,31 @@ static int sys_str(const char *key, char *buf, unsigned int size) {
     return OK;
 }
 
+/* With $GPUFLEET_NVML_INIT_LOG set, one line per init is appended there once the scenario is read
+ * ("init " and the command line of the process), so a test can wait for a reading to have happened
+ * before it changes the scenario, and see which program read. */
+static void note_init(void) {
+    const char *path = getenv("GPUFLEET_NVML_INIT_LOG");
+    if (!path) return;
+    char cmdline[512] = {0};
+    size_t n = 0;
+    FILE *c = fopen("/proc/self/cmdline", "r");
+    if (c) {
+        n = fread(cmdline, 1, sizeof cmdline - 1, c);
+        fclose(c);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cmdline[i] == 0 || cmdline[i] == '\n') cmdline[i] = ' ';
+    FILE *f = fopen(path, "a");
+    if (!f) return;
+    fprintf(f, "init %s\n", cmdline);
+    fclose(f);
+}
+
 int nvmlInitWithFlags(unsigned int flags) {
     (void)flags;
     int rc = load();
+    note_init();
     if (rc != OK) return rc;
     rc = ival("init", OK);
     initialized = (rc == OK);

@@ -1,62 +1,46 @@
-"""cuda_min_driver / driver_max_cuda: every row of the data file, each release's boundaries, bad input."""
+"""cuda_min_driver / driver_max_cuda against NVIDIA's own table, each release's boundaries, bad input.
+
+The expected values come from NVIDIA's table as written out in tests/testlib/cuda_table.py, not
+from the collection's data (plugins/module_utils/_cuda_data.py), so a wrong row there fails here.
+"""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gpufleet.maintenance.plugins.filter.cuda import FilterModule, cuda_min_driver, driver_max_cuda
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda import version_key
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda_data import CUDA_RELEASES
+from testlib.cuda_table import GA, NVIDIA_TABLE, below, newest_cuda
 
-ROWS = [pytest.param(row[0], row[2], id=row[1]) for row in CUDA_RELEASES]
-GA_ROWS = [row for row in CUDA_RELEASES if row[1].endswith(" GA")]
-
-
-def _below(driver):
-    """The driver version just below ``driver`` (550.54.14 → 550.54.13, 570.26 → 570.25)."""
-    parts = list(version_key(driver))
-    parts[-1] -= 1
-    return ".".join(str(p) for p in parts)
+ROWS = [pytest.param(row[0], row[2], id=row[1]) for row in NVIDIA_TABLE]
 
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"cuda_min_driver", "driver_max_cuda"}
 
 
-def test_data_covers_cuda_11_0_through_13_0_in_order():
-    versions = [version_key(row[0]) for row in CUDA_RELEASES]
-    assert versions == sorted(versions)
-    drivers = [version_key(row[2]) for row in CUDA_RELEASES]
-    assert drivers == sorted(drivers), "a newer toolkit never needs an older driver"
-    minors = set(v[:2] for v in versions)
-    for minor in [(11, m) for m in range(9)] + [(12, m) for m in (0, 1, 2, 3, 4, 5, 6, 8, 9)] + [(13, 0)]:
-        assert minor in minors
-
-
 @pytest.mark.parametrize("release, minimum", ROWS)
-def test_every_release_row(release, minimum):
+def test_every_release_of_nvidias_table(release, minimum):
     assert cuda_min_driver(release) == minimum
 
 
-@pytest.mark.parametrize("row", GA_ROWS, ids=[r[1] for r in GA_ROWS])
-def test_major_minor_means_the_ga_release(row):
-    assert cuda_min_driver("%d.%d" % version_key(row[0])[:2]) == row[2]
+@pytest.mark.parametrize("minor", sorted(GA))
+def test_major_minor_means_the_ga_release(minor):
+    assert cuda_min_driver(minor) == GA[minor]
 
 
 @pytest.mark.parametrize("release, minimum", ROWS)
 def test_boundaries_of_each_release(release, minimum):
-    """At its minimum driver a release is reached; one step below it is not."""
-    mm = "%d.%d" % version_key(release)[:2]
-    at = driver_max_cuda(minimum)
-    assert at != "unknown" and version_key(at) >= version_key(mm)
-    below = driver_max_cuda(_below(minimum))
-    if below != "unknown":
-        # below the minimum of this release: the newest CUDA is this minor only when an earlier
-        # update of the same minor is met (e.g. 12.4 Update 1 needs 550.54.15, 12.4 GA 550.54.14)
-        ga_min = cuda_min_driver(mm)
-        if version_key(_below(minimum)) < version_key(ga_min):
-            assert version_key(below) < version_key(mm)
-        else:
-            assert below == mm
+    """At a release's minimum driver the newest CUDA is what the table gives; one step below, too."""
+    assert driver_max_cuda(minimum) == newest_cuda(minimum)
+    just_below = below(minimum)
+    assert driver_max_cuda(just_below) == (newest_cuda(just_below) or "unknown")
+
+
+def test_the_data_has_no_release_beyond_nvidias_table():
+    """Two rows of the data are not in the table above: 12.3 Update 2, which NVIDIA's table does not
+    list (the data gives it Update 1's driver), and 13.2 Update 2 (from its own release notes)."""
+    extra = sorted(set(row[0] for row in CUDA_RELEASES) - set(row[0] for row in NVIDIA_TABLE))
+    assert extra == ["12.3.2", "13.2.2"]
 
 
 # Hand-checked spot values against the release notes table (independent of the loops above).

@@ -39,16 +39,61 @@ def test_migrations_create_every_table_and_set_the_version(tmp_path):
     conn.close()
 
 
+# The schema of version 1 as it shipped (migration 1 of plugins/module_utils/_history.py at commit
+# 3c59e87, "Cadence: history (SQLite) ..."), written out here so that the migration is tested
+# against what users' databases hold, not against the code's current idea of version 1.
+SCHEMA_V1 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    cadence TEXT NOT NULL,
+    ts REAL NOT NULL,
+    hosts INTEGER NOT NULL,
+    failed_hosts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    ts REAL NOT NULL,
+    host TEXT NOT NULL,
+    cadence TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    value REAL NOT NULL
+);
+CREATE TABLE checks (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    ts REAL NOT NULL,
+    host TEXT NOT NULL,
+    area TEXT NOT NULL,
+    name TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    value TEXT,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX metrics_lookup ON metrics (host, metric, subject, ts);
+CREATE INDEX checks_lookup ON checks (host, ts);
+PRAGMA user_version = 1;
+"""
+
+
 def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
     path = str(tmp_path / "history.db")
     conn = sqlite3.connect(path)
-    conn.executescript(h.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.executescript(SCHEMA_V1)
     conn.execute("INSERT INTO runs (cadence, ts, hosts) VALUES ('daily', 1, 1)")
+    conn.execute("INSERT INTO metrics (run_id, ts, host, cadence, metric, subject, value) "
+                 "VALUES (1, 1, 'gpu-ws-01', 'daily', 'host.disks.used_pct', '/', 41.5)")
     conn.commit()
     conn.close()
     conn = h.connect(path)
     assert h.schema_version(conn) == 3
-    assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    assert conn.execute("SELECT cadence, ts, hosts, failed_hosts FROM runs").fetchall() == [("daily", 1.0, 1, "[]")]
+    # version 3 rewrote the subject to key=value: a disk's is its mount path
+    assert conn.execute("SELECT host, metric, subject, value FROM metrics").fetchall() == [
+        ("gpu-ws-01", "host.disks.used_pct", "path=/", 41.5)]
+    # version 2 added the alert state table, empty, with the columns it shipped with
+    assert [row[1] for row in conn.execute("PRAGMA table_info(alert_state)")][:6] == [
+        "host", "key", "status", "message", "changed_at", "sent_at"]
     assert h.alert_state(conn) == {}
 
 

@@ -3,7 +3,6 @@
 import fcntl
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -124,13 +123,52 @@ def test_lock_holders_names_the_real_holder(tmp_path):
         holder.kill()
         holder.wait(timeout=10)
     assert _apt.lock_holders([str(lock)]) == {}
-    assert _apt.wait_for_lock(1, [str(lock)]) < 1
+    clock = _Clock()
+    assert _apt.wait_for_lock(1, [str(lock)], sleep=clock.sleep, clock=clock.time) == 0 and clock.sleeps == []
     # We released the lock we took to test it.
     with open(str(lock), "w") as handle:
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def test_wait_for_lock_free_returns_quickly(tmp_path):
-    start = time.time()
-    assert _apt.wait_for_lock(5, [str(tmp_path / "none")]) == 0
-    assert time.time() - start < 5
+class _Clock:
+    """A clock the test moves: each sleep advances it by exactly what was asked."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_for_lock_free_returns_without_waiting(tmp_path):
+    clock = _Clock()
+    assert _apt.wait_for_lock(5, [str(tmp_path / "none")], sleep=clock.sleep, clock=clock.time) == 0
+    assert clock.sleeps == []
+
+
+def test_wait_for_lock_counts_the_time_it_waited(tmp_path, monkeypatch):
+    """Held for three looks, free at the fourth: 1 s sleeps, the waited time from the clock."""
+    clock = _Clock()
+    looks = []
+
+    def holders(lock_files):
+        looks.append(clock.now)
+        return {lock_files[0]: [4242]} if len(looks) <= 3 else {}
+
+    monkeypatch.setattr(_apt, "lock_holders", holders)
+    assert _apt.wait_for_lock(5, [str(tmp_path / "lock")], sleep=clock.sleep, clock=clock.time) == 3.0
+    assert clock.sleeps == [1.0, 1.0, 1.0] and looks == [1000.0, 1001.0, 1002.0, 1003.0]
+
+
+def test_wait_for_lock_gives_up_at_the_timeout(tmp_path, monkeypatch):
+    """Always held, lock_timeout 2.5 s: sleeps of 1, 1, then the 0.5 s left; then the error."""
+    clock = _Clock()
+    monkeypatch.setattr(_apt, "lock_holders", lambda lock_files: {lock_files[0]: [4242]})
+    with pytest.raises(_apt.AptError, match="is held by PID 4242"):
+        _apt.wait_for_lock(2.5, [str(tmp_path / "lock")], sleep=clock.sleep, clock=clock.time)
+    assert clock.sleeps == [1.0, 1.0, 0.5]

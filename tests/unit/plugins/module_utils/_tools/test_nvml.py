@@ -4,8 +4,6 @@ Each gather runs in a fresh Python, because the library is found through LD_LIBR
 must be set before the process starts.
 """
 
-import os
-
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi as _nvidia_smi
@@ -119,8 +117,7 @@ def test_driver_not_loaded_is_absent(library, tmp_path, fixture_path):
 
 
 def test_no_library_at_all_falls_back(tmp_path):
-    if os.path.exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"):
-        pytest.skip("this machine has a real libnvidia-ml.so.1")
+    nvml_double.skip_with_real_driver()
     result = nvml_double.run_nvml_gather(str(tmp_path), str(tmp_path / "none"))  # empty dir: no libnvidia-ml
     assert result["facts"]["present"] is False and "libnvidia-ml.so.1 not found" in result["facts"]["reason"]
     assert result["fall_back"] is True

@@ -1,4 +1,4 @@
-"""driver_stack/cuda: minor version compatibility, real nvidia-smi driver/CUDA pairs, ROCm KMD/user space."""
+"""_cuda_compat: minor version compatibility, real nvidia-smi driver/CUDA pairs, ROCm KMD/user space."""
 
 import glob
 import os
@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda as _cuda_compat
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack.cuda_data import CUDA_RELEASES
+from testlib.cuda_table import GA, min_driver
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "driver_stack")
 LINUX_XML = [p for p in sorted(glob.glob(os.path.join(FIXTURES, "*.xml"))) if "windows" not in p]
@@ -15,18 +15,23 @@ LINUX_XML = [p for p in sorted(glob.glob(os.path.join(FIXTURES, "*.xml"))) if "w
 
 @pytest.mark.parametrize("path", LINUX_XML, ids=[os.path.basename(p) for p in LINUX_XML])
 def test_driver_max_cuda_agrees_with_real_nvidia_smi(path):
-    """nvidia-smi prints the driver's CUDA version; the data gives the same or says unknown."""
+    """nvidia-smi prints the driver's CUDA version: the filter gives the same for every capture
+    whose CUDA release is in NVIDIA's table (11.0 and later), and unknown for older ones."""
     with open(path) as handle:
         text = handle.read()
     driver = re.search(r"<driver_version>([^<]+)<", text).group(1)
     cuda = re.search(r"<cuda_version>([^<]+)<", text).group(1)
-    answer = _cuda_compat.driver_max_cuda(driver)
-    newest = _cuda_compat.version_key(CUDA_RELEASES[-1][0])[:2]
-    oldest = _cuda_compat.version_key(CUDA_RELEASES[0][0])[:2]
-    if oldest <= _cuda_compat.version_key(cuda) <= newest:
-        assert answer == cuda
-    else:
-        assert answer == "unknown"
+    in_table = cuda in GA
+    assert _cuda_compat.driver_max_cuda(driver) == (cuda if in_table else "unknown")
+
+
+def test_the_captures_cover_both_sides_of_the_table():
+    """Seven captures within the table (11.6 to 13.2) and one before it (418.43, CUDA 10.1)."""
+    pairs = []
+    for path in LINUX_XML:
+        with open(path) as handle:
+            pairs.append(re.search(r"<cuda_version>([^<]+)<", handle.read()).group(1))
+    assert sorted(c for c in pairs if c not in GA) == ["10.1"] and len(pairs) == 8
 
 
 @pytest.mark.parametrize("cuda, driver, verdict", [
@@ -54,7 +59,7 @@ def test_compat_models_minor_version_compatibility(cuda, driver, verdict):
     if verdict == "minor_version_compatible":
         assert "PTX" in result["message"] and "JIT" in result["message"]
     if verdict in ("supported", "minor_version_compatible", "unsupported"):
-        assert result["min_driver"] == _cuda_compat.cuda_min_driver(cuda)
+        assert result["min_driver"] == min_driver(cuda)  # from NVIDIA's table (tests/testlib/cuda_table.py)
 
 
 @pytest.mark.parametrize("version, release", [

@@ -13,8 +13,10 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu im
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from testlib import nvml_double, stuck_tool
 
-pytestmark = pytest.mark.skipif(os.path.exists("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"),
-                                reason="this machine has a real libnvidia-ml.so.1 (NVML would answer)")
+
+@pytest.fixture(autouse=True)
+def _no_real_driver():
+    nvml_double.skip_with_real_driver()
 
 
 def _gather(run_command, **options):
