@@ -110,14 +110,14 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     report = _last_report(tmp_path, "daily")
     assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
     # the daily areas of playbooks/group_vars/all/gpufleet.yml that report a fact on this machine (no LLM endpoint here)
-    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["docker", "driver_stack", "gpu", "host"]
+    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["host", "gpu", "docker", "driver_stack"]
     assert report["history"]["run_id"] == 3
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
-    assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = '/'").fetchone()[0] == 3
+    assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = 'path=/'").fetchone()[0] == 3
     conn.close()
     disk = [c for c in report["charts"] if c["title"] == "Disk use"][0]
-    root = [s for s in disk["series"] if s["subject"] == "/"][0]
+    root = [s for s in disk["series"] if s["subject"] == "path=/"][0]
     assert len(root["points"]) == 3
 
     parser, dom = _chromium(tmp_path, _reports(tmp_path, "daily", "html")[-1])
@@ -199,8 +199,13 @@ def test_a_corrupt_history_database_still_gives_a_report_and_is_kept(tmp_path):
     proc = _play(tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:]
     report = _last_report(tmp_path, "daily")
-    assert "corrupt" in _checks(report, "history_database")[0]["message"]
-    assert (tmp_path / "history.db").read_bytes().startswith(b"garbage ")
+    problem = _checks(report, "history_database")[0]
+    # The damaged file is kept for inspection beside a new history that holds this run.
+    aside = sorted(tmp_path.glob("history.db.damaged-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"garbage ")
+    assert problem["status"] == "crit" and "damaged" in problem["message"] and str(aside[0]) in problem["message"]
+    assert report["history"]["run_id"] == 1
+    assert sqlite3.connect(str(tmp_path / "history.db")).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
 # ------------------------------------------------------------------ alerts
@@ -373,7 +378,7 @@ def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
     second = run_module("gpufleet.maintenance.history", {
         "path": path, "cadence": "quarterly", "hosts": smart, "now": 2000,
         "last_metric_like": ["smart.%"], "trend_metrics": ["smart.%"]})
-    assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"/dev/nvme0": [1000.0, 3.0]}}}
+    assert second["history"]["last"] == {"a": {"smart.devices.percentage_used_pct": {"device=/dev/nvme0": [1000.0, 3.0]}}}
     assert second["history"]["trends"][0]["points"] == [[1000.0, 3.0], [2000.0, 5.0]]
     checked = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart}, check=True)
     assert checked["history"]["recorded"] is False
@@ -381,7 +386,7 @@ def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):
     assert bad.get("failed") and "hourly" in bad["msg"]
     (tmp_path / "h.db").write_bytes(b"x" * 4096)
     broken = run_module("gpufleet.maintenance.history", {"path": path, "cadence": "daily", "hosts": smart})
-    assert broken.get("failed") is not True and "corrupt" in broken["history"]["error"]
+    assert broken.get("failed") is not True and "damaged" in broken["history"]["error"]
 
 
 class _Smtp(threading.Thread):
@@ -484,4 +489,4 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
-    assert monthly["areas"] == ["driver_stack", "exposure", "gpu", "host"], monthly["areas"]
+    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
