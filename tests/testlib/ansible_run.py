@@ -46,12 +46,15 @@ def run_module(module, args=None, check=False, env=None, host="localhost"):
 
 
 # Cadence playbooks write reports, a history and node_exporter metrics: in tests they go to a scratch
-# directory (and metrics stay off) unless a test's own -e, given later, says otherwise.
+# directory (and metrics stay off) unless a test's own -e, given later, says otherwise. The
+# prerequisites role stays off too: against localhost it would install packages and /opt/gpufleet on
+# the machine running the tests (testlib.ssh_fleet turns it on for its container hosts).
 _RUNS_DIR = tempfile.mkdtemp(prefix="gpufleet-test-runs-")
 CADENCE_DEFAULTS = {
     "gpufleet_report_dir": os.path.join(_RUNS_DIR, "reports"),
     "gpufleet_history_path": os.path.join(_RUNS_DIR, "history.db"),
     "gpufleet_metrics_export": False,
+    "gpufleet_prerequisites": False,
 }
 
 

@@ -43,8 +43,9 @@ _INFRA_TARGET = {FRESH: "fresh", FRESH_SSH: "fresh", FRESH_SSH_DOCKER: "fresh", 
 
 
 def ensure_images(*images):
-    """Build (or find current) the fresh images named, through scripts/docker-infra."""
-    for target in sorted({_INFRA_TARGET[image] for image in images}):
+    """Build (or find current) the fresh images named, through scripts/docker-infra; other images
+    (an execution environment, an image built elsewhere) must exist already."""
+    for target in sorted({_INFRA_TARGET[image] for image in images if image in _INFRA_TARGET}):
         env = dict(os.environ, GPUFLEET_UBUNTU="yes") if target == "noble" else None
         proc = subprocess.run([os.path.join(REPO_ROOT, "scripts", "docker-infra"), target], cwd=REPO_ROOT, env=env,
                               capture_output=True, text=True, timeout=1200, check=False)
@@ -237,10 +238,11 @@ class SshFleet:
         return docker("exec", self.hosts[host].container, *argv, check=check)
 
     def playbook(self, playbook, *args, check=False, extra_vars=None, env=None):
-        """ansible-playbook ``playbook`` over the fleet from the checkout (its ansible.cfg)."""
+        """ansible-playbook ``playbook`` over the fleet from the checkout (its ansible.cfg). The
+        prerequisites role is on (testlib.ansible_run keeps it off for localhost runs) unless
+        ``extra_vars`` says otherwise."""
         argv = ["-i", self.inventory] + list(args)
-        if extra_vars:
-            argv += ["-e", json.dumps(extra_vars)]
+        argv += ["-e", json.dumps(dict({"gpufleet_prerequisites": True}, **(extra_vars or {})))]
         if check:
             argv.append("--check")
         return FleetRun(run_playbook(playbook, argv, env=env, json_output=True))
