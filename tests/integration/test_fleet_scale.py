@@ -92,7 +92,9 @@ def _private_data_dir(tmp_path):
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
     (pdd / "env" / "envvars").write_text(yaml.safe_dump({
         "ANSIBLE_COLLECTIONS_PATH": str(project / "collections"), "ANSIBLE_DEPRECATION_WARNINGS": "0"}))
-    (pdd / "env" / "extravars").write_text(yaml.safe_dump({"host_health_paths": ["/", "/nonexistent-gpufleet"]}))
+    # the prerequisites role is for fleet hosts: on this localhost it would install packages as root
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump({"host_health_paths": ["/", "/nonexistent-gpufleet"],
+                                                          "gpufleet_prerequisites": False}))
     return pdd
 
 

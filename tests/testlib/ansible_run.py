@@ -50,10 +50,13 @@ def run_module(module, args=None, check=False, env=None, host="localhost", prefi
 # Cadence playbooks write reports and a history: in tests they go to a scratch directory unless a
 # test's own -e, given later, says otherwise. Metrics export keeps the playbooks' default (off, as
 # for users); tests that turn it on point metrics_export_dir at their own directory.
+# The prerequisites role stays off: against localhost it would install packages and /opt/gpufleet on
+# the machine running the tests (testlib.ssh_fleet turns it on for its container hosts).
 _RUNS_DIR = tempfile.mkdtemp(prefix="gpufleet-test-runs-")
 CADENCE_DEFAULTS = {
     "gpufleet_report_dir": os.path.join(_RUNS_DIR, "reports"),
     "gpufleet_history_path": os.path.join(_RUNS_DIR, "history.db"),
+    "gpufleet_prerequisites": False,
 }
 
 
