@@ -17,7 +17,7 @@ import yaml
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
 from testlib import promtool
 from testlib.ansible_run import REPO_ROOT
-from testlib.exported_metrics import QLC_SERIAL, capture
+from testlib.exported_metrics import QLC_SERIAL
 from testlib.promtool import Timeline, alert_test, metric_names, values
 
 pytestmark = pytest.mark.integration
@@ -25,11 +25,6 @@ pytestmark = pytest.mark.integration
 RULES = os.path.join(REPO_ROOT, "roles", "metrics_monitoring", "files", "prometheus", "gpufleet.rules.yml")
 STATUS = {"ok": 0, "warn": 1, "crit": 2, "unknown": 3}   # the values the rules are written for
 H200, A100, AMD = "gpu-h200", "gpu-a100", "gpu-amd"
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    return capture(tmp_path_factory.mktemp("exported"))
 
 
 def _rules():

@@ -65,7 +65,8 @@ class Sample(tuple):
 class Capture:
     """The exported files and node_exporter's scrape of them, per host."""
 
-    def __init__(self, files, scrapes):
+    def __init__(self, files, scrapes, dirs=None):
+        self.dirs = dirs or {}    # host -> its textfile-collector directory
         self.files = files        # host -> the .prom text prometheus_textfile wrote
         self.scrapes = scrapes    # host -> node_exporter's /metrics body
         self.samples = []
@@ -191,12 +192,13 @@ def capture(workdir):
     if proc.returncode != 0:
         raise AssertionError("the metrics capture playbook failed (rc %s):\n%s\n%s"
                              % (proc.returncode, proc.stdout[-4000:], proc.stderr[-2000:]))
-    files, scrapes = {}, {}
+    files, scrapes, dirs = {}, {}, {}
     for name, host in hosts.items():
+        dirs[name] = host["capture_dir"]
         with open(os.path.join(host["capture_dir"], "gpufleet.prom")) as handle:
             files[name] = handle.read()
         scrapes[name] = scrape(host["capture_dir"])
-    return Capture(files, scrapes)
+    return Capture(files, scrapes, dirs)
 
 
 if __name__ == "__main__":

@@ -132,3 +132,73 @@ def metric_names(expr):
             continue
         names.add(word)
     return names
+
+
+# ------------------------------------------------------------------------- Grafana dashboards
+
+# What Grafana puts in place of its variables before it sends a query: "All" of a multi-value
+# variable is its allValue (.+ here), the interval variables become durations.
+GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1d", "${instance}": ".+", "$instance": ".+"}
+
+
+def dashboard_queries(dashboard):
+    """``(where, expr)`` of every PromQL query of a dashboard: panel targets and query variables
+    (``label_values(metric, label)`` is checked as ``metric``)."""
+    queries = []
+    for panel in dashboard.get("panels", []):
+        for inner in [panel] + list(panel.get("panels") or []):
+            for target in inner.get("targets") or []:
+                queries.append(("panel %r target %s" % (inner.get("title"), target.get("refId")), target["expr"]))
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if variable.get("type") == "query":
+            query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+            match = re.match(r"label_values\(\s*(.+?)\s*,\s*\w+\s*\)$", query)
+            queries.append(("variable %s" % variable["name"], match.group(1) if match else query))
+    return queries
+
+
+def grafana_substitute(expr):
+    for variable, value in sorted(GRAFANA_VARIABLES.items(), key=lambda item: -len(item[0])):
+        expr = expr.replace(variable, value)
+    return expr
+
+
+def _recording_rules(directory, queries, name="dashboard_queries"):
+    """A rules file with each query as a recording rule (what ``promtool check rules`` parses)."""
+    path = os.path.join(str(directory), name + ".rules.yml")
+    with open(path, "w") as handle:
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": [
+            {"record": "dashboard:query_%d" % i, "expr": expr} for i, (_where, expr) in enumerate(queries)]}]}, handle)
+    return path
+
+
+def check_dashboard(dashboard, capture, directory):
+    """Problems of a dashboard's queries against a real export (an empty list when there are none):
+    a query that names a metric the export does not carry, that ``promtool check rules`` refuses
+    (each query wrapped as a recording rule), or that selects nothing from the exported series
+    (``promtool test rules``: ``absent(<query>)`` must be empty)."""
+    problems = []
+    queries = [(where, grafana_substitute(expr)) for where, expr in dashboard_queries(dashboard)]
+    for where, expr in queries:
+        missing = metric_names(expr) - set(capture.names)
+        if missing:
+            problems.append("%s names %s, which the exporter does not write: %s" % (where, sorted(missing), expr))
+    rules = _recording_rules(directory, queries)
+    if check_rules(rules).returncode != 0:
+        for where, expr in queries:   # say which
+            checked = check_rules(_recording_rules(directory, [(where, expr)], "one_query"))
+            if checked.returncode != 0:
+                problems.append("promtool check rules refuses the queries: %s: %s: %s" % (
+                    where, expr, (checked.stdout + checked.stderr).strip()[-500:]))
+        return problems
+    timeline = Timeline(capture, 10)
+    tests = [{"expr": "absent(%s)" % expr, "eval_time": "5m", "exp_samples": []} for _where, expr in queries]
+    proc = run_tests(directory, [rules], [timeline.group(promql_expr_test=tests)])
+    if proc.returncode != 0:
+        # say which: one run per query
+        for (where, expr), test in zip(queries, tests):
+            if run_tests(directory, [rules], [timeline.group(promql_expr_test=[test])]).returncode != 0:
+                problems.append("%s selects nothing from the exported series: %s" % (where, expr))
+        if not problems:
+            problems.append("promtool test rules failed: %s%s" % (proc.stdout[-3000:], proc.stderr[-2000:]))
+    return problems
