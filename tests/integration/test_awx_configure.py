@@ -112,16 +112,17 @@ def test_configures_templates_with_ee_credential_survey_notification_and_schedul
         assert len([r for r in awx.requests() if r["method"] != "GET"]) == writes_before
 
 
-def test_thresholds_as_extra_vars_and_no_notification_without_url(secret_env, tmp_path):
+def test_thresholds_and_unreachable_ok_as_extra_vars_and_no_notification_without_url(secret_env, tmp_path):
     env = dict(secret_env, GPUFLEET_AWX_NOTIFY_URL="")
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"gpufleet_awx_extra_vars": {"gpufleet_thresholds_host": {"disk_used_warn_pct": 70, "disk_used_crit_pct": 80}},
-                                 "gpufleet_awx_cadences": ["daily"]}))
+                                 "gpufleet_awx_cadences": ["daily"], "gpufleet_awx_unreachable_ok": True}))
     with AwxStandin(env["CONTROLLER_OAUTH_TOKEN"]) as awx:
         proc = _configure(awx, env, "-e", "@%s" % extra)
         assert proc.returncode == 0, proc.stdout[-4000:]
         template = awx.one("job_templates", "gpufleet daily")
-        assert json.loads(template["extra_vars"]) == {"gpufleet_thresholds_host": {"disk_used_warn_pct": 70, "disk_used_crit_pct": 80}}
+        assert json.loads(template["extra_vars"]) == {"gpufleet_thresholds_host": {"disk_used_warn_pct": 70, "disk_used_crit_pct": 80},
+                                                      "gpufleet_unreachable_ok": True}
         assert not awx.api.objects["notification_templates"]
         assert awx.api.links.get(("job_templates", template["id"], "notification_templates_error"), []) == []
         assert [t["name"] for t in awx.api.objects["job_templates"].values()] == ["gpufleet daily"]

@@ -145,7 +145,7 @@ def test_ansible_runner_transmit_worker_process_pipeline(tmp_path):
 
 # ---------------------------------------------------------------- systemd timers for one box
 
-def _timers_playbook(tmp_path, cadences, state="present"):
+def _timers_playbook(tmp_path, cadences, state="present", **extra):
     playbook = tmp_path / "timers.yml"
     playbook.write_text(yaml.safe_dump([{
         "name": "cadence timers", "hosts": "localhost", "gather_facts": False,
@@ -156,6 +156,7 @@ def _timers_playbook(tmp_path, cadences, state="present"):
             "cadence_timers_venv": os.path.dirname(BIN),
             "cadence_timers_unit_dir": str(tmp_path / "units"),
             "cadence_timers_wrapper_path": str(tmp_path / "libexec" / "run-cadence"),
+            **extra,
         }}]}]))
     (tmp_path / "units").mkdir(exist_ok=True)
     return str(playbook)
@@ -203,6 +204,36 @@ def test_cadence_wrapper_prefixes_every_line(tmp_path):
     prefix = "host=%s playbook=daily.yml collection=0.1.0 " % socket.gethostname()
     assert all(line.startswith(prefix) for line in lines), lines[:3]
     assert any("status: " in line for line in lines)
+
+
+def test_cadence_timers_unreachable_ok(tmp_path):
+    """cadence_timers_unreachable_ok: the service counts ansible-playbook's exit code 4 (hosts unreachable,
+    none failed) as success and the wrapper asks the playbook for gpufleet_unreachable_ok; the wrapper
+    passes the real exit code of a run whose only host is down."""
+    default = _timers_playbook(tmp_path, ["daily"])
+    assert run_playbook(default).returncode == 0
+    assert "SuccessExitStatus" not in (tmp_path / "units" / "gpufleet-daily.service").read_text()
+    inventory = tmp_path / "down.yml"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]   # nothing listens there once the socket is closed
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box-down": {
+        "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_connection": "ssh"}}}}))
+    playbook = _timers_playbook(tmp_path, ["daily"], cadence_timers_unreachable_ok=True, cadence_timers_inventory=str(inventory),
+                                cadence_timers_extra_args=["-e", json.dumps({"gpufleet_report_dir": str(tmp_path / "reports"),
+                                                                             "gpufleet_history_path": str(tmp_path / "h.db")})])
+    proc = run_playbook(playbook)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    service = (tmp_path / "units" / "gpufleet-daily.service").read_text()
+    assert "\nSuccessExitStatus=4\n" in service
+    verify = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "units" / "gpufleet-daily.service"),
+                             str(tmp_path / "units" / "gpufleet-daily.timer")], capture_output=True, text=True, check=False, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    wrapper = tmp_path / "libexec" / "run-cadence"
+    assert '"playbooks/${cadence}.yml" -e gpufleet_unreachable_ok=true -e ' in wrapper.read_text()
+    run = subprocess.run([str(wrapper), "daily"], capture_output=True, text=True, check=False, timeout=300)
+    assert run.returncode == 4, run.stdout[-3000:]   # what SuccessExitStatus=4 turns into a successful unit
+    assert "UNREACHABLE!" in run.stdout and "unreachable=1" in run.stdout
 
 
 # ---------------------------------------------------------------- Prometheus textfile metrics
