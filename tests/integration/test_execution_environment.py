@@ -101,7 +101,7 @@ def _check_job(artifacts, events, names, cadence):
     assert "status: " in (artifacts / "stdout").read_text()
 
 
-@pytest.mark.parametrize("cadence", ["daily", "weekly"])
+@pytest.mark.parametrize("cadence", ["daily", "weekly", "monthly", "quarterly", "annual"])
 def test_cadence_runs_in_the_ee_through_ansible_runner(ee_image, hosts, tmp_path, cadence):
     import ansible_runner
 
