@@ -3,7 +3,6 @@ the AWX API stand-in (tests/testlib/awx_standin.py), which records every request
 have been asked to create, with which ids, and that no secret shows in Ansible's output."""
 
 import json
-import os
 import secrets
 import subprocess
 
@@ -66,7 +65,7 @@ def test_configures_templates_with_ee_credential_survey_notification_and_schedul
 
         cred = awx.one("credentials", "gpufleet-ssh")
         machine = awx.one("credential_types", "Machine")["id"]
-        [created] = [r for r in awx.requests("POST", "credentials/")]
+        [created] = awx.requests("POST", "credentials/")
         assert created["body"]["credential_type"] == machine and created["body"]["organization"] == org
         inputs = created["body"]["inputs"]
         assert inputs["username"] == "gpufleet" and inputs["become_method"] == "sudo"

@@ -34,7 +34,8 @@ def ensure_host_image():
     with tempfile.TemporaryDirectory(prefix="h-awx-sshd-") as context:
         with open(os.path.join(context, "Dockerfile"), "w") as handle:
             handle.write(_DOCKERFILE)
-        docker("build", "-q", "-t", HOST_IMAGE, context, timeout=900)
+        # --network=host: apt reaches the archive whatever happens to the docker0 bridge meanwhile
+        docker("build", "-q", "--network=host", "-t", HOST_IMAGE, context, timeout=900)
     return HOST_IMAGE
 
 
