@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the cadence playbooks: tls_fact, fleet_facts, cadence_sections."""
+"""Filters of the cadence playbooks: area_facts, tls_fact, fleet_facts, cadence_sections."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,9 +9,22 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _cadence
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import CADENCES
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry as _registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import tls as _tls
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _sections
 
-CADENCES = ("daily", "weekly", "monthly", "quarterly", "annual", "adhoc")
+
+
+def area_facts(areas):
+    """Area names (``[host, gpu, llm]``) → the facts they set (``[gpufleet_host, gpufleet_gpu, gpufleet_benchmark]``)."""
+    if isinstance(areas, str) or not isinstance(areas, (list, tuple)):
+        raise AnsibleFilterError("area_facts expects a list of area names, got %s" % type(areas).__name__)
+    try:
+        return [_registry.area(name).fact for name in areas]
+    except KeyError as exc:
+        raise AnsibleFilterError("area_facts: %s" % exc.args[0])
 
 
 def tls_fact(results, warn_days=21, crit_days=7):
@@ -21,12 +34,10 @@ def tls_fact(results, warn_days=21, crit_days=7):
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise AnsibleFilterError("tls_fact expects the list of get_certificate loop results (register: x; x.results)")
     try:
-        warn_days, crit_days = float(warn_days), float(crit_days)
-    except (TypeError, ValueError):
-        raise AnsibleFilterError("tls_fact: warn_days and crit_days must be numbers, got %r and %r" % (warn_days, crit_days))
-    if crit_days > warn_days:
-        raise AnsibleFilterError("tls_fact: crit_days (%s) must not exceed warn_days (%s)" % (crit_days, warn_days))
-    return _cadence.tls_fact(results, warn_days, crit_days)
+        params = _tls.AREA.validate(dict(results=results, warn_days=warn_days, crit_days=crit_days))
+    except AreaError as exc:
+        raise AnsibleFilterError("tls_fact: %s" % exc)
+    return _tls.build(params)
 
 
 def fleet_facts(hosts, hostvars, names=None):
@@ -58,7 +69,7 @@ def cadence_sections(history, cadence, hosts=None, options=None):
         raise AnsibleFilterError("cadence_sections expects the history answer (a dict), got %s" % type(history).__name__)
     if options is not None and not isinstance(options, dict):
         raise AnsibleFilterError("cadence_sections: options must be a dict, got %s" % type(options).__name__)
-    return _cadence.sections(cadence, history, hosts, options)
+    return _sections.sections(cadence, history, hosts, options)
 
 
 class FilterModule(object):
@@ -66,6 +77,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "area_facts": area_facts,
             "tls_fact": tls_fact,
             "fleet_facts": fleet_facts,
             "cadence_sections": cadence_sections,

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._schedule import ScheduleError, to_on_calendar, to_rrule
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._schedule import ScheduleError, to_on_calendar, to_rrule
 
 
 def rrule(spec, timezone="UTC", start_date="2026-01-01"):

@@ -1,12 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Several fact areas in one module run: one round trip per host instead of one per area.
+"""How ``health_facts`` gathers the areas not yet moved into ``_areas/<name>/`` (issue 17).
 
-``gather_areas(run_command, areas, options)`` calls the same gathering functions as the single-area
-modules (host_facts, gpu_facts, driver_stack_facts, docker_facts, maintenance_facts, wsl_facts,
-exposure_facts, and the image_digest audit) and returns ``({fact name: fact}, warnings, errors)``. An area that fails is
-reported in ``errors`` (and its fact left out); the others still report. No Ansible import.
+Each function takes ``(run_command, validated options)`` and returns ``(fact, warnings)``; the
+registry (``_areas/registry.py``) uses them as those areas' ``collect``. Deleted once every area
+has its own package. No Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,48 +17,7 @@ import sys
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _runner
-
-FACT_NAMES = {
-    "host": "gpufleet_host",
-    "gpu": "gpufleet_gpu",
-    "driver_stack": "gpufleet_driver_stack",
-    "docker": "gpufleet_docker",
-    "maintenance": "gpufleet_maintenance",
-    "wsl": "gpufleet_wsl",
-    "exposure": "gpufleet_exposure",
-    "images": "gpufleet_images",
-}
-
-# The options of each area: the single-area module's options, with its defaults.
-AREA_OPTIONS = {
-    "host": {"paths": ["/"], "thresholds": {}},
-    "gpu": {"source": "auto", "nvidia_smi_path": None, "amd_smi_path": None, "rocm_smi_path": None,
-            "include_processes": False, "timeout": 20, "thresholds": {}},
-    "driver_stack": {"root": "/", "python_envs": [], "probe_containers": False, "hold_patterns": None,
-                     "command_timeout_s": 30},
-    "docker": {"docker_host": None, "timeout": 30, "daemon_json": "/etc/docker/daemon.json", "thresholds": {}},
-    "maintenance": {"collect": None, "since_days": 7, "log_paths": [], "thresholds": {}},
-    "wsl": {"root": "/", "proc_version_path": "/proc/version", "nvidia_smi_path": None, "cuda_init_timeout_s": 15,
-            "driver_package_patterns": None, "state_file": None},
-    "exposure": {"ports": None, "allowed": [], "timeout": 20},
-    "images": {"manifest": "/etc/gpufleet/images.yml", "check_remote": False, "compose_files": [],
-               "docker_host": None, "timeout": 60},
-}
-
-
-class AreaError(ValueError):
-    """Bad options for an area."""
-
-
-def area_options(area, given):
-    """The options of ``area``: defaults updated by ``given``; unknown keys raise AreaError."""
-    known = AREA_OPTIONS[area]
-    unknown = sorted(set(given or {}) - set(known))
-    if unknown:
-        raise AreaError("%s: unknown option(s) %s (known: %s)" % (area, ", ".join(unknown), ", ".join(sorted(known))))
-    result = dict(known)
-    result.update(dict((k, v) for k, v in (given or {}).items() if v is not None))
-    return result
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
 def _thresholds(defaults, overrides, area):
@@ -69,15 +27,6 @@ def _thresholds(defaults, overrides, area):
     merged = dict(defaults)
     merged.update(dict((k, v) for k, v in (overrides or {}).items() if v is not None))
     return merged
-
-
-def _host(run_command, opts):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils import _host as host
-    thresholds = _thresholds(host.DEFAULT_THRESHOLDS, opts["thresholds"], "host")
-    if thresholds["disk_used_crit_pct"] < thresholds["disk_used_warn_pct"]:
-        raise AreaError("host: thresholds: disk_used_crit_pct (%s) must not be below disk_used_warn_pct (%s)"
-                        % (thresholds["disk_used_crit_pct"], thresholds["disk_used_warn_pct"]))
-    return host.gather(opts["paths"], thresholds)
 
 
 def _gpu(run_command, opts):
@@ -153,36 +102,3 @@ def _images(run_command, opts):
     from ansible_collections.gpufleet.maintenance.plugins.module_utils import _docker_client
     return _docker_client.image_audit_facts(opts["manifest"], bool(opts["check_remote"]), opts["compose_files"],
                                             opts["docker_host"], int(opts["timeout"]))
-
-
-_GATHER = {"host": _host, "gpu": _gpu, "driver_stack": _driver_stack, "docker": _docker,
-           "maintenance": _maintenance, "wsl": _wsl, "exposure": _exposure, "images": _images}
-
-
-def validate(areas, options):
-    """Check areas and options before gathering anything; returns {area: options}."""
-    unknown = [a for a in areas if a not in _GATHER]
-    if unknown:
-        raise AreaError("unknown area(s) %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(_GATHER))))
-    return dict((area, area_options(area, (options or {}).get(area))) for area in areas)
-
-
-def gather_areas(run_command, areas, options=None):
-    """Gather every area in order; returns ``(facts, warnings, errors)``.
-
-    Bad options raise :class:`AreaError` before anything is gathered. A failure while gathering one
-    area (an AreaError raised by its own checks) is reported in ``errors`` and the others go on.
-    """
-    per_area = validate(areas, options)
-    facts, warnings, errors, seconds = {}, [], [], {}
-    for area in areas:
-        started = time.time()
-        try:
-            fact, more = _GATHER[area](run_command, per_area[area])
-        except AreaError as exc:
-            errors.append(str(exc))
-            continue
-        seconds[area] = round(time.time() - started, 3)
-        facts[FACT_NAMES[area]] = fact
-        warnings.extend("%s: %s" % (area, w) for w in more)
-    return facts, warnings, errors, seconds

@@ -115,7 +115,7 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._alerts import ARGUMENT_SPEC
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import ALERTS as ARGUMENT_SPEC
 
 
 def main():

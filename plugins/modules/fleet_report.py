@@ -120,7 +120,7 @@ charts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._report import ARGUMENT_SPEC
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import FLEET_REPORT as ARGUMENT_SPEC
 
 
 def main():

@@ -175,7 +175,7 @@ history:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._history import ARGUMENT_SPEC
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import HISTORY as ARGUMENT_SPEC
 
 
 def main():

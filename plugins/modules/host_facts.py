@@ -170,30 +170,12 @@ ansible_facts:
           sample: ok
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._host import DEFAULT_THRESHOLDS, gather
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.facts_module import run_facts_module
 
 
 def main():
-    threshold_options = dict(
-        (name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items()
-    )
-    module = AnsibleModule(
-        argument_spec=dict(
-            paths=dict(type="list", elements="path", default=["/"]),
-            thresholds=dict(type="dict", default={}, options=threshold_options),
-        ),
-        supports_check_mode=True,
-    )
-    thresholds = module.params["thresholds"]
-    if thresholds["disk_used_crit_pct"] < thresholds["disk_used_warn_pct"]:
-        module.fail_json(msg="thresholds: disk_used_crit_pct (%s) must not be below disk_used_warn_pct (%s)"
-                         % (thresholds["disk_used_crit_pct"], thresholds["disk_used_warn_pct"]))
-    facts, warnings = gather(module.params["paths"], thresholds)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={"gpufleet_host": facts})
+    run_facts_module(AREA)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._prom import textfile, without_last_success
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.prom import textfile, without_last_success
 
 
 def main():

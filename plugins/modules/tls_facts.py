@@ -87,22 +87,17 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._cadence import tls_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA, build
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            results=dict(type="list", elements="dict", required=True),
-            warn_days=dict(type="float", default=21),
-            crit_days=dict(type="float", default=7),
-        ),
-        supports_check_mode=True,
-    )
-    if module.params["crit_days"] > module.params["warn_days"]:
-        module.fail_json(msg="crit_days (%s) must not exceed warn_days (%s)" % (module.params["crit_days"], module.params["warn_days"]))
-    fact = tls_fact(module.params["results"], module.params["warn_days"], module.params["crit_days"])
-    module.exit_json(changed=False, ansible_facts={"gpufleet_tls": fact})
+    module = AnsibleModule(argument_spec=AREA.argument_spec(), supports_check_mode=True)
+    try:
+        params = AREA.checked(module.params)
+    except AreaError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, ansible_facts={AREA.fact: build(params)})
 
 
 if __name__ == "__main__":

@@ -7,14 +7,14 @@ from ansible_collections.gpufleet.maintenance.plugins.filter import cadence as f
 
 
 def test_filters_are_registered():
-    assert set(f.FilterModule().filters()) == {"tls_fact", "fleet_facts", "cadence_sections"}
+    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "cadence_sections"}
 
 
 @pytest.mark.parametrize("args, message", [
     (("x",), "list of get_certificate loop results"),
     (([1],), "list of get_certificate loop results"),
-    (([], "a", 7), "must be numbers"),
-    (([], 5, 7), "must not exceed"),
+    (([], "a", 7), "warn_days.*unable to convert to float"),
+    (([], 5, 7), r"crit_days \(7.0\) must not be above warn_days \(5.0\)"),
 ])
 def test_tls_fact_errors(args, message):
     with pytest.raises(AnsibleFilterError, match=message):
@@ -51,3 +51,11 @@ def test_cadence_sections_errors(args, message):
 
 def test_cadence_sections_weekly():
     assert f.cadence_sections({"maxima": {}}, "weekly")[0]["title"] == "Temperature maxima of the week"
+
+
+def test_area_facts_maps_areas_through_the_registry_and_names_the_known_ones():
+    assert f.area_facts(["host", "gpu", "llm", "tls"]) == ["gpufleet_host", "gpufleet_gpu", "gpufleet_benchmark", "gpufleet_tls"]
+    with pytest.raises(AnsibleFilterError, match="unknown area 'toaster' .known: .*host"):
+        f.area_facts(["toaster"])
+    with pytest.raises(AnsibleFilterError, match="list of area names"):
+        f.area_facts("host")

@@ -5,7 +5,7 @@ from ansible_collections.gpufleet.maintenance.plugins.filter.health import Filte
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"worst_status", "summary_lines"}
+    assert set(FilterModule().filters()) == {"worst_status", "summary_lines", "health_summary"}
 
 
 @pytest.mark.parametrize("items, expected", [

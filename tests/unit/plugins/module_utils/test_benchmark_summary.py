@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gpufleet.maintenance.plugins.filter.benchmark import benchmark_table
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._summary import summary_lines
 
 
 def stat(v):

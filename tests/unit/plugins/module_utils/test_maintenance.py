@@ -140,7 +140,7 @@ def test_gather_failing_tools():
 
 
 def test_summary_section_and_summary_lines():
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._summary import summary_lines
     fact = {"since_s": 1764115200, "status": "crit",
             "journal": {"present": True, "errors": 2, "timeouts": 1, "oom": 1, "xid": 2},
             "firmware": {"bios_version": None, "bios_date": None, "microcode": "0x1000065"},

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smart_checks, _smartctl, _summary
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _smart_checks, _smartctl
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _summary
 from testlib.smartctl import FIXTURES
 
 DAY = 86400

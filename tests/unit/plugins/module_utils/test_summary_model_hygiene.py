@@ -1,7 +1,7 @@
 """Summary sections of gpufleet_models, gpufleet_exposure and gpufleet_backup."""
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._summary import summary_lines
 
 
 def test_sections_and_problems_in_the_summary():

@@ -413,7 +413,7 @@ def test_role_pins_the_same_packages_the_facts_report():
 
 
 def test_summary_section_and_summary_lines(tmp_path, libs):
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._summary import summary_lines
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._summary import summary_lines
     root = make_tree(tmp_path, libs, linux_variant="insufficient_driver",
                      packages=[("libnvidia-compute-550", "550.54.14-0ubuntu1", "hold ok installed")])
     fact, _warnings = gather(root)

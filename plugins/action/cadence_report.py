@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for gpufleet.maintenance.cadence_report: the end of a cadence in one pass."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import CADENCE_REPORT
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _cadence_report, _history
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(CADENCE_REPORT)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _spec, args = self.validate_argument_spec(argument_spec=CADENCE_REPORT)
+        if args["alert_repeat_hours"] < 0:
+            result.update(failed=True, msg="alert_repeat_hours must be >= 0, got %s" % args["alert_repeat_hours"])
+            return result
+        base = task_vars.get("inventory_dir") or os.getcwd()
+        history_path = args["history_path"] or _history.default_path(base, os.getcwd())
+        if not os.path.isabs(args["dest"]):
+            args["dest"] = os.path.join(os.getcwd(), args["dest"])
+        now = args["now"] if args["now"] is not None else time.time()
+        outcome = _cadence_report.run(args, now, history_path, check_mode=self._task.check_mode)
+        if outcome["history"].get("error"):
+            self._display.warning("gpufleet history: %s" % outcome["history"]["error"])
+        for failure in [s for s in outcome["sent"] if not s["ok"]]:
+            self._display.warning("gpufleet alerts: %s: %s" % (failure["name"], failure["error"]))
+        if outcome["alert_error"]:
+            self._display.warning("gpufleet alerts: %s" % outcome["alert_error"])
+        result.update(changed=False, **outcome)
+        if outcome["report_error"]:
+            result.update(failed=True, msg=outcome["report_error"])
+        return result

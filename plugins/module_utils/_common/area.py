@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A health area: what it reads, how it judges it, and how it is shown, in one object.
+
+Every area package under ``_areas/`` defines ``AREA = Area(...)``; ``_areas/registry.py`` lists
+them. The registry is the one place that says which fact an area sets (``fact``), its options
+(``options`` plus the thresholds of its checks table), its checks (``checks``), its history
+readings (``readings``), its Prometheus metrics (``metrics``) and its summary lines (``present``).
+``health_facts``, the ``*_facts`` modules, the summary, the report, the metrics and the history
+all read it. No Ansible import except the argument-spec validator.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import (
+    CheckError,
+    CheckTable,
+    worst_status,
+)
+
+
+class AreaError(ValueError):
+    """Bad options for an area, or an area that cannot be gathered with them."""
+
+
+class Area(object):
+    """One health area.
+
+    ``name``: the area (``gpu``); ``fact``: the fact it sets (default ``gpufleet_<name>``);
+    ``title``: its summary heading. ``options``: the argument spec of its options, thresholds
+    excluded (they come from ``checks``). ``collect(run_command, params)`` → ``(data, warnings)``
+    reads the host (I/O only); ``evaluate(data, params)`` → check results (pure); when
+    ``evaluate`` is None, ``collect`` returns the whole fact (an area not yet split, or one set by
+    an operation module). ``present(fact)`` → summary lines. ``readings``: the
+    :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
+    suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
+    its Prometheus metrics.
+    """
+
+    def __init__(self, name, title, summary="", checks=None, options=None, collect=None, evaluate=None,
+                 present=None, readings=None, metrics=None, schema_version=1, fact=None, module=None,
+                 flat_thresholds=False):
+        self.name = name
+        self.fact = fact or "gpufleet_%s" % name
+        self.title = title
+        self.summary = summary
+        self.checks = checks if checks is not None else CheckTable()
+        self.options = dict(options or {})
+        self.collect = collect
+        self.evaluate = evaluate
+        self.present = present
+        self.readings = readings
+        self.metrics = metrics
+        self.schema_version = schema_version
+        self.module = module
+        # True: the thresholds are top-level options (tls_facts' warn_days/crit_days), not a dict.
+        self.flat_thresholds = flat_thresholds
+
+    def __repr__(self):
+        return "Area(%r)" % self.name
+
+    def argument_spec(self):
+        """The area's options as an Ansible argument spec (``thresholds`` from its checks table)."""
+        spec = dict(self.options)
+        defaults = self.checks.argument_spec()
+        if defaults and self.flat_thresholds:
+            spec.update(defaults)
+        elif defaults:
+            spec["thresholds"] = dict(type="dict", default={}, options=defaults)
+        return spec
+
+    def validate(self, params):
+        """Validated options (defaults filled, types converted, thresholds merged and ordered).
+
+        Options given as None count as not given (the role passes None for "the default").
+        Raises :class:`AreaError` naming the area and the option.
+        """
+        given = dict((key, value) for key, value in (params or {}).items() if value is not None)
+        if isinstance(given.get("thresholds"), dict):
+            given["thresholds"] = dict((k, v) for k, v in given["thresholds"].items() if v is not None)
+        result = ArgumentSpecValidator(self.argument_spec()).validate(given)
+        if result.error_messages:
+            raise AreaError("%s: %s" % (self.name, "; ".join(result.error_messages)))
+        return self.checked(result.validated_parameters)
+
+    def checked(self, params):
+        """What an argument spec cannot say: the thresholds merged with the table's defaults and
+        each warn/crit pair in order. ``params`` were validated by the spec (a module's, or
+        :meth:`validate`'s); returns a new dict."""
+        params = dict(params)
+        defaults = self.checks.defaults()
+        if not defaults:
+            return params
+        given = dict((k, params.get(k)) for k in defaults) if self.flat_thresholds else params.get("thresholds")
+        try:
+            limits = self.checks.merged(given)
+        except CheckError as exc:
+            raise AreaError("%s: thresholds: %s" % (self.name, exc))
+        if self.flat_thresholds:
+            params.update(limits)
+        params["thresholds"] = limits
+        return params
+
+    def gather(self, run_command, params):
+        """``(fact, warnings)`` with validated ``params``: collect, then judge, then roll up."""
+        if self.collect is None:
+            raise AreaError("%s: this area is set by %s, not gathered by health_facts" % (self.name, self.module))
+        data, warnings = self.collect(run_command, params)
+        if self.evaluate is None:
+            return data, list(warnings)
+        checks = self.evaluate(data, params)
+        undeclared = sorted(set(c.get("check") for c in checks) - set(self.checks.names()))
+        if undeclared:
+            # A programming error, found by any test that gathers the area: every check is a table row.
+            raise AreaError("%s: internal error: check(s) %s are not in the area's checks table"
+                            % (self.name, ", ".join(map(str, undeclared))))
+        fact = dict(schema_version=self.schema_version)
+        fact.update(data)
+        if "thresholds" in params:
+            fact["thresholds"] = params["thresholds"]
+        fact.update(checks=checks, status=worst_status(checks))
+        return fact, list(warnings)

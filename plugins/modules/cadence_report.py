@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet.maintenance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cadence_report
+short_description: The end of a cadence run in one pass - history, report and alerts
+version_added: 0.2.0
+description:
+  - Runs on the controller (action plugin), once per play. In one pass over one history database
+    connection it records the run in the controller-side SQLite history (as M(gpufleet.maintenance.history)
+    does), reads the trends, maxima, incidents and energy the cadence asks for, builds the cadence's report
+    sections, writes the fleet report (as M(gpufleet.maintenance.fleet_report) does) and decides and posts the
+    alerts (as M(gpufleet.maintenance.alerts) does) from the report's own list of problems.
+  - The role P(gpufleet.maintenance.fleet_report#role) calls it at the end of every cadence playbook.
+  - Nothing stops the rest. A damaged history database is moved aside to C(<path>.damaged-<time>), a new one
+    is started and a C(crit) controller problem says so; a locked one gives a C(warn) problem and the report
+    is still written. A report that cannot be written fails the task, but only after the alerts went out.
+    One alert target that fails (a refused connection, an HTTP error, a URL that cannot be parsed) does not stop
+    the others, and its error is shown without the URL or any secret.
+  - Two runs that start in the same second write distinct report files (C(daily-<time>.html),
+    C(daily-<time>-2.html)), never one over the other.
+  - In check mode nothing is recorded or sent; the report is written with C(check_mode=true) in it.
+author:
+  - gpufleet maintainers (@gpufleet)
+attributes:
+  check_mode:
+    support: full
+    description: Records nothing and sends nothing in check mode; the report says it was a check run.
+  diff_mode:
+    support: none
+    description: Writes new report files only; there is nothing to diff.
+  action:
+    support: full
+    description: Runs on the controller through its action plugin.
+  delegation:
+    support: none
+    description: Always runs on the controller.
+    details: Always runs on the controller.
+options:
+  cadence:
+    description: The cadence of the run.
+    type: str
+    required: true
+    choices: [daily, weekly, monthly, quarterly, annual, adhoc]
+  hosts:
+    description: Host name to its C(gpufleet_*) facts of this run (the filter P(gpufleet.maintenance.fleet_facts#filter)).
+    type: dict
+    default: {}
+  failed_hosts:
+    description: Host name to the reason it failed or was unreachable in this run.
+    type: dict
+    default: {}
+  history_path:
+    description: The history database. Default C(.cache/gpufleet/history.db) beside the inventory.
+    type: path
+  record:
+    description: Record this run; C(false) only reads.
+    type: bool
+    default: true
+  trend_metrics:
+    description: SQL LIKE patterns of the metrics whose trends the report shows (charts and sections).
+    type: list
+    elements: str
+    default: []
+  trend_days:
+    description: Days of history the trends cover.
+    type: int
+    default: 90
+  maxima_days:
+    description: Days of the temperature maxima section (weekly); C(0) leaves it out.
+    type: int
+    default: 0
+  incidents_days:
+    description: Days of the incidents section (annual); C(0) leaves it out.
+    type: int
+    default: 0
+  energy_days:
+    description: Days of the energy section (monthly); C(0) leaves it out.
+    type: int
+    default: 0
+  charts:
+    description: Charts of the report, C({title, metric_like, unit, limit}).
+    type: list
+    elements: dict
+    default: []
+  section_options:
+    description:
+      - Options of the cadence's sections (C(energy_price_per_kwh), C(currency), C(trend_rising_warn_per_30d),
+        C(physical_checklist), C(past_it_crit_runs), C(newest_versions)).
+    type: dict
+    default: {}
+  dest:
+    description: Directory of the report files, relative to the working directory unless absolute.
+    type: path
+    default: reports
+  formats:
+    description: Report formats to write.
+    type: list
+    elements: str
+    choices: [html, json, md]
+    default: [html, json, md]
+  alert_targets:
+    description:
+      - Alert targets, C({name, type, url, headers}) for C(webhook)/C(slack) and C({name, type=email, to, host, port,
+        username, password, secure, sender}) for C(email). Never logged.
+    type: list
+    elements: dict
+    default: []
+  alert_repeat_hours:
+    description: A check that stays C(crit) is alerted again after this many hours.
+    type: float
+    default: 24
+  timeout_s:
+    description: Seconds to wait for the history lock and for each webhook.
+    type: float
+    default: 10
+  now:
+    description: The time of the run (Unix seconds); default the controller's clock. Tests and timeline replays set it.
+    type: float
+seealso:
+  - module: gpufleet.maintenance.history
+  - module: gpufleet.maintenance.fleet_report
+  - module: gpufleet.maintenance.alerts
+"""
+
+EXAMPLES = r"""
+- name: End the daily run - history, report, alerts
+  gpufleet.maintenance.cadence_report:
+    cadence: daily
+    hosts: "{{ ansible_play_hosts | gpufleet.maintenance.fleet_facts(hostvars, ['gpufleet_host', 'gpufleet_gpu']) }}"
+    charts:
+      - {title: Disk use, metric_like: 'host.disks.used\_pct', unit: '%', limit: 100}
+    trend_metrics: ['host.disks.used\_pct']
+    alert_targets: "{{ gpufleet_alert_webhooks }}"
+  run_once: true
+"""
+
+RETURN = r"""
+history:
+  description: The history's answer (C(path), C(run_id), C(recorded), C(error), C(moved_aside), C(trends), C(maxima)...).
+  returned: always
+  type: dict
+files:
+  description: Format to the path of the report file written.
+  returned: always
+  type: dict
+  sample: {html: /srv/gpufleet/reports/daily-20261203T030000Z.html}
+report_error:
+  description: Why the report could not be written, or null.
+  returned: always
+  type: str
+status:
+  description: The worst status of the run (C(ok), C(unknown), C(warn) or C(crit)).
+  returned: always
+  type: str
+counts:
+  description: Hosts per status.
+  returned: always
+  type: dict
+problems:
+  description: Every check that is not C(ok), worst first, as in the report.
+  returned: always
+  type: list
+  elements: dict
+charts:
+  description: Number of charts drawn.
+  returned: always
+  type: int
+alerts:
+  description: The alerts decided (new, changed, still crit, resolved).
+  returned: always
+  type: list
+  elements: dict
+sent:
+  description: The outcome of each webhook/Slack post (C(name), C(ok), C(status), C(error)), secrets removed.
+  returned: always
+  type: list
+  elements: dict
+emails:
+  description: Mail subjects and bodies for the email targets (the role sends them with community.general.mail).
+  returned: always
+  type: list
+  elements: dict
+alert_error:
+  description: A problem with the alert state or the targets, or null.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import CADENCE_REPORT as ARGUMENT_SPEC
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="gpufleet.maintenance.cadence_report runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()
