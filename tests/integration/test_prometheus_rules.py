@@ -14,7 +14,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import prom as _prom
 from testlib import promtool
 from testlib.ansible_run import REPO_ROOT
 from testlib.exported_metrics import QLC_SERIAL

@@ -23,7 +23,7 @@ import shutil
 import sys
 import urllib.request
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import prom as _prom
 from testlib import nvml_double
 from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
 from testlib.llm_servers import Server, free_port, start_replay
