@@ -59,21 +59,30 @@ def test_awx_schedules_are_valid_rrules_in_the_users_time_zone():
 
 
 def test_execution_environment_build_context(tmp_path):
+    """ansible-builder create on the EE definition with the collection tarball beside it (the image itself is
+    built and run in tests/ee/test_execution_environment.py)."""
+    shutil.copy(os.path.join(REPO_ROOT, "execution-environment.yml"), tmp_path / "execution-environment.yml")
+    shutil.copytree(os.path.join(REPO_ROOT, "ee"), tmp_path / "ee", ignore=shutil.ignore_patterns("dist"))
+    build = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path / "ee" / "dist"),
+                            REPO_ROOT], capture_output=True, text=True, check=False, timeout=300)
+    assert build.returncode == 0, build.stderr
     context = tmp_path / "context"
-    proc = subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", str(context)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", str(context),
+                           "--output-filename", "Containerfile"], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # ansible-builder names it Dockerfile or Containerfile depending on the container runtime it finds.
-    containerfile = [(context / n).read_text() for n in ("Containerfile", "Dockerfile") if (context / n).exists()][0]
-    assert "quay.io/ansible/awx-ee:24.6.1" in containerfile
+    containerfile = (context / "Containerfile").read_text()
+    assert 'ARG EE_BASE_IMAGE="local/gpufleet-ee-base:trixie"' in containerfile
+    assert 'ARG PKGMGR="/usr/local/bin/apt-dnf"' in containerfile
+    assert 'ARG ANSIBLE_GALAXY_CLI_COLLECTION_OPTS="--no-deps"' in containerfile
+    assert "/output/scripts/pip_install" not in containerfile   # skip_pip_install: the base has pip
     assert 'LABEL org.opencontainers.image.title="gpufleet.maintenance execution environment"' in containerfile
-    build = context / "_build"
-    python_reqs = (build / "requirements.txt").read_text()
-    assert "nvidia-ml-py==13.615.71" in python_reqs and "pySMART==1.4.3" in python_reqs
-    bindep = (build / "bindep.txt").read_text()
-    assert "smartmontools" in bindep and "pciutils" in bindep
-    galaxy = yaml.safe_load((build / "requirements.yml").read_text())
-    assert {c["name"] for c in galaxy["collections"]} >= {"awx.awx", "community.docker", "community.general"}
+    built = context / "_build"
+    assert (built / "requirements.txt").read_text().splitlines()[-1] == "ansible==14.5.0"
+    galaxy = yaml.safe_load((built / "requirements.yml").read_text())
+    with open(os.path.join(REPO_ROOT, "galaxy.yml")) as handle:
+        version = yaml.safe_load(handle)["version"]
+    assert galaxy["collections"] == [{"name": "dist/gpufleet-maintenance-%s.tar.gz" % version, "type": "file"}]
+    assert (built / "dist" / ("gpufleet-maintenance-%s.tar.gz" % version)).is_file()
 
 
 # ---------------------------------------------------------------- ansible-runner, as AWX runs jobs
@@ -145,7 +154,7 @@ def test_ansible_runner_transmit_worker_process_pipeline(tmp_path):
 
 # ---------------------------------------------------------------- systemd timers for one box
 
-def _timers_playbook(tmp_path, cadences, state="present"):
+def _timers_playbook(tmp_path, cadences, state="present", **extra):
     playbook = tmp_path / "timers.yml"
     playbook.write_text(yaml.safe_dump([{
         "name": "cadence timers", "hosts": "localhost", "gather_facts": False,
@@ -156,6 +165,7 @@ def _timers_playbook(tmp_path, cadences, state="present"):
             "cadence_timers_venv": os.path.dirname(BIN),
             "cadence_timers_unit_dir": str(tmp_path / "units"),
             "cadence_timers_wrapper_path": str(tmp_path / "libexec" / "run-cadence"),
+            **extra,
         }}]}]))
     (tmp_path / "units").mkdir(exist_ok=True)
     return str(playbook)
@@ -207,6 +217,36 @@ def test_cadence_wrapper_prefixes_every_line(tmp_path):
     prefix = "host=%s playbook=daily.yml collection=0.1.0 " % socket.gethostname()
     assert all(line.startswith(prefix) for line in lines), lines[:3]
     assert any("status: " in line for line in lines)
+
+
+def test_cadence_timers_unreachable_ok(tmp_path):
+    """cadence_timers_unreachable_ok: the service counts ansible-playbook's exit code 4 (hosts unreachable,
+    none failed) as success and the wrapper asks the playbook for gpufleet_unreachable_ok; the wrapper
+    passes the real exit code of a run whose only host is down."""
+    default = _timers_playbook(tmp_path, ["daily"])
+    assert run_playbook(default).returncode == 0
+    assert "SuccessExitStatus" not in (tmp_path / "units" / "gpufleet-daily.service").read_text()
+    inventory = tmp_path / "down.yml"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]   # nothing listens there once the socket is closed
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box-down": {
+        "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_connection": "ssh"}}}}))
+    playbook = _timers_playbook(tmp_path, ["daily"], cadence_timers_unreachable_ok=True, cadence_timers_inventory=str(inventory),
+                                cadence_timers_extra_args=["-e", json.dumps({"gpufleet_report_dir": str(tmp_path / "reports"),
+                                                                             "gpufleet_history_path": str(tmp_path / "h.db")})])
+    proc = run_playbook(playbook)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    service = (tmp_path / "units" / "gpufleet-daily.service").read_text()
+    assert "\nSuccessExitStatus=4\n" in service
+    verify = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "units" / "gpufleet-daily.service"),
+                             str(tmp_path / "units" / "gpufleet-daily.timer")], capture_output=True, text=True, check=False, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    wrapper = tmp_path / "libexec" / "run-cadence"
+    assert '"playbooks/${cadence}.yml" -e gpufleet_unreachable_ok=true -e ' in wrapper.read_text()
+    run = subprocess.run([str(wrapper), "daily"], capture_output=True, text=True, check=False, timeout=300)
+    assert run.returncode == 4, run.stdout[-3000:]   # what SuccessExitStatus=4 turns into a successful unit
+    assert "UNREACHABLE!" in run.stdout and "unreachable=1" in run.stdout
 
 
 # ---------------------------------------------------------------- Prometheus textfile metrics

@@ -20,9 +20,9 @@ INSTALLED_TOOLS = {"smartctl": "smartmontools", "ss": "iproute2", "dmidecode": "
 BROUGHT_TOOLS = {
     "dpkg-query": "dpkg (essential)", "apt-mark": "apt", "apt-cache": "apt", "apt-get": "apt", "apt-config": "apt",
     "timeout": "coreutils (essential)", "ldconfig": "libc-bin (essential)",
-    "journalctl": "systemd", "systemctl": "systemd",
+    "journalctl": "systemd", "systemctl": "systemd", "last": "util-linux (Debian 12; wtmpdb on 13: unknown without it)",
     "nvidia-smi": "the NVIDIA driver", "amd-smi": "ROCm", "rocm-smi": "ROCm", "dkms": "the driver packages",
-    "docker": "Docker", "ufw": "the firewall it reads", "nft": "the firewall it reads",
+    "docker": "Docker", "dockerd": "Docker (its presence is the evidence Docker is installed)", "ufw": "the firewall it reads", "nft": "the firewall it reads",
 }
 # import name -> where it comes from: the role's Python packages (PyPI name) or a distribution package
 INSTALLED_IMPORTS = {"pynvml": "nvidia-ml-py", "pySMART": "pySMART", "docker": "docker",
@@ -43,7 +43,7 @@ def _sources():
 def _tools():
     found = {}
     for path, text in _sources():
-        for match in re.finditer(r'(?:find_tool|\btool)\(\s*"([A-Za-z0-9._-]+)"', text):
+        for match in re.finditer(r'(?:find_tool|(?<![.\w])find|\btool)\(\s*"([A-Za-z0-9._-]+)"', text):
             found.setdefault(match.group(1), path)
         for match in re.finditer(r"REQUIRED_TOOLS\s*=\s*\(([^)]*)\)", text):
             for name in re.findall(r'"([^"]+)"', match.group(1)):
