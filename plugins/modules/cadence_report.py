@@ -58,9 +58,9 @@ options:
     default: {}
   step_failures:
     description:
-      - Host name to C(<task>: <message>) of the step that failed on it (the cadence playbooks rescue their steps
+      - Host name to C(<task> - <message>) of the step that failed on it (the cadence playbooks rescue their steps
         and keep this). The host keeps the facts gathered before the failure and gets a C(crit) problem
-        C(run/step_failed) "failed - <task> - <message>", distinct from C(run/reachable).
+        C(run/step_failed) with the task and its message, distinct from C(run/reachable).
     type: dict
     default: {}
   history_path:

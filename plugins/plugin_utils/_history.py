@@ -342,14 +342,22 @@ def record_run(conn, cadence, ts, hosts, failed_hosts=None, step_failures=None):
     return run_id
 
 
+def _one_series(conn, columns, host, metric, subject=None, ts_op=None, ts=None, tail=""):
+    """Rows of one host's metric (one subject when given), optionally with ``ts <op> ts``."""
+    sql = "SELECT %s FROM metrics WHERE host = ? AND metric = ?" % columns
+    args = [host, metric]
+    if subject is not None:
+        sql += " AND subject = ?"
+        args.append(subject)
+    if ts is not None:
+        sql += " AND ts %s ?" % ts_op
+        args.append(ts)
+    return conn.execute(sql + tail, args)
+
+
 def last_value(conn, host, metric, subject="", before=None):
     """The newest ``(ts, value)`` of a metric, or None."""
-    sql = "SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND subject = ?"
-    args = [host, metric, subject]
-    if before is not None:
-        sql += " AND ts < ?"
-        args.append(before)
-    row = conn.execute(sql + " ORDER BY ts DESC LIMIT 1", args).fetchone()
+    row = _one_series(conn, "ts, value", host, metric, subject, "<", before, " ORDER BY ts DESC LIMIT 1").fetchone()
     return None if row is None else (row[0], row[1])
 
 
@@ -374,21 +382,11 @@ def last_values(conn, hosts, metric_like, before=None):
 
 def series(conn, host, metric, subject="", since=None):
     """``[(ts, value), ...]`` oldest first."""
-    sql = "SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND subject = ?"
-    args = [host, metric, subject]
-    if since is not None:
-        sql += " AND ts >= ?"
-        args.append(since)
-    return [(row[0], row[1]) for row in conn.execute(sql + " ORDER BY ts", args)]
+    return [(row[0], row[1]) for row in _one_series(conn, "ts, value", host, metric, subject, ">=", since, " ORDER BY ts")]
 
 
 def subjects(conn, host, metric, since=None):
-    sql = "SELECT DISTINCT subject FROM metrics WHERE host = ? AND metric = ?"
-    args = [host, metric]
-    if since is not None:
-        sql += " AND ts >= ?"
-        args.append(since)
-    return [row[0] for row in conn.execute(sql + " ORDER BY subject", args)]
+    return [row[0] for row in _one_series(conn, "DISTINCT subject", host, metric, None, ">=", since, " ORDER BY subject")]
 
 
 # A slope "per 30 days" from a few hours of readings is noise scaled up; report none under this span.
