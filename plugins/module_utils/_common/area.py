@@ -144,7 +144,8 @@ class Area(object):
         data, warnings = self.collect(run_command, params)
         if self.evaluate is None:
             return data, list(warnings)
-        checks = self.evaluate(data, params)
+        # None: a check with nothing to judge (a reading the device does not have); not a verdict.
+        checks = [check for check in self.evaluate(data, params) if check is not None]
         undeclared = sorted(set(c.get("check") for c in checks) - set(self.checks.names()))
         if undeclared:
             # A programming error, found by any test that gathers the area: every check is a table row.

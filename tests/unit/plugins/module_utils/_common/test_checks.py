@@ -107,11 +107,16 @@ def test_level_check_lower_is_worse():
     assert level_check("spare", 5, warn=20, crit=10, higher_is_worse=False)["status"] == "crit"
 
 
-def test_level_check_none_is_not_reported_and_ok():
+def test_level_check_none_is_unknown_never_ok():
     check = level_check("memory_temperature", None, warn=95, crit=105, what="memory junction")
-    assert check["status"] == "ok"
+    assert check["status"] == "unknown"
     assert check["value"] is None
-    assert check["message"] == "memory junction not reported"
+    assert check["message"].startswith("could not look: memory junction not reported")
+
+
+def test_level_check_none_can_be_no_verdict_at_all():
+    assert level_check("memory_temperature", None, warn=95, crit=105, absent="omit") is None
+    assert level_check("memory_temperature", 96, warn=95, crit=105, absent="omit")["status"] == "warn"
 
 
 TABLE = CheckTable(
