@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, fmt_number
 
 _GPU = ("gpu",)
 
@@ -53,6 +53,12 @@ CHECKS = CheckTable(
               "nvidia_drm nvidia_modeset nvidia, modprobe nvidia)"),
     Check("tool_output", "Output of a GPU tool that could not be read whole (garbled, truncated, the tool killed).",
           fix="Run the command by hand to see it, and update the driver tools if it keeps happening"),
+    Check("psu_load", "Power all GPUs draw as a share of the PSU rating (only where psu_watts is set), and their "
+                      "power limits against it.",
+          thresholds=(("psu_draw_warn_pct", 80), ("psu_draw_crit_pct", 100)), unit=" %",
+          fix="PSU capacitors drift and 600 W+ transients trip an overloaded PSU (intermittent shutdowns): lower the "
+              "GPUs' power limits (nvidia-smi -pl, amd-smi set --power-cap) or fit a bigger PSU",
+          reads=("nvidia.gpus[].power_draw_w", "amd.gpus[].power_w")),
     Check("gpu_present", "Whether every NVIDIA/AMD GPU on the PCI bus has its driver loaded and is read by its "
                          "tools (none on the bus and no tooling is a CPU-only host).",
           fix="the GPU's kernel module is not loaded, usually after a kernel update whose DKMS build failed or "
@@ -232,6 +238,29 @@ def gpu_present_check(data):
                                                 if passthrough else "", reasons))
 
 
+def psu_check(nvidia_gpus, amd_gpus, psu_watts, thresholds):
+    """``psu_load``: the GPUs' summed draw as a share of ``psu_watts``; their summed power limits must fit too."""
+    check = CHECKS["psu_load"]
+    gpus = [("GPU %s" % g.get("index"), g.get("power_draw_w"), g.get("power_limit_w")) for g in nvidia_gpus]
+    gpus += [("AMD GPU %s" % g.get("index"), g.get("power_w"), g.get("power_cap_w")) for g in amd_gpus]
+    if not gpus:
+        return None
+    unread = [label for label, draw, _limit in gpus if draw is None]
+    if unread:
+        return check.unknown("power draw not reported for %s" % ", ".join(unread),
+                             fix="read it by hand (nvidia-smi -q -d POWER, amd-smi metric --power)")
+    draw = round(sum(d for _label, d, _limit in gpus), 1)
+    limits = [limit for _label, _draw, limit in gpus]
+    limit_sum = round(sum(limits), 1) if None not in limits else None
+    what = "GPU power draw of %s W against the %s W PSU" % (fmt_number(draw), psu_watts)
+    result = check.level(round(100.0 * draw / psu_watts, 1), thresholds, what)
+    if result["status"] == "ok" and limit_sum is not None and limit_sum > psu_watts:
+        return check.result("warn", result["value"], psu_watts,
+                            "%s is fine now, but the GPUs' power limits add up to %s W, above the PSU's %s W: a load "
+                            "spike to the limits would exceed it" % (what, fmt_number(limit_sum), psu_watts))
+    return result
+
+
 def evaluate(data, params):
     """Every check of the gpu area, in the order the fact has always listed them."""
     thresholds = params["thresholds"]
@@ -245,6 +274,10 @@ def evaluate(data, params):
         checks.extend(nvidia_gpu_checks(gpu, thresholds))
     for gpu in amd.get("gpus") or []:
         checks.extend(amd_gpu_checks(gpu, thresholds))
+    if params.get("psu_watts"):
+        psu = psu_check(nvidia.get("gpus") or [], amd.get("gpus") or [], params["psu_watts"], thresholds)
+        if psu is not None:
+            checks.append(psu)
     present = gpu_present_check(data)
     if present is not None:
         checks.append(present)
