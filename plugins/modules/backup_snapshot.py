@@ -20,7 +20,7 @@ description:
     to O(state_dir) and copies it along; hashes are cached on (device, inode, size, mtime).
   - O(mode=drill) restores snapshot O(name) into the empty directory O(scratch) and verifies every
     file of the backup manifest and every model file of O(model_manifest) (as it was in the snapshot)
-    against the restored copy. Sets the fact C(gpufleet_backup) with the check C(backup_restore_drill): a
+    against the restored copy. Sets the fact C(gpufleet_backup) with the check C(backup_restore_drill). A
     failed drill (a snapshot the target does not have, a missing file, a size or checksum mismatch) is
     C(crit); a target that could not be reached (SSH refused, timeout) or a restored file that could not
     be read is C(unknown), never C(ok). The scratch copy is removed afterwards unless O(keep_scratch=true).

@@ -15,6 +15,7 @@ def _drill(scratch, backup_manifest_path, model_manifest_path, cache):
     data, warnings = collect.restored(scratch, backup_manifest_path, model_manifest_path, cache)
     return build_fact("/b", "/b/2026-11", {"error": None, "reached": True}, data), warnings
 
+
 def test_rebase_moves_roots_and_paths():
     manifest = {"version": 1, "roots": ["/srv/models"], "files": [{"path": "/srv/models/a.gguf", "sha256": "x"}]}
     rebased = rebase(manifest, "/var/tmp/d")
@@ -78,8 +79,8 @@ def test_drill_without_weights_or_manifest_is_crit(tmp_path):
 
 
 def test_a_target_that_could_not_be_reached_is_unknown_and_a_missing_snapshot_crit():
-    unreached = build_fact("b@nas:/b", "b@nas:/b/2026-11", {"error": "rsync exited 255: Permission denied (publickey)",
-                                                              "reached": False})
+    refused = {"error": "rsync exited 255: Permission denied (publickey)", "reached": False}
+    unreached = build_fact("b@nas:/b", "b@nas:/b/2026-11", refused)
     assert [(c["check"], c["status"]) for c in unreached["checks"]] == [("backup_restore_drill", "unknown")]
     assert unreached["status"] == "unknown" and "could not be reached" in unreached["checks"][0]["message"]
     assert "Permission denied (publickey)" in unreached["checks"][0]["message"]

@@ -29,6 +29,7 @@ def test_a_directory_that_cannot_be_listed_is_unknown_not_missing(tmp_path, monk
     monkeypatch.setattr(os, "scandir", scandir)
     observed, warnings = observe(manifest, [str(store)], HashCache())
     fact = build_fact(observed, "m.json")
+    assert warnings == []  # said in the check, not a warning
     assert observed["unlisted"] == [{"path": sub, "error": "Permission denied"}]
     assert [(p["problem"], os.path.basename(p["path"])) for p in fact["problems"]] == [("unreadable", "b.gguf")]
     assert [(c["check"], c["status"], c["path"]) for c in fact["checks"]] == [("model_file", "unknown", str(store / "sub" / "b.gguf"))]
