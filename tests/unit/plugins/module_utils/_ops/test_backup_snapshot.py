@@ -1,21 +1,13 @@
 """The body of backup_snapshot with the real rsync: snapshot, drill, and a target that cannot be reached."""
 
 import os
-import subprocess
 
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import backup_snapshot
+from testlib.local_run import run_command
 from testlib.system import apt_ensure
-
-
-def run_command(args, check_rc=False, environ_update=None, data=None, handle_exceptions=True):
-    """Stand-in for AnsibleModule.run_command with the same contract (no Ansible needed)."""
-    env = dict(os.environ)
-    env.update(environ_update or {})
-    proc = subprocess.run(args, input=data, capture_output=True, text=True, env=env, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture
