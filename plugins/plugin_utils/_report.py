@@ -100,13 +100,15 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
 
 
 def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False,
-          step_failures=None):
+          step_failures=None, controller_checks=None):
     """Return the report dict.
 
     ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
     ``history``: the ``history`` action's answer (``run_id``, ``error``, ``trends``...);
     ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``;
-    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
+    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...);
+    ``controller_checks``: ``[(area, check result)]`` judged on the controller (the age of the
+    collection's data): the non-ok ones are problems of the host ``controller``.
     """
     history = dict(history or {})
     areas, rows, problems = host_rows(hosts, failed_hosts, step_failures)
@@ -119,7 +121,13 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
         problems.append({"host": "controller", "area": "history", "check": "history_database", "subject": "",
                          "status": history.get("error_status") or "warn", "value": None, "threshold": None,
                          "message": history["error"]})
-        problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
+    for area, check in controller_checks or []:
+        if check.get("status", "ok") != "ok":
+            problems.append({"host": "controller", "area": area, "check": check.get("check"),
+                             "subject": subject_text(subject_of(check)), "status": check.get("status"),
+                             "value": check.get("value"), "threshold": check.get("threshold"),
+                             "message": check.get("message", "")})
+    problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "cadence": cadence,
