@@ -57,6 +57,13 @@ def _areas_of(hosts):
     return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
 
 
+def _problem(host, area, check):
+    """The report's problem row of one check result that is not ok."""
+    return {"host": host, "area": area, "check": check.get("check"), "subject": subject_text(subject_of(check)),
+            "status": check.get("status"), "value": check.get("value"), "threshold": check.get("threshold"),
+            "message": check.get("message", "")}
+
+
 def host_rows(hosts, failed_hosts=None, step_failures=None):
     """``(areas, rows, problems)``: one row per host (its status per area), and every check that is
     not ok, worst first. A host in ``failed_hosts`` did not finish the run (unreachable): a
@@ -87,10 +94,7 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
             row["areas"][area] = fact.get("status") or worst_status(fact.get("checks") or [])
             for check in fact.get("checks") or []:
                 if isinstance(check, dict) and check.get("status", "ok") != "ok":
-                    problems.append({"host": host, "area": area, "check": check.get("check"),
-                                     "subject": subject_text(subject_of(check)), "status": check.get("status"),
-                                     "value": check.get("value"), "threshold": check.get("threshold"),
-                                     "message": check.get("message", "")})
+                    problems.append(_problem(host, area, check))
         statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts or row.get("failed_step") else [])
         row["status"] = worst_status(statuses)
         rows.append(row)
@@ -123,10 +127,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
                          "message": history["error"]})
     for area, check in controller_checks or []:
         if check.get("status", "ok") != "ok":
-            problems.append({"host": "controller", "area": area, "check": check.get("check"),
-                             "subject": subject_text(subject_of(check)), "status": check.get("status"),
-                             "value": check.get("value"), "threshold": check.get("threshold"),
-                             "message": check.get("message", "")})
+            problems.append(_problem("controller", area, check))
     problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
