@@ -79,8 +79,12 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
             answer.setdefault(key, [] if key == "trends" else {})
         options = dict(args["section_options"], trend_metrics=args["trend_metrics"])
         sections = _sections.sections(args["cadence"], answer, hosts, options)
+        controller = _sections.controller_checks(args["cadence"], now)
+        if controller:
+            sections.append({"title": "The collection's compatibility data", "lines": _sections.check_lines(controller)})
         report = _report.build(args["cadence"], now, hosts, failed, answer, args["charts"], sections,
-                               check_mode=check_mode, step_failures=args["step_failures"])
+                               check_mode=check_mode, step_failures=args["step_failures"],
+                               controller_checks=controller)
         files, report_error = {}, None
         try:
             files = _report.write(report, args["dest"], args["formats"], now)

@@ -57,6 +57,13 @@ def _areas_of(hosts):
     return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
 
 
+def _problem(host, area, check):
+    """The report's problem row of one check result that is not ok."""
+    return {"host": host, "area": area, "check": check.get("check"), "subject": subject_text(subject_of(check)),
+            "status": check.get("status"), "value": check.get("value"), "threshold": check.get("threshold"),
+            "message": check.get("message", "")}
+
+
 def host_rows(hosts, failed_hosts=None, step_failures=None):
     """``(areas, rows, problems)``: one row per host (its status per area), and every check that is
     not ok, worst first. A host in ``failed_hosts`` did not finish the run (unreachable): a
@@ -87,10 +94,7 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
             row["areas"][area] = fact.get("status") or worst_status(fact.get("checks") or [])
             for check in fact.get("checks") or []:
                 if isinstance(check, dict) and check.get("status", "ok") != "ok":
-                    problems.append({"host": host, "area": area, "check": check.get("check"),
-                                     "subject": subject_text(subject_of(check)), "status": check.get("status"),
-                                     "value": check.get("value"), "threshold": check.get("threshold"),
-                                     "message": check.get("message", "")})
+                    problems.append(_problem(host, area, check))
         statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts or row.get("failed_step") else [])
         row["status"] = worst_status(statuses)
         rows.append(row)
@@ -100,13 +104,15 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
 
 
 def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False,
-          step_failures=None):
+          step_failures=None, controller_checks=None):
     """Return the report dict.
 
     ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
     ``history``: the ``history`` action's answer (``run_id``, ``error``, ``trends``...);
     ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``;
-    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
+    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...);
+    ``controller_checks``: ``[(area, check result)]`` judged on the controller (the age of the
+    collection's data): the non-ok ones are problems of the host ``controller``.
     """
     history = dict(history or {})
     areas, rows, problems = host_rows(hosts, failed_hosts, step_failures)
@@ -119,7 +125,10 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
         problems.append({"host": "controller", "area": "history", "check": "history_database", "subject": "",
                          "status": history.get("error_status") or "warn", "value": None, "threshold": None,
                          "message": history["error"]})
-        problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
+    for area, check in controller_checks or []:
+        if check.get("status", "ok") != "ok":
+            problems.append(_problem("controller", area, check))
+    problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "cadence": cadence,

@@ -17,11 +17,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
-    _backup,
-    _benchmark_summary,
-    _model_store,
-)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils import _benchmark_summary
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA as BACKUP
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
@@ -29,6 +26,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu im
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
@@ -49,10 +47,10 @@ AREAS = (
     DOCKER,
     SMART,
     DRIVER_STACK,
-    _legacy("models", "models", "model_manifest", None, _model_store.summary_section),
+    MODELS,
     EXPOSURE,
     TLS,
-    _legacy("backup", "backup", "backup_snapshot", None, _backup.summary_section),
+    BACKUP,
     MAINTENANCE,
     WSL,
     _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,

@@ -63,6 +63,16 @@ def test_history_error_is_a_problem_not_a_failure():
     assert "locked" in problem[0]["message"]
 
 
+def test_a_controller_check_that_is_not_ok_is_a_problem_of_the_controller():
+    stale = {"check": "compatibility_data_age", "status": "warn", "value": "2026-11", "threshold": "6 months",
+             "subject": {"table": "cuda"}, "message": "the CUDA table was checked in 2026-11: update the collection"}
+    fresh = dict(stale, status="ok", subject={"table": "rocm"}, message="checked in 2026-11")
+    report = r.build("annual", T0, {"ok-box": _hosts()["ok-box"]}, controller_checks=[("driver_stack", stale), ("driver_stack", fresh)])
+    assert [(p["host"], p["area"], p["check"], p["subject"], p["status"], p["value"]) for p in report["problems"]] == [
+        ("controller", "driver_stack", "compatibility_data_age", "table=cuda", "warn", "2026-11")]
+    assert report["status"] == "warn"
+
+
 def test_svg_has_a_circle_per_point_and_a_limit_line():
     report = r.build("daily", T0 + 28 * DAY, _hosts(), None, _history(), CHARTS)
     svg = r.svg_chart(report["charts"][1])

@@ -1,6 +1,6 @@
 """Summary sections of gpufleet_models, gpufleet_exposure and gpufleet_backup."""
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import make_check
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._summary import summary_lines
 
 

@@ -1,16 +1,20 @@
+"""The models area on real files: classify, Ollama manifests, scan with the hash cache, verify."""
+
 import hashlib
 import json
 import os
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._model_store import (
-    HashCache,
-    classify,
-    parse_ollama_manifest,
-    scan,
-    verify,
-)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import build_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models.collect import HashCache, observe, scan
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models.parse import classify, parse_ollama_manifest
+
+
+def verify(manifest, roots, cache, full=False, max_bytes=None, now=None):
+    """What model_manifest mode=verify does: read (collect), then judge (the area)."""
+    observed, warnings = observe(manifest, roots, cache, full=full, max_bytes=max_bytes, now=now)
+    return build_fact(observed, "m.json"), warnings
 
 
 def _blob(store, content):
@@ -83,6 +87,7 @@ def test_verify_clean_store_is_ok_and_cache_skips_unchanged_files(stores):
     first = cache.hashed_bytes
     result, warnings = verify(manifest, roots, cache)
     assert warnings == [] and result["status"] == "ok" and result["problems"] == []
+    assert [(c["check"], c["status"], c["value"]) for c in result["checks"]] == [("model_files", "ok", 4)]
     assert cache.hashed_bytes == first  # nothing re-read: every file was cached
     result, dummy = verify(manifest, roots, cache, full=True)
     assert cache.hashed_bytes == 2 * first and result["files_checked"] == 4
@@ -110,6 +115,9 @@ def test_verify_finds_corrupted_blob_changed_missing_and_extra_files(stores):
     assert result["status"] == "crit"
     messages = " ".join(c["message"] for c in result["checks"])
     assert "ollama pull" in messages and "restore it from the backup" in messages
+    statuses = dict((c["path"], (c["check"], c["status"])) for c in result["checks"])
+    assert statuses == {blob: ("model_file", "crit"), gguf: ("model_file", "crit"), extra: ("model_file", "warn"),
+                        config_blob: ("model_file", "crit")}
 
 
 def test_max_bytes_spreads_a_full_rehash_over_runs(stores):
