@@ -498,3 +498,25 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
     assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
+
+
+def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_path):
+    """Issue 19: model checksums verified on the monthly schedule (model_manifest was called by no playbook)."""
+    store = tmp_path / "models"
+    store.mkdir()
+    (store / "llama-3.1-8b-q4_k_m.gguf").write_bytes(b"GGUF" + b"\x01" * 4096)
+    (store / "gemma-2-9b-q8_0.gguf").write_bytes(b"GGUF" + b"\x02" * 4096)
+    manifest = tmp_path / "models.json"
+    scan = run_module("gpufleet.maintenance.model_manifest", {"mode": "scan", "roots": [str(store)], "manifest": str(manifest)})
+    assert scan.get("failed") is not True and manifest.exists(), scan
+    # bit rot: same size, one byte flipped
+    data = bytearray((store / "gemma-2-9b-q8_0.gguf").read_bytes())
+    data[100] ^= 0xFF
+    (store / "gemma-2-9b-q8_0.gguf").write_bytes(bytes(data))
+    proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False,
+                                       "gpufleet_model_manifest": str(manifest), "gpufleet_model_roots": [str(store)]})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    monthly = _last_report(tmp_path, "monthly")
+    assert "models" in monthly["areas"], monthly["areas"]
+    [changed] = _checks(monthly, "model_file")
+    assert changed["status"] == "crit" and "gemma-2-9b-q8_0.gguf" in changed["message"], changed
