@@ -16,12 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
 from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
     _backup,
-    _benchmark_summary,
     _model_store,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA as BENCHMARK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
@@ -55,8 +54,7 @@ AREAS = (
     _legacy("backup", "backup", "backup_snapshot", None, _backup.summary_section),
     MAINTENANCE,
     WSL,
-    _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
-            _prom.benchmark_metrics),
+    BENCHMARK,
     IMAGES,
     VRAM_GUARD,
 )
