@@ -16,7 +16,7 @@ description:
     modes, of M(gpufleet.maintenance.benchmark_baseline) (or, in compare mode, the probe results of
     every candidate model) into one fact, C(gpufleet_benchmark), with all their checks and the
     worst status, for the summary. The benchmark role calls it; it reads nothing on the host.
-  - Runs on the controller (action plugin): the results are not sent to the host and back. The
+  - Runs on the controller (action plugin); the results are not sent to the host and back. The
     same shaping is the filter P(gpufleet.maintenance.benchmark_fact#filter).
 author:
   - gpufleet maintainers (@gpufleet)

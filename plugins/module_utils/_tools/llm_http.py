@@ -181,7 +181,7 @@ def server_text(text):
 def get_json(endpoint, path, timeout):
     """``(decoded JSON, headers)`` of a GET, or ``(None, None)`` when it failed or is not JSON."""
     try:
-        status, headers, text = endpoint.request("GET", path, timeout=timeout)
+        _status, headers, text = endpoint.request("GET", path, timeout=timeout)
         return json.loads(text), headers
     except (ProbeError, ValueError):
         return None, None

@@ -178,11 +178,10 @@ def compare(rows, result, warn_pct, crit_pct, update=False, fields=KEY_FIELDS, n
         checks.append(check.result("ok", None, None, "no baseline yet for %s on %s: this run starts it" % (
             result.get("model"), result.get("endpoint"))))
     elif exact is None:
-        checks.append(check.result("ok", None, None,
-                                 "new baseline row for %s (runner %s → %s, digest %s → %s); compared with the previous one" % (
-                                     result.get("model"), previous["key"].get("runner_version"),
-                                     result.get("runner_version"), previous["key"].get("model_digest"),
-                                     result.get("model_digest"))))
+        checks.append(check.result(
+            "ok", None, None, "new baseline row for %s (runner %s → %s, digest %s → %s); compared with the previous one" % (
+                result.get("model"), previous["key"].get("runner_version"), result.get("runner_version"),
+                previous["key"].get("model_digest"), result.get("model_digest"))))
     return dict(action=action, baseline=exact, previous=previous if exact is None else None,
                 comparison=comparison, checks=checks, status=worst_status(checks),
                 rows=new_rows, current=current)

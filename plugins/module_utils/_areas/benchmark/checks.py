@@ -101,7 +101,7 @@ def prompt_checks(prompt, entry, records, thresholds, endpoint, api):
             subject=subject, fix=""))
     if len(failed) < len(records):
         found.append(CHECKS["llm_ttft"].level(entry["ttft_s"]["median"], thresholds,
-                                               "time to first token of prompt %s (median)" % name, subject=subject))
+                                              "time to first token of prompt %s (median)" % name, subject=subject))
     expect = prompt.get("expect")
     check = CHECKS["llm_expect"]
     if expect and entry.get("expect_passed") is True:

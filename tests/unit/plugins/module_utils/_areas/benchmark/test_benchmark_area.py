@@ -105,8 +105,8 @@ def test_failed_requests_and_a_wrong_answer_are_crit():
     prompt = dict(name="p", expect=r"\b42\b")
     records = _records([0.1], text="I do not know.") + _records([None], ok=False)
     entry = parse.prompt_entry(prompt, MODEL, records)
-    found = dict((c["check"], c) for c in checks.prompt_checks(prompt, entry, records, checks.thresholds_of({}),
-                                                                "http://h:11434", "ollama"))
+    found = checks.prompt_checks(prompt, entry, records, checks.thresholds_of({}), "http://h:11434", "ollama")
+    found = dict((c["check"], c) for c in found)
     assert found["llm_request"]["status"] == "crit" and "1 of 2 request(s) failed" in found["llm_request"]["message"]
     assert found["llm_expect"]["status"] == "crit" and "re-pull it" in found["llm_expect"]["message"]
     assert found["llm_ttft"]["status"] == "ok" and found["llm_ttft"]["value"] == 0.1
