@@ -87,3 +87,12 @@ CADENCE_REPORT = dict(
     timeout_s=dict(type="float", default=10),
     now=dict(type="float"),
 )
+
+
+# gpufleet.maintenance.benchmark_report: the gpufleet_benchmark fact, shaped on the controller
+BENCHMARK_REPORT = dict(
+    mode=dict(type="str", choices=["health", "suite", "compare", "gate"], required=True),
+    probe=dict(type="dict"),
+    baseline=dict(type="dict"),
+    candidates=dict(type="list", elements="dict"),
+)

@@ -112,15 +112,6 @@ MIGRATIONS = (
     _migration_3,
 )
 
-# The fields of list entries that named a subject before areas declared their readings.
-LEGACY_SUBJECT_FIELDS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
-# Sub-dicts of a fact that hold settings, not readings.
-NOT_METRICS = ("thresholds",)
-UNIT_SUFFIXES = ("_c", "_w", "_pct", "_mib", "_bytes", "_s", "_ms", "_mhz", "_rpm", "_tbw", "_tokens_per_s", "_hours")
-# Readings named by the issues with the unit inside the name (smart_facts' wear_pct_used).
-UNIT_NAMES = ("wear_pct_used",)
-
-
 class HistoryError(Exception):
     """The history database cannot be used (locked, damaged, unwritable, too new).
 
@@ -231,61 +222,19 @@ def _migrate(conn, path):
     return schema_version(conn)
 
 
-def _legacy_subject(metric, entry, position):
-    for prefix, key in _V3_METRIC_SUBJECT_KEYS:
-        if metric.startswith(prefix):
-            for field in LEGACY_SUBJECT_FIELDS:
-                if entry.get(field) not in (None, ""):
-                    return "%s=%s" % (key, entry[field])
-    for field in LEGACY_SUBJECT_FIELDS:
-        if entry.get(field) not in (None, ""):
-            return "%s=%s" % ("gpu" if field == "index" else field, entry[field])
-    return "position=%d" % position
-
-
-def _is_metric(key, value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and (key.endswith(UNIT_SUFFIXES) or key in UNIT_NAMES))
-
-
 def extract_metrics(facts):
-    """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``.
-
-    An area of the registry that declares its readings (``Area.readings``) records exactly those
-    (``host.disks.used_pct`` with subject ``path=/``). An area that does not yet, and a fact the
-    registry does not know, fall back to the rule used before: numeric keys with a unit suffix,
-    one level of sub-dicts and the entries of lists of dicts.
+    """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``: exactly the readings each area of the
+    registry declares (``Area.readings``; ``host.disks.used_pct`` with subject ``path=/``). A fact the registry
+    does not know records nothing: a number reaches the history because its area says so, never because of
+    how its key is spelled.
     """
     rows = []
     for name in sorted(facts or {}):
         fact = facts[name]
-        if not isinstance(fact, dict) or not name.startswith("gpufleet_"):
-            continue
-        area = registry.of_fact(name)
-        area_name = area.name if area is not None else name[len("gpufleet_"):]
-        if area is not None and area.readings is not None:
-            rows.extend(_readings.extract(area_name, fact, area.readings))
-        else:
-            _extract_level(area_name, fact, rows, nested=True)
+        area = registry.of_fact(name) if isinstance(fact, dict) else None
+        if area is not None and area.readings:
+            rows.extend(_readings.extract(area.name, fact, area.readings))
     return rows
-
-
-def _extract_level(prefix, fact, rows, nested):
-    """Metrics of one dict level; ``nested``: also one level of sub-dicts (``gpufleet_gpu.nvidia.gpus``)."""
-    for key in sorted(fact):
-        value = fact[key]
-        if _is_metric(key, value):
-            rows.append(("%s.%s" % (prefix, key), "", float(value)))
-        elif isinstance(value, list) and key != "checks":
-            for position, entry in enumerate(value):
-                if not isinstance(entry, dict):
-                    continue
-                for sub_key in sorted(entry):
-                    if _is_metric(sub_key, entry[sub_key]):
-                        metric = "%s.%s.%s" % (prefix, key, sub_key)
-                        rows.append((metric, _legacy_subject(metric, entry, position), float(entry[sub_key])))
-        elif nested and isinstance(value, dict) and key not in NOT_METRICS:
-            _extract_level("%s.%s" % (prefix, key), value, rows, nested=False)
 
 
 def extract_checks(facts):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""LLM benchmark baselines: keys, regression verdicts, and a small store interface.
+"""The benchmark area's baselines: keys, regression verdicts, and a small store interface.
 
 A baseline row is keyed by (host, endpoint, model, model digest, runner, runner version) and
 holds the median figures of each prompt. ``compare()`` is pure: it takes the stored rows and a
@@ -21,7 +21,8 @@ import json
 import os
 import tempfile
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.checks import CHECKS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 
 SCHEMA_VERSION = 1
 KEY_FIELDS = ("host", "endpoint", "model", "model_digest", "runner", "runner_version")
@@ -127,13 +128,12 @@ def verdicts(base_row, result, warn_pct, crit_pct, ttft_floor_s=0.05):
                 worst.append((status, "%s %s → %s (%.0f %% worse)" % (label, _fmt(before), _fmt(current), change)))
         status = worst_status([w[0] for w in worst])
         if worst:
-            message = ("prompt %s regressed against the baseline: %s: compare runner/driver/model changes "
-                       "since the baseline, check GPU clocks and offload, roll back or re-baseline with "
-                       "benchmark_update_baseline=true" % (name, "; ".join(w[1] for w in worst)))
+            message = "prompt %s regressed against the baseline: %s" % (name, "; ".join(w[1] for w in worst))
         else:
             message = "prompt %s is within %s %% of the baseline" % (name, _fmt(warn_pct))
-        checks.append(make_check("benchmark_regression", status, [r for r in rows if r["prompt"] == name],
-                                 warn_pct if status != "crit" else crit_pct, message, prompt=name))
+        checks.append(CHECKS["benchmark_regression"].result(
+            status, [r for r in rows if r["prompt"] == name], warn_pct if status != "crit" else crit_pct, message,
+            subject=dict(model=entry.get("model") or result.get("model"), prompt=name)))
     return rows, checks
 
 
@@ -170,17 +170,18 @@ def compare(rows, result, warn_pct, crit_pct, update=False, fields=KEY_FIELDS, n
         new_rows = [current if r is exact else r for r in rows]
     else:
         action = "kept"
-    if exact is None and previous is None:
-        checks.append(make_check("benchmark_baseline", "ok", None, None,
-                                 "no baseline yet for %s on %s: this run %s it" % (
-                                     result.get("model"), result.get("endpoint"),
-                                     "starts" if action == "created" else "could not start")))
+    check = CHECKS["benchmark_baseline"]
+    if exact is None and previous is None and action != "created":
+        checks.append(check.unknown("no baseline yet for %s on %s, and no prompt of this run succeeded to start it"
+                                    % (result.get("model"), result.get("endpoint"))))
+    elif exact is None and previous is None:
+        checks.append(check.result("ok", None, None, "no baseline yet for %s on %s: this run starts it" % (
+            result.get("model"), result.get("endpoint"))))
     elif exact is None:
-        checks.append(make_check("benchmark_baseline", "ok", None, None,
-                                 "new baseline row for %s (runner %s → %s, digest %s → %s); compared with the previous one" % (
-                                     result.get("model"), previous["key"].get("runner_version"),
-                                     result.get("runner_version"), previous["key"].get("model_digest"),
-                                     result.get("model_digest"))))
+        checks.append(check.result(
+            "ok", None, None, "new baseline row for %s (runner %s → %s, digest %s → %s); compared with the previous one" % (
+                result.get("model"), previous["key"].get("runner_version"), result.get("runner_version"),
+                previous["key"].get("model_digest"), result.get("model_digest"))))
     return dict(action=action, baseline=exact, previous=previous if exact is None else None,
                 comparison=comparison, checks=checks, status=worst_status(checks),
                 rows=new_rows, current=current)

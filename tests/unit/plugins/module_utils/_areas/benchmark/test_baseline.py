@@ -1,4 +1,4 @@
-"""_llm_baseline: keys, regression verdicts, new rows for new versions, the JSON file store."""
+"""The benchmark area's baselines (baseline.py): keys, regression verdicts, new rows for new versions, the JSON file store."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_baseline import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.baseline import (
     BaselineStoreError, JsonFileStore, compare, find_rows, row_from_result, side_by_side)
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Summary section of the ``gpufleet_benchmark`` fact (set by the benchmark role).
+"""How the benchmark area is shown: summary lines, the candidate table of compare mode, Prometheus.
 
 Pure functions, no Ansible import.
 """
@@ -15,7 +15,7 @@ def _num(value, fmt):
     return "n/a" if value is None else fmt % value
 
 
-def benchmark_section(fact):
+def summary_lines(fact):
     """Lines: the endpoint and runner, then one line per prompt (median TTFT, tokens/s)."""
     if fact.get("candidates") is not None:
         return ["llm candidates on %s:" % fact.get("endpoint")] + candidate_lines(fact["candidates"])
@@ -81,28 +81,15 @@ def candidate_lines(rows):
     return lines
 
 
-def benchmark_fact(mode, probe=None, baseline=None, candidates=None):
-    """The ``gpufleet_benchmark`` fact from an llm_probe result, a benchmark_baseline result and
-    (compare mode) a list of llm_probe results; checks and the worst status over all of them."""
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import worst_status
-
-    def clean(result):
-        return dict((k, v) for k, v in (result or {}).items() if k not in ("invocation", "changed", "failed", "diff"))
-
-    fact = dict(schema_version=1, mode=mode)
-    checks = []
-    if candidates is not None:
-        probes = [clean(p) for p in candidates]
-        first = probes[0] if probes else {}
-        fact.update(endpoint=first.get("endpoint"), api=first.get("api"),
-                    model=", ".join(str(p.get("model")) for p in probes), candidates=candidate_rows(probes))
-        for result in probes:
-            for check in result.get("checks") or []:
-                checks.append(dict(check, model=result.get("model")))
-    else:
-        probe = clean(probe)
-        fact.update(probe=probe, baseline=clean(baseline) if baseline else {})
-        checks.extend(probe.get("checks") or [])
-        checks.extend((baseline or {}).get("checks") or [])
-    fact.update(checks=checks, status=worst_status(checks))
-    return fact
+def metrics(fact, fam):
+    """Median time to first token and decode tokens/s of each prompt of the probe (suite, health, gate)."""
+    probe = (fact or {}).get("probe") or {}
+    for entry in probe.get("results") or []:
+        if not isinstance(entry, dict):
+            continue
+        labels = {"model": entry.get("model") or probe.get("model") or "", "prompt": entry.get("prompt") or "",
+                  "endpoint": probe.get("endpoint") or ""}
+        fam.add("gpufleet_llm_ttft_seconds", "Median time to first token of a benchmark prompt.", "gauge", labels,
+                (entry.get("ttft_s") or {}).get("median"))
+        fam.add("gpufleet_llm_decode_tokens_per_second", "Median decode rate of a benchmark prompt.", "gauge", labels,
+                (entry.get("decode_tokens_per_s") or {}).get("median"))

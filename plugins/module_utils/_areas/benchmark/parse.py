@@ -1,15 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Streamed LLM responses: Ollama NDJSON and OpenAI-compatible SSE chunks, and token accounting.
+"""The benchmark area's pure side: streamed LLM responses (Ollama NDJSON, OpenAI-compatible SSE),
+token accounting, the statistics of repeated requests and the ``results`` entry of one prompt.
 
 ``parse_ndjson_line`` / ``parse_sse_line`` turn one line of a stream into an event dict::
 
     {content, thinking, done, usage, error, done_reason}
 
 ``StreamAccount`` collects the events of one request with the monotonic times they arrived and
-``finish()`` returns the figures of that request (time to first token, decode tokens/s, ...).
-Pure functions, no Ansible import.
+``finish()`` returns the figures of that request (time to first token, decode tokens/s, ...);
+:func:`summarize` gives the median/p95/min/max of repeated figures and :func:`prompt_entry` one
+``results`` entry of the probe. Pure functions, no I/O, no Ansible import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,11 +21,9 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.llm_http import StreamError
+
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.S)
-
-
-class StreamError(Exception):
-    """A stream the probe cannot read (malformed chunk, server-side error in the stream)."""
 
 
 def _event(content="", thinking="", done=False, usage=None, error=None, done_reason=None):
@@ -227,3 +227,79 @@ def request_figures(account, ended):
         text=text,
         thinking="".join(account.thinking),
     )
+
+
+def percentile(values, pct):
+    """Linear-interpolated percentile (0..100) of a non-empty list of numbers."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("percentile of no values")
+    if not 0 <= pct <= 100:
+        raise ValueError("percentile must be within 0..100, not %r" % (pct,))
+    rank = (len(ordered) - 1) * pct / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(values, digits=4):
+    """``{median, p95, min, max}`` of the numbers in ``values`` (``None`` entries are ignored).
+
+    All four are ``None`` when no value was measured.
+    """
+    numbers = [v for v in values or () if v is not None]
+    if not numbers:
+        return dict(median=None, p95=None, min=None, max=None)
+
+    def rnd(number):
+        return round(number, digits)
+
+    return dict(median=rnd(percentile(numbers, 50)), p95=rnd(percentile(numbers, 95)),
+                min=rnd(min(numbers)), max=rnd(max(numbers)))
+
+
+def expect_ok(expect, text):
+    """Whether the visible answer contains ``expect`` (a substring or a regular expression); None without one."""
+    if not expect:
+        return None
+    answer = visible_text(text)
+    if expect in answer:
+        return True
+    try:
+        return re.search(expect, answer, re.S) is not None
+    except re.error:
+        return False
+
+
+RATES = ("ttft_s", "total_s", "decode_tokens_per_s", "prompt_tokens_per_s", "server_decode_tokens_per_s")
+
+
+def empty_entry(name, model, error, kind):
+    """The ``results`` entry of a prompt that was never sent (the runner is down)."""
+    entry = dict((figure, summarize([])) for figure in RATES)
+    entry.update(prompt=name, model=model, ok=False, error=error, error_kind=kind, requests=0, failed=0,
+                 output_tokens=None, tokens_server_reported=None, expect_passed=None, answer=None)
+    return entry
+
+
+def prompt_entry(prompt, model, records):
+    """One ``results`` entry from the measured requests (``request_figures`` plus ``ok``, ``error``,
+    ``error_kind``) of one prompt: the statistics of each figure and whether the answers match ``expect``."""
+    good = [r for r in records if r["ok"]]
+    failed = [r for r in records if not r["ok"]]
+    entry = dict(
+        prompt=prompt["name"], model=model, ok=not failed and bool(good), requests=len(records), failed=len(failed),
+        error=failed[0]["error"] if failed else None, error_kind=failed[0]["error_kind"] if failed else None,
+        output_tokens=summarize([r["output_tokens"] for r in good], digits=1)["median"],
+        tokens_server_reported=all(r["tokens_server_reported"] for r in good) if good else None,
+        expect_passed=None,
+        answer=visible_text(good[0]["text"])[:500] if good else None,
+    )
+    for figure in RATES:
+        entry[figure] = summarize(r[figure] for r in good)
+    expect = prompt.get("expect")
+    if expect and good:
+        passes = [expect_ok(expect, r["text"]) for r in good]
+        entry["expect_passed"] = all(passes)
+        entry["expect_pass_rate"] = round(sum(1 for p in passes if p) / float(len(passes)), 3)
+    return entry

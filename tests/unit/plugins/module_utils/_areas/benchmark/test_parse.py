@@ -1,10 +1,10 @@
-"""_llm_stream against the real Ollama NDJSON and OpenAI SSE captures in fixtures/llm_stream/."""
+"""The benchmark area's stream parsing (parse.py) against the real Ollama NDJSON and OpenAI SSE captures in fixtures/llm_stream/."""
 
 import json
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_stream import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.parse import (
     StreamAccount, StreamError, parse_ndjson_line, parse_sse_line, visible_text)
 
 

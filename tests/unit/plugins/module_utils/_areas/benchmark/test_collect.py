@@ -1,11 +1,12 @@
-"""_llm_client against the replay server (tests/testlib/llm_replay_server.py): accuracy, faults,
+"""The benchmark area's probe (collect.py) against the replay server (tests/testlib/llm_replay_server.py): accuracy, faults,
 concurrency, provenance and the JSON-lines log. Each server runs in its own process group."""
 
 import json
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_client import Endpoint, probe, run
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.collect import probe, run
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.llm_http import Endpoint
 from testlib.llm_servers import free_port, http_json, replay_servers
 
 MODEL = "replay:1b"
@@ -186,7 +187,9 @@ def test_expect_catches_gibberish(replay_server):
 
 def test_gpu_busy_skips():
     result = probe(options("http://127.0.0.1:%d" % free_port(), gpu_busy_pct=95.0, skip_if_gpu_busy_pct=50.0))
-    assert result["measured"] is False and result["status"] == "ok" and result["results"] == []
+    # Nothing was measured: unknown (could not look), never ok.
+    assert result["measured"] is False and result["status"] == "unknown" and result["results"] == []
+    assert [(c["check"], c["status"]) for c in result["checks"]] == [("llm_probe", "unknown")]
     assert "GPU busy 95 %" in result["checks"][0]["message"]
 
 

@@ -65,7 +65,7 @@ def test_benchmark_table_lines_and_errors():
 
 
 def test_benchmark_fact_combines_checks():
-    from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_fact
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import build_fact as benchmark_fact
 
     probe = dict(PROBE, checks=[dict(check="llm_ttft", status="ok")], invocation={"module_args": {}}, changed=False)
     baseline = dict(action="kept", checks=[dict(check="benchmark_regression", status="warn")], invocation={})

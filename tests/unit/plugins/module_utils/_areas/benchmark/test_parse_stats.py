@@ -1,8 +1,8 @@
-"""_llm_stats: median/p95/min/max."""
+"""The benchmark area's statistics (parse.py): median/p95/min/max."""
 
 import pytest
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_stats import percentile, summarize
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.parse import percentile, summarize
 
 
 @pytest.mark.parametrize("values, expected", [
