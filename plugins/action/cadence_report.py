@@ -40,7 +40,11 @@ class ActionModule(ActionBase):
         history_path = args["history_path"] or _history.default_path(base, os.getcwd())
         if not os.path.isabs(args["dest"]):
             args["dest"] = os.path.join(os.getcwd(), args["dest"])
-        now = _clock.of_action(self, args["now"], task_vars)
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         outcome = _cadence_report.run(args, now, history_path, check_mode=self._task.check_mode)
         if outcome["history"].get("error"):
             self._display.warning("gpufleet history: %s" % outcome["history"]["error"])

@@ -23,7 +23,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         _spec, args = self.validate_argument_spec(argument_spec=FLEET_REPORT)
-        now = _clock.of_action(self, args["now"], task_vars)
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         report = _report.build(args["cadence"], now, args["hosts"], args["failed_hosts"], args["history"],
                                args["charts"], args["sections"], check_mode=self._task.check_mode)
         dest = args["dest"] if os.path.isabs(args["dest"]) else os.path.join(os.getcwd(), args["dest"])
