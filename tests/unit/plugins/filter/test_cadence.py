@@ -7,8 +7,8 @@ from ansible_collections.gpufleet.maintenance.plugins.filter import cadence as f
 
 
 def test_filters_are_registered():
-    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "step_failures", "cadence_sections",
-                                                 "smart_previous"}
+    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "step_failures",
+                                               "cadence_sections", "smart_previous"}
 
 
 @pytest.mark.parametrize("args, message", [
