@@ -253,9 +253,9 @@ def test_ssd_wear_role_compares_with_the_controllers_history_not_the_fact_cache(
     written_now = 3979996672000  # the capture's data written
     then = 1764000000.0
     conn = _history.connect(str(tmp_path / "history.db"))
-    _history.record_run(conn, "quarterly", then + 60, {"localhost": {"gpufleet_smart": {
-        "collected_epoch_s": then, "devices": [{"name": "/dev/nvme1", "data_written_bytes": written_now - 9 * 10 ** 12,
-                                                 "unsafe_shutdowns": 40, "media_errors": 0}]}}})
+    drive = {"name": "/dev/nvme1", "data_written_bytes": written_now - 9 * 10 ** 12, "unsafe_shutdowns": 40, "media_errors": 0}
+    _history.record_run(conn, "quarterly", then + 60,
+                        {"localhost": {"gpufleet_smart": {"collected_epoch_s": then, "devices": [drive]}}})
     conn.close()
     varfile = tmp_path / "vars.json"
     varfile.write_text(json.dumps({"ssd_wear_smartctl_path": path, "ssd_wear_critical_paths": [],
