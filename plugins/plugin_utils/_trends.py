@@ -138,6 +138,14 @@ def too_few(name, subject, points, limits, what):
                       subject=subject)
 
 
+def too_short(name, subject, points, what):
+    """``unknown``: enough runs, but they span under two days (a rate from hours is noise scaled up)."""
+    return make_check(name, "unknown", len(points), None,
+                      "%s: could not look: the %d runs of %s in the window span under two days, a rate needs two days "
+                      "or more: it can say something at the first run two days after the oldest"
+                      % (subject_label(subject), len(points), what), subject=subject)
+
+
 def subject_label(subject):
     return ",".join("%s=%s" % (key, subject[key]) for key in sorted(subject)) or "host"
 
@@ -178,8 +186,9 @@ def memory_junction(row, limits, now):
     elif slope is not None and rise_limit is not None and slope >= rise_limit:
         status, threshold = "warn", rise_limit
         days = days_to(last, slope, limits["junction_warn_c"])
-        message += ": rising at least %s °C per 30 days, %s °C in about %d days (%s): %s" % (
-            _fmt(rise_limit), _fmt(limits["junction_warn_c"]), days, day(now + days * DAY_S), _FIX_JUNCTION)
+        when = "" if days is None else ", %s °C in about %d days (%s)" % (
+            _fmt(limits["junction_warn_c"]), days, day(now + days * DAY_S))
+        message += ": rising at least %s °C per 30 days%s: %s" % (_fmt(rise_limit), when, _FIX_JUNCTION)
     return make_check("memory_junction", status, round(last, 1), threshold, message, subject=subject,
                       slope_per_30d=None if slope is None else round(slope, 2))
 
@@ -194,7 +203,7 @@ def tbw(written, rated, limits, now):
         return None  # smart_facts already says rated_tbw is missing (its tbw_projection check)
     slope = slope_per_30_days(points)
     if slope is None:
-        return too_few("tbw", subject, points[-1:], limits, "data written over two days or more")
+        return too_short("tbw", subject, points, "data written")
     per_day = slope / 30.0
     days = days_to(points[-1][1], slope, rated_tb * TB)
     if days is None:
@@ -216,7 +225,7 @@ def disk_fill(row, limits, now):
         return too_few("disk_fill", subject, points, limits, "disk use")
     slope = slope_per_30_days(points)
     if slope is None:
-        return too_few("disk_fill", subject, points[-1:], limits, "disk use over two days or more")
+        return too_short("disk_fill", subject, points, "disk use")
     last = points[-1][1]
     days = days_to(last, slope, 100.0)
     if days is None:

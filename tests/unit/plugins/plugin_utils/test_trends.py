@@ -91,7 +91,7 @@ def test_tbw_without_rated_tbw_gives_no_check_and_too_few_runs_unknown():
 def test_tbw_runs_within_two_days_have_no_slope_and_are_unknown():
     written = _row([1e12, 2e12, 3e12], "smart.devices.data_written_bytes", "device=/dev/sda", step_days=0.5)
     check = t.tbw(written, _row([300] * 3, "smart.devices.rated_tbw", "device=/dev/sda"), LIMITS, _now(written))
-    assert check["status"] == "unknown" and "two days" in check["message"]
+    assert (check["status"], check["value"]) == ("unknown", 3) and "span under two days" in check["message"]
 
 
 # --- disk fill-up date ----------------------------------------------------------------------------
