@@ -110,8 +110,16 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     report = _last_report(tmp_path, "daily")
     assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
     # the daily areas of playbooks/group_vars/all/gpufleet.yml that report a fact on this machine (no LLM endpoint here)
-    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["host", "gpu", "docker", "driver_stack"]
+    # and the controller's trend checks (daily: disk_fill, gpufleet_trend_checks)
+    assert [h["host"] for h in report["hosts"]] == ["localhost"]
+    assert report["areas"] == ["host", "gpu", "docker", "driver_stack", "trends"]
     assert report["history"]["run_id"] == 3
+    # three runs seconds apart: each disk has its three points, but a rate needs two days: unknown, said so
+    fills = [p for p in report["problems"] if p["area"] == "trends"]
+    disks = [s["subject"] for c in report["charts"] if c["title"] == "Disk use" for s in c["series"]]
+    assert sorted(p["subject"] for p in fills) == sorted(disks) and "path=/" in disks
+    assert all(p["check"] == "disk_fill" and p["status"] == "unknown" and "span under two days" in p["message"] for p in fills)
+    assert report["hosts"][0]["areas"]["trends"] == "unknown"
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = 'path=/'").fetchone()[0] == 3
