@@ -505,4 +505,5 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
-    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
+    # "trends" is the controller's trend checks over the history (monthly disk_fill), not a fact of an earlier run
+    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure", "trends"], monthly["areas"]
