@@ -276,8 +276,13 @@ def drift(name, row, limits, higher_is_worse):
     return make_check(name, status, round(ratio, 3), threshold, message, subject=subject, baseline=base, current=current)
 
 
+# Settings recorded beside the readings (``ttft_crit_s``, ``thresholds.*``) match the broad patterns too: not a drift.
+_SETTING_MARKS = ("_warn", "_crit", "threshold")
+
+
 def _by_metric(rows, name):
-    return [row for row in rows if any(like(p, row["metric"]) for p in METRICS[name])]
+    return [row for row in rows if any(like(p, row["metric"]) for p in METRICS[name])
+            and not any(mark in row["metric"] for mark in _SETTING_MARKS)]
 
 
 def host_checks(rows, enabled, limits, now):

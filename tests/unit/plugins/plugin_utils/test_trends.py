@@ -158,6 +158,14 @@ def test_facts_per_host_only_for_enabled_checks_with_history():
     assert found["box2"]["status"] == "ok"
 
 
+def test_ttft_settings_recorded_beside_the_readings_are_not_judged():
+    rows = [_row([0.4, 0.5, 1.2], "llm_probe.ttft_s", ""), _row([10, 10, 10], "llm_probe.ttft_crit_s", ""),
+            _row([5, 5, 5], "benchmark.thresholds.ttft_warn_s", "")]
+    found = t.host_checks(rows, ["ttft"], LIMITS, T0)
+    # one point per third: 1.2 / 0.4 = 3 times the baseline
+    assert [(c["subject"]["metric"], c["status"], c["value"]) for c in found] == [("llm_probe.ttft_s", "warn", 3.0)]
+
+
 def test_patterns_and_unknown_names():
     assert t.patterns(["tbw", "disk_fill"]) == ["host.disks.used\\_pct", "smart.devices.data\\_written\\_bytes",
                                                 "smart.devices.rated\\_tbw"]
