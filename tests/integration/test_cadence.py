@@ -507,3 +507,23 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     monthly = _last_report(tmp_path, "monthly")
     # "trends" is the controller's trend checks over the history (monthly disk_fill), not a fact of an earlier run
     assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure", "trends"], monthly["areas"]
+
+
+def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_summary(tmp_path):
+    """gpufleet_report_dir is a file: the report cannot be written. The run still records the history, prints
+    each host's summary and writes its metrics, then fails with the reason (not before them)."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the report directory should be\n")
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    proc = _play(tmp_path, "daily", {"gpufleet_report_dir": str(blocker), "gpufleet_metrics_export": True,
+                                     "metrics_export_dir": str(textdir)})
+    assert proc.returncode != 0
+    out = proc.stdout
+    assert "gpufleet.maintenance.summary : Print the health summary of this host" in out
+    assert os.listdir(str(textdir)) == ["gpufleet.prom"]
+    assert "Fail the run when the report could not be written" in out and "set gpufleet_report_dir to a writable" in out
+    assert out.index("Write the metrics file") < out.index("Fail the run when the report could not be written")
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 1
+    conn.close()
