@@ -75,7 +75,7 @@ options:
     choices: [html, json, md]
     default: [html, json, md]
   now:
-    description: Epoch seconds of the run (default now).
+    description: Epoch seconds of the run; unset, the variable C(gpufleet_now), else C(GPUFLEET_NOW), else the controller's clock.
     type: float
 """
 

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections, _trends
 
 
 def _open_and_record(path, args, now, record):
@@ -75,6 +75,7 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
                     energy_price_per_kwh=float(args["section_options"].get("energy_price_per_kwh") or 0.0)))
             except _history.HistoryError as exc:
                 answer.update(error=str(exc), error_status="warn")
+        hosts = _with_trend_checks(conn, args, hosts, now, answer)
         for key in ("trends", "maxima", "incidents", "energy", "last"):
             answer.setdefault(key, [] if key == "trends" else {})
         options = dict(args["section_options"], trend_metrics=args["trend_metrics"])
@@ -95,9 +96,31 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     finally:
         if conn is not None:
             conn.close()
-    return {"history": answer, "files": files, "report_error": report_error, "status": report["status"],
+    return {"history": answer, "trends": answer.get("trend_facts") or {}, "files": files, "report_error": report_error, "status": report["status"],
             "counts": report["counts"], "problems": report["problems"], "charts": len(report["charts"]),
             "alerts": alerts, "sent": sent, "emails": emails, "alert_error": alert_error}
+
+
+def _with_trend_checks(conn, args, hosts, now, answer):
+    """``hosts`` with a ``gpufleet_trends`` fact where the enabled trend checks have history (and those
+    checks added to this run in the history), so the report, the summary and the alerts take them like
+    the checks of any area. Without a history the hosts are returned as they are (the history problem says why)."""
+    if not args["trend_checks"] or conn is None:
+        return hosts
+    try:
+        rows = _history.query(conn, hosts, now, trend_metrics=_trends.patterns(args["trend_checks"]),
+                              trend_days=args["trend_check_days"])["trends"]
+        found = _trends.facts(rows, hosts, args["trend_checks"], args["trend_thresholds"], now, args["trend_check_days"])
+        if found and answer.get("run_id") is not None:
+            _history.record_checks(conn, answer["run_id"], now, dict((h, {_trends.FACT: f}) for h, f in found.items()))
+    except _history.HistoryError as exc:
+        answer.update(error="trend checks: %s" % exc, error_status="warn")
+        return hosts
+    answer["trend_facts"] = found
+    result = dict(hosts)
+    for host, fact in found.items():
+        result[host] = dict(hosts[host] or {}, **{_trends.FACT: fact})
+    return result
 
 
 def _decide_and_send(conn, args, report, files, now, check_mode, poster):

@@ -304,6 +304,22 @@ def _one_series(conn, columns, host, metric, subject=None, ts_op=None, ts=None, 
     return conn.execute(sql + tail, args)
 
 
+def record_checks(conn, run_id, ts, host_checks):
+    """Add checks decided on the controller after :func:`record_run` (the trend checks) to run ``run_id``.
+
+    ``host_checks``: ``{host: {gpufleet_x: {checks: [...]}}}``, read as :func:`extract_checks` reads facts.
+    """
+    try:
+        with conn:
+            for host in sorted(host_checks):
+                conn.executemany(
+                    "INSERT INTO checks (run_id, ts, host, area, name, subject, status, value, message) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(run_id, ts, host) + row for row in extract_checks(host_checks[host])])
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
+
+
 def last_value(conn, host, metric, subject="", before=None):
     """The newest ``(ts, value)`` of a metric, or None."""
     row = _one_series(conn, "ts, value", host, metric, subject, "<", before, " ORDER BY ts DESC LIMIT 1").fetchone()
@@ -387,7 +403,8 @@ def incidents(conn, since):
 
 def trend(conn, host, metric, subject, now, days):
     """Series, slope per 30 days, last value and maximum of one metric over the last ``days``."""
-    points = series(conn, host, metric, subject, since=now - days * SECONDS_PER_DAY)
+    # Rows after ``now`` (a replay of an earlier day on a history that has later runs) are not the past.
+    points = [p for p in series(conn, host, metric, subject, since=now - days * SECONDS_PER_DAY) if p[0] <= now]
     slope = slope_per_30_days(points)
     return {
         "host": host,

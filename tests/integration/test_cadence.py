@@ -110,8 +110,16 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     report = _last_report(tmp_path, "daily")
     assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
     # the daily areas of playbooks/group_vars/all/gpufleet.yml that report a fact on this machine (no LLM endpoint here)
-    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["host", "gpu", "docker", "driver_stack"]
+    # and the controller's trend checks (daily: disk_fill, gpufleet_trend_checks)
+    assert [h["host"] for h in report["hosts"]] == ["localhost"]
+    assert report["areas"] == ["host", "gpu", "docker", "driver_stack", "trends"]
     assert report["history"]["run_id"] == 3
+    # three runs seconds apart: each disk has its three points, but a rate needs two days: unknown, said so
+    fills = [p for p in report["problems"] if p["area"] == "trends"]
+    disks = [s["subject"] for c in report["charts"] if c["title"] == "Disk use" for s in c["series"]]
+    assert sorted(p["subject"] for p in fills) == sorted(disks) and "path=/" in disks
+    assert all(p["check"] == "disk_fill" and p["status"] == "unknown" and "span under two days" in p["message"] for p in fills)
+    assert report["hosts"][0]["areas"]["trends"] == "unknown"
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = 'path=/'").fetchone()[0] == 3
@@ -497,7 +505,8 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
-    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
+    # "trends" is the controller's trend checks over the history (monthly disk_fill), not a fact of an earlier run
+    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure", "trends"], monthly["areas"]
 
 
 def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_path):
@@ -520,3 +529,23 @@ def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_pat
     assert "models" in monthly["areas"], monthly["areas"]
     [changed] = _checks(monthly, "model_file")
     assert changed["status"] == "crit" and "gemma-2-9b-q8_0.gguf" in changed["message"], changed
+
+
+def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_summary(tmp_path):
+    """gpufleet_report_dir is a file: the report cannot be written. The run still records the history, prints
+    each host's summary and writes its metrics, then fails with the reason (not before them)."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the report directory should be\n")
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    proc = _play(tmp_path, "daily", {"gpufleet_report_dir": str(blocker), "gpufleet_metrics_export": True,
+                                     "metrics_export_dir": str(textdir)})
+    assert proc.returncode != 0
+    out = proc.stdout
+    assert "gpufleet.maintenance.summary : Print the health summary of this host" in out
+    assert os.listdir(str(textdir)) == ["gpufleet.prom"]
+    assert "Fail the run when the report could not be written" in out and "set gpufleet_report_dir to a writable" in out
+    assert out.index("Write the metrics file") < out.index("Fail the run when the report could not be written")
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 1
+    conn.close()
