@@ -80,6 +80,10 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
             answer.setdefault(key, [] if key == "trends" else {})
         options = dict(args["section_options"], trend_metrics=args["trend_metrics"])
         sections = _sections.sections(args["cadence"], answer, hosts, options)
+        if answer.get("trend_waiting"):
+            sections.append({"title": "Trend checks waiting for history (not a verdict yet)",
+                             "lines": ["%s %s" % (host, check["message"]) for host in sorted(answer["trend_waiting"])
+                                       for check in answer["trend_waiting"][host]]})
         controller = _sections.controller_checks(args["cadence"], now)
         if controller:
             sections.append({"title": "The collection's compatibility data", "lines": _sections.check_lines(controller)})
@@ -110,7 +114,10 @@ def _with_trend_checks(conn, args, hosts, now, answer):
     try:
         rows = _history.query(conn, hosts, now, trend_metrics=_trends.patterns(args["trend_checks"]),
                               trend_days=args["trend_check_days"])["trends"]
-        found = _trends.facts(rows, hosts, args["trend_checks"], args["trend_thresholds"], now, args["trend_check_days"])
+        waiting = {}
+        found = _trends.facts(rows, hosts, args["trend_checks"], args["trend_thresholds"], now, args["trend_check_days"],
+                              waiting=waiting)
+        answer["trend_waiting"] = waiting
         if found and answer.get("run_id") is not None:
             _history.record_checks(conn, answer["run_id"], now, dict((h, {_trends.FACT: f}) for h, f in found.items()))
     except _history.HistoryError as exc:
@@ -140,7 +147,7 @@ def _decide_and_send(conn, args, report, files, now, check_mode, poster):
         alert_error = "alert state not available (no history), every problem counts as new"
     checked = set(args["hosts"]) | set(args["failed_hosts"]) | set(["controller"])
     alerts, new_state = _alerts.decide(state, _alerts.keyed(report["problems"]), checked, now,
-                                       args["alert_repeat_hours"])
+                                       args["alert_repeat_hours"], checked_areas=_alerts.looked_at(report))
     sent, emails = [], []
     if alerts and not check_mode:
         link = files.get("html") or (list(files.values())[0] if files else None)

@@ -142,6 +142,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
         "charts": chart_list,
         "sections": list(sections or []),
         "history": {"path": history.get("path"), "run_id": history.get("run_id"), "error": history.get("error")},
+        "controller_areas": sorted(set(["history"]) | set(area for area, _check in controller_checks or [])),
     }
 
 

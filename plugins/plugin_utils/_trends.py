@@ -6,7 +6,7 @@
 Each check reads the series the history holds for one host and subject over a window (the
 ``trends`` rows of :func:`_history.trends`: ``{host, metric, subject, points, last, slope_per_30d}``)
 and returns a check in the common shape (``make_check``: subject, value, threshold, message with
-the fix). A series with fewer points than ``min_points`` gives ``unknown`` saying how many more
+the fix). A series with fewer points than ``min_points`` is waiting (not a verdict), saying how many more
 runs it needs; a subject the history never saw gives no check at all (a host without a GPU has no
 junction trend). :func:`facts` turns the rows into one ``gpufleet_trends`` fact per host, which the
 report, the summary, the alerts and the history take like the fact of any area.
@@ -135,7 +135,7 @@ def too_few(name, subject, points, limits, what):
                       "%s: could not look: the history holds %d run(s) of %s in the window, a trend needs %d: it can "
                       "say something after %d more run(s) of this cadence (keep the history database, "
                       "gpufleet_history_path, between runs)" % (subject_label(subject), len(points), what, need, missing),
-                      subject=subject)
+                      subject=subject, waiting=True)
 
 
 def too_short(name, subject, points, what):
@@ -143,7 +143,7 @@ def too_short(name, subject, points, what):
     return make_check(name, "unknown", len(points), None,
                       "%s: could not look: the %d runs of %s in the window span under two days, a rate needs two days "
                       "or more: it can say something at the first run two days after the oldest"
-                      % (subject_label(subject), len(points), what), subject=subject)
+                      % (subject_label(subject), len(points), what), subject=subject, waiting=True)
 
 
 def subject_label(subject):
@@ -307,15 +307,24 @@ def host_checks(rows, enabled, limits, now):
     return results
 
 
-def facts(trend_rows, hosts, enabled, overrides, now, window_days):
-    """``{host: gpufleet_trends fact}`` for the ``hosts`` that have a series of an ``enabled`` check."""
+def facts(trend_rows, hosts, enabled, overrides, now, window_days, waiting=None):
+    """``{host: gpufleet_trends fact}`` for the ``hosts`` that have a series of an ``enabled`` check.
+
+    A check whose history is still too short (:func:`too_few`, :func:`too_short`) is not a verdict: a new
+    install would otherwise read ``unknown`` for months (a quarterly TBW trend needs three quarters). It goes
+    to ``waiting`` (``{host: [check]}``, when a dict is given; the report lists them) instead of the fact, and
+    a host with nothing judged yet has no ``gpufleet_trends`` fact at all.
+    """
     limits = thresholds(overrides)
     patterns(enabled)
     result = {}
     for host in sorted(hosts):
         rows = [row for row in trend_rows if row.get("host") == host]
         checks = host_checks(rows, enabled, limits, now)
-        if checks:
-            result[host] = {"status": worst_status(checks), "checks": checks, "window_days": window_days,
+        judged = [check for check in checks if not check.get("waiting")]
+        if waiting is not None and len(judged) < len(checks):
+            waiting[host] = [check for check in checks if check.get("waiting")]
+        if judged:
+            result[host] = {"status": worst_status(judged), "checks": judged, "window_days": window_days,
                             "thresholds": limits, "enabled": sorted(enabled)}
     return result

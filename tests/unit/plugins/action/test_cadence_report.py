@@ -128,44 +128,44 @@ def _disk_run(tmp_path, used_pct, now_var, **extra):
     return action.run(task_vars=task_vars)
 
 
-def test_simulated_months_take_a_trend_check_from_unknown_to_ok_warn_crit(tmp_path):
+def test_simulated_months_take_a_trend_check_from_waiting_to_ok_warn_crit(tmp_path):
     """Runs 30 simulated days apart (the clock from gpufleet_now): disk use +20 % per 30 days.
 
     Days left to 100 % at the last run (hand-computed, linear): 50 % → 75 days (ok), 70 % → 45 (warn < 60),
-    90 % → 15 (crit < 20); the first two runs hold 1 and 2 points, a trend needs 3: unknown.
+    90 % → 15 (crit < 20); the first two runs hold 1 and 2 points, a trend needs 3: waiting for history, which
+    is no verdict (no trends fact, no problem, no stored check) but a report section saying when it can tell.
     """
     seen = []
     for month, used in enumerate((10, 30, 50, 70, 90)):
         result = _disk_run(tmp_path, used, "{{ day0 + %d * 30 * 86400 }}" % month)
         assert result.get("failed") is not True, result
+        problems = [p for p in result["problems"] if p["area"] == "trends"]
+        with open(result["files"]["json"]) as handle:
+            report = json.load(handle)
+        if month < 2:
+            assert "box1" not in result["trends"] and problems == [] and "trends" not in report["areas"]
+            [section] = [s for s in report["sections"] if s["title"].startswith("Trend checks waiting for history")]
+            assert section["lines"][0].startswith("box1 path=/: could not look: the history holds %d run(s)" % (month + 1))
+            assert "after %d more run(s)" % (2 - month) in section["lines"][0]
+            seen.append(("waiting", month + 1))
+            continue
         check = result["trends"]["box1"]["checks"][0]
         seen.append((check["status"], check["value"]))
-        problems = [p for p in result["problems"] if p["area"] == "trends"]
         if check["status"] == "ok":
             assert problems == []
         else:
             assert [(p["host"], p["check"], p["subject"], p["status"]) for p in problems] == \
                 [("box1", "disk_fill", "path=/", check["status"])]
         assert result["history"]["now"] == 1764000000 + month * 30 * 86400
-    assert seen == [("unknown", 1), ("unknown", 2), ("ok", 75), ("warn", 45), ("crit", 15)]
-    assert "after 2 more run(s)" in _first_message(tmp_path, 0)
-    with open(result["files"]["json"]) as handle:
-        report = json.load(handle)
+    assert seen == [("waiting", 1), ("waiting", 2), ("ok", 75), ("warn", 45), ("crit", 15)]
     assert report["status"] == "crit" and "trends" in report["areas"]
     assert report["hosts"][0]["areas"]["trends"] == "crit"
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     stored = [row for row in conn.execute("SELECT r.ts, c.status FROM checks c JOIN runs r ON r.id = c.run_id "
                                           "WHERE c.area = 'trends' AND c.name = 'disk_fill' ORDER BY r.ts")]
     conn.close()
-    assert [s for _ts, s in stored] == ["unknown", "unknown", "ok", "warn", "crit"]
+    assert [s for _ts, s in stored] == ["ok", "warn", "crit"]
     assert stored[-1][0] == 1764000000 + 4 * 30 * 86400
-
-
-def _first_message(tmp_path, run):
-    conn = sqlite3.connect(str(tmp_path / "history.db"))
-    rows = [row[0] for row in conn.execute("SELECT message FROM checks WHERE area = 'trends' ORDER BY ts")]
-    conn.close()
-    return rows[run]
 
 
 def test_a_trend_crit_is_alerted_like_any_check(tmp_path):

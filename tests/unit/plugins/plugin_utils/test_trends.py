@@ -201,3 +201,14 @@ def test_history_trend_leaves_out_rows_after_now(tmp_path):
     row = h.trend(conn, "box1", "host.disks.used_pct", "path=/", T0 + 31 * DAY, 90)
     assert [p[1] for p in row["points"]] == [10.0, 20.0]
     conn.close()
+
+
+def test_a_history_too_short_is_waiting_not_a_verdict():
+    """box1: three runs, judged; box2: two runs, waiting (a new install is not 'unknown' for months)."""
+    rows = [_row([40, 60, 90]), _row([10, 10], host="box2")]
+    waiting = {}
+    found = t.facts(rows, ["box1", "box2"], ["disk_fill"], {}, T0 + 60 * DAY, 90, waiting=waiting)
+    assert sorted(found) == ["box1"] and found["box1"]["status"] == "warn"
+    assert list(waiting) == ["box2"]
+    [check] = waiting["box2"]
+    assert check["check"] == "disk_fill" and check["waiting"] is True and "after 1 more run(s)" in check["message"]
