@@ -112,6 +112,7 @@ MIGRATIONS = (
     _migration_3,
 )
 
+
 class HistoryError(Exception):
     """The history database cannot be used (locked, damaged, unwritable, too new).
 
