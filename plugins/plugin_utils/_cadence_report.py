@@ -92,7 +92,7 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
         if conn is not None:
             conn.close()
     return {"history": answer, "files": files, "report_error": report_error, "status": report["status"],
-            "counts": report["counts"], "problems": report["problems"], "charts": len(report["charts"]),
+            "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
             "alerts": alerts, "sent": sent, "emails": emails, "alert_error": alert_error}
 
 
