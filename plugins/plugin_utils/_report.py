@@ -194,7 +194,7 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 .crit{background:#f8d0d0}.warn{background:#fbecc0}.unknown{background:#e0d8f0}.ok{background:#d8f0d8}.none{color:#999}
 .chart{display:block;margin:1em 0;border:1px solid #eee;max-width:100%;height:auto}
 .no-data{padding:.8em 1em;background:#f6f6f6;color:#555}.no-data p{margin:.3em 0 0}
-.scroll{overflow-x:auto;max-width:100%}td,li,p{overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}li,p{overflow-wrap:anywhere}
 """
 
 
