@@ -130,3 +130,27 @@ def test_report_matches_the_documented_schema():
     report["hosts"][0]["status"] = "bad"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(report, schema)
+
+
+def test_an_area_that_could_not_look_is_unknown_in_every_rendering_never_green():
+    """Issue 18: the fleet tables showed green 'gpu: ok' and 'docker: ok' for a host where nothing could
+    be read, and 'Fleet status: OK ... Every check is ok.'. Two unknown areas and nothing else."""
+    hosts = {"blind-box": {
+        "gpufleet_gpu": {"status": "unknown", "checks": [
+            {"check": "gpu_present", "status": "unknown", "message": "could not look: NVML: Driver Not Loaded: load the driver"}]},
+        "gpufleet_docker": {"present": False, "checks": [
+            {"check": "docker_present", "status": "unknown",
+             "message": "could not look: the Docker SDK for Python is not installed: run the prerequisites role"}]}}}
+    report = r.build("daily", T0, hosts)
+    row = report["hosts"][0]
+    assert row["areas"] == {"gpu": "unknown", "docker": "unknown"} and row["status"] == "unknown"
+    assert report["status"] == "unknown" and report["counts"] == {"ok": 0, "unknown": 1, "warn": 0, "crit": 0}
+    assert [(p["area"], p["status"]) for p in report["problems"]] == [("docker", "unknown"), ("gpu", "unknown")]
+    html = r.render_html(report)
+    assert 'Fleet status: <strong>UNKNOWN</strong> (0 crit, 0 warn, 1 unknown, 0 ok)' in html
+    assert '<td class="unknown">unknown</td><td class="unknown">unknown</td>' in html
+    assert 'class="ok"' not in html and "Every check is ok." not in html
+    assert "run the prerequisites role" in html and "Driver Not Loaded" in html   # the reason and the fix are shown
+    md = r.render_markdown(report)
+    assert "| blind-box | unknown | unknown | unknown |" in md and "Every check is ok." not in md
+    assert "- **UNKNOWN** blind-box docker/docker_present: could not look: the Docker SDK" in md
