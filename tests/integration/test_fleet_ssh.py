@@ -251,7 +251,7 @@ def _phase_runs(state):
 
 def test_the_stopped_box_is_unreachable_not_failed(state):
     down = state.fleet.name("down")
-    for phase, cadence, run in _phase_runs(state):
+    for phase, cadence, _run in _phase_runs(state):
         report = _report(state, phase, cadence)
         row = _rows(report)[down]
         assert row["reachable"] is False and "failed_step" not in row and row["status"] == "crit", (phase, cadence, row)
