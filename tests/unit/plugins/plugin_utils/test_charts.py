@@ -123,6 +123,7 @@ def test_no_data_reasons():
         "no such device or service there, or it could not be read (see the problems)")
     assert c.no_data_reason(spec, {"error": "database is locked"}, hosts, _fact) == (
         "the history could not be read in this run (database is locked)")
+    assert c.no_data_reason(spec, {}, hosts, _fact) == "no history was kept in this run"
 
 
 def test_first_run_note():
