@@ -39,5 +39,5 @@ class ActionModule(ActionBase):
             return result
         # A report is the run's output, like a log: it records, it does not manage state.
         result.update(changed=False, files=files, status=report["status"], counts=report["counts"],
-                      problems=len(report["problems"]), charts=len(report["charts"]))
+                      problems=len(report["problems"]), charts=_report.drawn_charts(report))
         return result

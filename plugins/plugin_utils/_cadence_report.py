@@ -100,8 +100,9 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     finally:
         if conn is not None:
             conn.close()
-    return {"history": answer, "trends": answer.get("trend_facts") or {}, "files": files, "report_error": report_error, "status": report["status"],
-            "counts": report["counts"], "problems": report["problems"], "charts": len(report["charts"]),
+    return {"history": answer, "trends": answer.get("trend_facts") or {}, "files": files, "report_error": report_error,
+            "status": report["status"],
+            "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
             "alerts": alerts, "sent": sent, "emails": emails, "alert_error": alert_error}
 
 

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from testlib import chromium
 from testlib.ansible_run import run_module, run_playbook
 from testlib.system import apt_ensure
 
@@ -52,15 +53,12 @@ def _checks(report, name):
 
 # ------------------------------------------------------------------ Chromium
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
 class _Dom(HTMLParser):
     def __init__(self):
         HTMLParser.__init__(self)
         self.rows = []
         self.svgs = []
+        self.panels = []
         self.circles = []
         self._in_fleet = False
 
@@ -72,7 +70,9 @@ class _Dom(HTMLParser):
             self.rows.append((attrs["data-host"], attrs["data-status"]))
         if tag == "svg":
             self.svgs.append(attrs.get("data-metric"))
-        if tag == "circle":
+        if tag == "div" and "no-data" in (attrs.get("class") or "").split():
+            self.panels.append(attrs.get("data-metric"))
+        if "point" in (attrs.get("class") or "").split():
             self.circles.append((len(self.svgs), attrs.get("data-value")))
 
     def handle_endtag(self, tag):
@@ -81,23 +81,13 @@ class _Dom(HTMLParser):
 
 
 def _chromium(tmp_path, html):
-    apt_ensure("chromium")
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    url = "file://" + html
-    base = ["chromium"] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile]
     shot = tmp_path / "report.png"
-    proc = subprocess.run(base + ["--window-size=1200,1600", "--screenshot=%s" % shot, url],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    with open(str(shot), "rb") as handle:
-        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    dom = chromium.render("file://" + html, tmp_path / "chromium-profile", screenshot=shot)
+    assert chromium.png_size(shot) == (1200, 1600)
     assert os.path.getsize(str(shot)) > 10000  # a rendered page, not an empty canvas
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
-    assert dom.returncode == 0, dom.stderr[-2000:]
     parser = _Dom()
-    parser.feed(dom.stdout)
-    return parser, dom.stdout
+    parser.feed(dom)
+    return parser, dom
 
 
 def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
@@ -133,7 +123,11 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     # One chart has points on a machine without GPU, SMART drives or an LLM endpoint: disk use, whose
     # metric pattern playbooks/group_vars/all/gpufleet.yml sets (a LIKE pattern, "_" escaped).
     assert parser.svgs == ["host.disks.used\\_pct"]
-    # Every history point of every chart is a circle in the rendered DOM, with its value.
+    # The other charts of that list stand as "no data yet" panels, in the list's order, not left out.
+    assert parser.panels == ["gpu.%.temperature\\_c", "gpu.%.memory\\_temperature\\_c", "smart.devices.wear\\_pct\\_used",
+                             "llm\\_probe.%ttft%\\_s"]
+    assert dom.count("No data yet: ") == 4
+    # Every history point of every chart is a marker (class "point") in the rendered DOM, with its value.
     expected = sum(len(s["points"]) for c in report["charts"] for s in c["series"])
     assert len(parser.circles) == expected >= 3
     values = sorted(float(v) for _i, v in parser.circles)
