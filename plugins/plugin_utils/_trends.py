@@ -64,8 +64,9 @@ METRICS = {
     "memory_junction": ("gpu.%memory\\_temperature\\_c",),
     "tbw": ("smart.devices.data\\_written\\_bytes", "smart.devices.rated\\_tbw"),
     "disk_fill": ("host.disks.used\\_pct",),
-    "ttft": ("%ttft%",),
-    "tokens_per_s": ("%tokens\\_per\\_s%",),
+    # the benchmark area's per-prompt medians (model=...,prompt=...): the p95 and throughput follow them
+    "ttft": ("benchmark.probe.results.ttft\\_s.median",),
+    "tokens_per_s": ("benchmark.probe.results.decode\\_tokens\\_per\\_s.median",),
 }
 CHECK_NAMES = tuple(sorted(METRICS))
 

@@ -100,16 +100,16 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     report = _last_report(tmp_path, "daily")
     assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
     # the daily areas of playbooks/group_vars/all/gpufleet.yml that report a fact on this machine (no LLM endpoint here)
-    # and the controller's trend checks (daily: disk_fill, gpufleet_trend_checks)
     assert [h["host"] for h in report["hosts"]] == ["localhost"]
-    assert report["areas"] == ["host", "gpu", "docker", "driver_stack", "trends"]
+    assert report["areas"] == ["host", "gpu", "docker", "driver_stack"]
     assert report["history"]["run_id"] == 3
-    # three runs seconds apart: each disk has its three points, but a rate needs two days: unknown, said so
-    fills = [p for p in report["problems"] if p["area"] == "trends"]
+    # three runs seconds apart: each disk has its three points, but a rate needs two days: the daily trend
+    # check (disk_fill) waits for history, said so in a section, and is no verdict (no trends area, no problem)
+    assert [p for p in report["problems"] if p["area"] == "trends"] == []
     disks = [s["subject"] for c in report["charts"] if c["title"] == "Disk use" for s in c["series"]]
-    assert sorted(p["subject"] for p in fills) == sorted(disks) and "path=/" in disks
-    assert all(p["check"] == "disk_fill" and p["status"] == "unknown" and "span under two days" in p["message"] for p in fills)
-    assert report["hosts"][0]["areas"]["trends"] == "unknown"
+    [waiting] = [s for s in report["sections"] if s["title"].startswith("Trend checks waiting for history")]
+    assert "path=/" in disks and len(waiting["lines"]) == len(disks)
+    assert all(line.startswith("localhost path=") and "span under two days" in line for line in waiting["lines"])
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = 'path=/'").fetchone()[0] == 3
@@ -125,7 +125,7 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     assert parser.svgs == ["host.disks.used\\_pct"]
     # The other charts of that list stand as "no data yet" panels, in the list's order, not left out.
     assert parser.panels == ["gpu.%.temperature\\_c", "gpu.%.memory\\_temperature\\_c", "smart.devices.wear\\_pct\\_used",
-                             "llm\\_probe.%ttft%\\_s"]
+                             "benchmark.probe.results.ttft\\_s.median"]
     assert dom.count("No data yet: ") == 4
     # Every history point of every chart is a marker (class "point") in the rendered DOM, with its value.
     expected = sum(len(s["points"]) for c in report["charts"] for s in c["series"])
@@ -499,8 +499,8 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
-    # "trends" is the controller's trend checks over the history (monthly disk_fill), not a fact of an earlier run
-    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure", "trends"], monthly["areas"]
+    # (the monthly trend checks wait for history here: runs seconds apart are no trend, and no area)
+    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
 
 
 def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_path):

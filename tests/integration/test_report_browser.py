@@ -111,7 +111,7 @@ WITHOUT = {
     "gpu.%.memory\\_temperature\\_c": "No data yet: the gpu area was read on 2 host(s) (box-a ok, box-b unknown) but none "
                                       "reported gpu.%.memory\\_temperature\\_c",
     "smart.devices.wear\\_pct\\_used": "No data yet: the smart area is not gathered by this cadence",
-    "llm\\_probe.%ttft%\\_s": "No data yet: the llm_probe area is not gathered by this cadence",
+    "benchmark.probe.results.ttft\\_s.median": "No data yet: the benchmark area is not gathered by this cadence",
 }
 
 

@@ -158,12 +158,16 @@ def test_facts_per_host_only_for_enabled_checks_with_history():
     assert found["box2"]["status"] == "ok"
 
 
-def test_ttft_settings_recorded_beside_the_readings_are_not_judged():
-    rows = [_row([0.4, 0.5, 1.2], "llm_probe.ttft_s", ""), _row([10, 10, 10], "llm_probe.ttft_crit_s", ""),
-            _row([5, 5, 5], "benchmark.thresholds.ttft_warn_s", "")]
+def test_ttft_judges_the_per_prompt_median_only():
+    """The benchmark area records TTFT median and p95 per model and prompt, and its thresholds sit beside
+    them: the trend judges the median (the metric name the benchmark area's readings give)."""
+    median = "benchmark.probe.results.ttft_s.median"
+    rows = [_row([0.4, 0.5, 1.2], median, "model=m,prompt=p"), _row([0.5, 0.9, 3.0], "benchmark.probe.results.ttft_s.p95",
+                                                                     "model=m,prompt=p"),
+            _row([10, 10, 10], "benchmark.thresholds.ttft_crit_s", "")]
     found = t.host_checks(rows, ["ttft"], LIMITS, T0)
     # one point per third: 1.2 / 0.4 = 3 times the baseline
-    assert [(c["subject"]["metric"], c["status"], c["value"]) for c in found] == [("llm_probe.ttft_s", "warn", 3.0)]
+    assert [(c["subject"]["metric"], c["status"], c["value"]) for c in found] == [(median, "warn", 3.0)]
 
 
 def test_patterns_and_unknown_names():
