@@ -543,3 +543,23 @@ def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_sum
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 1
     conn.close()
+
+
+# ------------------------------------------------------------------ task slots (issue 21)
+
+def test_daily_costs_few_task_slots_per_host_and_still_checks_the_report_arguments(tmp_path):
+    # Each task is a worker forked per host, skipped or not: the daily keeps them few (docs/fleet.md, Scale).
+    evars = {"gpufleet_report_dir": str(tmp_path / "reports"), "gpufleet_history_path": str(tmp_path / "history.db"),
+             "gpufleet_log_rotate_paths": [str(tmp_path / "logs")]}
+    proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(evars)], json_output=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = [t["task"]["name"] for t in json.loads(proc.stdout)["plays"][0]["tasks"] if "localhost" in t["hosts"]]
+    # 8 per host (2 module round trips) and 4 run_once on the first host; 23 before issue 21
+    assert len(results) <= 12, results
+    assert not [name for name in results if name.startswith("Validating arguments against arg spec")], results
+    # the arguments the play does not build are still checked, once per play
+    evars["fleet_report_fail_on"] = "sometimes"
+    proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(evars)])
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert "Check the arguments of the report once per play" in proc.stdout
+    assert "fleet_report_fail_on" in proc.stdout and "sometimes" in proc.stdout, proc.stdout[-3000:]
