@@ -554,8 +554,9 @@ def test_daily_costs_few_task_slots_per_host_and_still_checks_the_report_argumen
     proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(evars)], json_output=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = [t["task"]["name"] for t in json.loads(proc.stdout)["plays"][0]["tasks"] if "localhost" in t["hosts"]]
-    # 8 per host (2 module round trips) and 4 run_once on the first host; 23 before issue 21
-    assert len(results) <= 12, results
+    # 8 per host (2 module round trips) and 5 run_once on the first host (validate, report, where it is,
+    # mails, a report that could not be written); 23 before issue 21
+    assert len(results) <= 13, results
     assert not [name for name in results if name.startswith("Validating arguments against arg spec")], results
     # the arguments the play does not build are still checked, once per play
     evars["fleet_report_fail_on"] = "sometimes"
