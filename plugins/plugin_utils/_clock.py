@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import os
 import time
 
@@ -31,7 +32,7 @@ def _number(value, source):
     except (TypeError, ValueError):
         raise ClockError("%s must be a time in Unix seconds (a number), got %r: fix it or unset it to use the "
                          "controller's clock" % (source, value))
-    if number != number or number < 0:
+    if math.isnan(number) or number < 0:
         raise ClockError("%s must be a time in Unix seconds >= 0, got %r" % (source, value))
     return number
 

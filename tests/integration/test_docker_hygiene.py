@@ -67,6 +67,7 @@ def scene(tmp_path_factory):
                "daemon_json": daemon_json, "manifest": manifest, "dangling": dangling, "base": base,
                "log_bytes": os.path.getsize(log_path)}
 
+REPORT_TASK = "Build the hygiene report (bytes freed per category, before minus after)"
 
 def run_role(scene, check=False, name="report"):
     report = scene["tmp"] / ("%s.json" % name)
@@ -269,14 +270,14 @@ def test_playbook_rolls_out_canary_first_on_container_hosts(container_hosts):
     # one), then the rest.
     assert batches == [[canary], [second], [third]]
     # The canary cleaned the shared engine: the two dangling images; the kept container's image stays.
-    [report] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, canary, "Build the hygiene report (bytes freed per category, before minus after)")]
+    [report] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, canary, REPORT_TASK)]
     assert sorted(i["id"] for i in report["plan"]["images"]) == sorted(scene["dangling"])
     assert report["not_removed"] == [] and report["restart_pending"] is True
     left = scene["engine"].docker("images", "-aq", "--no-trunc").stdout.split()
     assert left == [scene["engine"].inspect("gpf16/kept:1", kind="image")[0]["Id"]]
     # The later batches found nothing left to remove.
     for host in (second, third):
-        [later] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, host, "Build the hygiene report (bytes freed per category, before minus after)")]
+        [later] = [r["ansible_facts"]["docker_hygiene_report"] for r in _task(data, host, REPORT_TASK)]
         assert later["plan"]["images"] == [] and later["plan"]["containers"] == []
     # Every host got log rotation in its own daemon.json; the restart was notified and not allowed.
     for host in scene["names"]:
@@ -346,7 +347,7 @@ def test_apply_prune_on_a_real_engine_skips_in_use_and_gone_then_stops_when_the_
         client.remove_container = remove_then_lose_the_engine
         with pytest.raises(EngineError) as caught:
             apply_prune(client, {"containers": [{"id": first, "name": "gpf16-first"}, {"id": second, "name": "gpf16-second"}],
-                                                "volumes": [{"name": "gpf16-never"}]})
+                                 "volumes": [{"name": "gpf16-never"}]})
         assert caught.value.step == "removing container gpf16-second"
         assert [c["name"] for c in caught.value.done["containers"]] == ["gpf16-first"]
         assert caught.value.done["volumes"] == []

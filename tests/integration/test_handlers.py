@@ -51,14 +51,13 @@ def host(tmp_path_factory):
             exec_(name, "systemctl", "enable", "--now", "docker.service")
             # cadence_timers checks that the checkout it points the units at has the cadence playbooks
             proc = subprocess.run(["docker", "cp", os.path.join(REPO_ROOT, "playbooks"), "%s:/opt/gpufleet/" % name],
-                                                capture_output=True, text=True, check=False)
+                                  capture_output=True, text=True, check=False)
             assert proc.returncode == 0, proc.stderr
             inventory = tmp / "inventory.yml"
             inventory.write_text(json.dumps({"all": {"hosts": {name: {
                 "ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
             playbook = tmp / "play.yml"
-            playbook.write_text(yaml.safe_dump([{"name": "roles whose handlers restart or enable services", "hosts": "all",
-                                                 "gather_facts": False, "roles": [
+            roles = [
                 {"role": "gpufleet.maintenance.cadence_timers", "vars": {
                     "cadence_timers_cadences": ["daily", "weekly"], "cadence_timers_checkout": "/opt/gpufleet"}},
                 {"role": "gpufleet.maintenance.runner_service", "vars": {"runner_service_runners": [
@@ -68,7 +67,9 @@ def host(tmp_path_factory):
                     "ssd_wear_smartd_schedule": True, "ssd_wear_smartd_restart": True, "ssd_wear_critical_paths": []}},
                 {"role": "gpufleet.maintenance.docker_hygiene", "vars": {
                     "docker_hygiene_docker_host": "unix:///var/lib/gpf-engine/docker.sock", "docker_hygiene_restart_allowed": True}},
-            ]}]))
+            ]
+            playbook.write_text(yaml.safe_dump([{"name": "roles whose handlers restart or enable services", "hosts": "all",
+                                                 "gather_facts": False, "roles": roles}]))
             yield {"name": name, "inventory": inventory, "playbook": playbook}
 
 

@@ -161,8 +161,8 @@ def test_simulated_months_take_a_trend_check_from_waiting_to_ok_warn_crit(tmp_pa
     assert report["status"] == "crit" and "trends" in report["areas"]
     assert report["hosts"][0]["areas"]["trends"] == "crit"
     conn = sqlite3.connect(str(tmp_path / "history.db"))
-    stored = [row for row in conn.execute("SELECT r.ts, c.status FROM checks c JOIN runs r ON r.id = c.run_id "
-                                          "WHERE c.area = 'trends' AND c.name = 'disk_fill' ORDER BY r.ts")]
+    stored = list(conn.execute("SELECT r.ts, c.status FROM checks c JOIN runs r ON r.id = c.run_id "
+                               "WHERE c.area = 'trends' AND c.name = 'disk_fill' ORDER BY r.ts"))
     conn.close()
     assert [s for _ts, s in stored] == ["ok", "warn", "crit"]
     assert stored[-1][0] == 1764000000 + 4 * 30 * 86400

@@ -162,8 +162,8 @@ def test_ttft_judges_the_per_prompt_median_only():
     """The benchmark area records TTFT median and p95 per model and prompt, and its thresholds sit beside
     them: the trend judges the median (the metric name the benchmark area's readings give)."""
     median = "benchmark.probe.results.ttft_s.median"
-    rows = [_row([0.4, 0.5, 1.2], median, "model=m,prompt=p"), _row([0.5, 0.9, 3.0], "benchmark.probe.results.ttft_s.p95",
-                                                                     "model=m,prompt=p"),
+    p95 = "benchmark.probe.results.ttft_s.p95"
+    rows = [_row([0.4, 0.5, 1.2], median, "model=m,prompt=p"), _row([0.5, 0.9, 3.0], p95, "model=m,prompt=p"),
             _row([10, 10, 10], "benchmark.thresholds.ttft_crit_s", "")]
     found = t.host_checks(rows, ["ttft"], LIMITS, T0)
     # one point per third: 1.2 / 0.4 = 3 times the baseline

@@ -23,7 +23,8 @@ PROMPTS = [dict(name="answer", prompt="What is the answer?", max_tokens=20, expe
 def real():
     """``(server url, gpufleet_benchmark fact)`` of a suite run against the replay server, with a baseline."""
     servers = replay_servers()
-    start = next(servers)
+    start = next(servers, None)
+    assert start is not None
     server = start(first_delay_s=0.05, interval_s=0.002, tokens=12)
     result = probe(dict(endpoint=server.url, api="ollama", model=MODEL, prompts=PROMPTS, repeats=2, warmup=0,
                         timeout_s=10.0, concurrency=1, headers={}, validate_certs=True))
