@@ -67,7 +67,9 @@ def scene(tmp_path_factory):
                "daemon_json": daemon_json, "manifest": manifest, "dangling": dangling, "base": base,
                "log_bytes": os.path.getsize(log_path)}
 
+
 REPORT_TASK = "Build the hygiene report (bytes freed per category, before minus after)"
+
 
 def run_role(scene, check=False, name="report"):
     report = scene["tmp"] / ("%s.json" % name)
