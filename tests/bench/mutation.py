@@ -1,7 +1,7 @@
 """Mutation score of the verdict code: does a test fail when a decision in the code changes?
 
     .venv/bin/python tests/bench/mutation.py [--files GLOB ...] [--max-mutants-per-file N]
-                                             [--json PATH] [--list] [--timeout S]
+                                             [--json PATH] [--list] [--timeout S] [--resume PREV.json]
 
 Self-contained (standard library only). For each file it parses the source, makes one mutant per
 (node, operator) below, writes the mutated source over the file, runs only the tests that concern
@@ -29,6 +29,13 @@ with a fixed seed (same source, same sample). What the sample hides: a surviving
 sample is not seen, so the score is an estimate of the full score (its error shrinks with N), and
 which lines are weak is only known for the sampled mutants.
 
+``--resume PREV.json`` runs again only the mutants that survived in a previous result of the same
+sample (same source, seed and N): after adding tests, the score is brought up to date without
+running the killed ones again (a test added cannot make a killed mutant pass).
+
+While it runs, the file on disk is a mutant: do not commit (``git add -A``) or run other tests that
+import it until it has finished.
+
 Which tests run for a file: the mirror directory under tests/unit (``plugins/module_utils/_areas/
 gpu/checks.py`` -> ``tests/unit/plugins/module_utils/_areas/gpu/``) plus every test file under
 tests/unit that imports the module (found by grep). ``--tests`` replaces that list.
@@ -41,6 +48,7 @@ import copy
 import datetime
 import fnmatch
 import glob
+import hashlib
 import json
 import os
 import random
@@ -280,9 +288,12 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
-def run_file(path, mutants, tests, timeout, cwd=REPO, equivalent=None, log=None):
-    """Run ``mutants`` of ``path``; fills each mutant's outcome. Returns the per-file summary."""
+def run_file(path, mutants, tests, timeout, cwd=REPO, equivalent=None, log=None, known=None):
+    """Run ``mutants`` of ``path``; fills each mutant's outcome. Returns the per-file summary.
+
+    ``known``: {mutant key: outcome} already established (``--resume``); those are not run again."""
     equivalent = EQUIVALENT if equivalent is None else equivalent
+    known = known or {}
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
     guard = _Restore(path)
@@ -290,6 +301,9 @@ def run_file(path, mutants, tests, timeout, cwd=REPO, equivalent=None, log=None)
         for mutant in mutants:
             if mutant.key() in equivalent:
                 mutant.outcome = "equivalent"
+                continue
+            if mutant.key() in known:
+                mutant.outcome = known[mutant.key()]
                 continue
             guard.write(apply(source, mutant))
             began = time.monotonic()
@@ -316,6 +330,27 @@ def _git_clean(paths):
     return proc.returncode == 0
 
 
+def _resume(previous, rel, source, chosen):
+    """Outcomes carried over from a previous result: every sampled mutant that did not survive there.
+
+    Valid only for the same source and the same sample (checked by the file's hash, the number of
+    mutants and the sample size); tests only added since can kill more mutants, never fewer."""
+    entry = (previous or {}).get("files", {}).get(rel)
+    if not entry or "run" not in entry:
+        return {}
+    same = (entry.get("sha256") in (None, _sha(source)) and entry.get("mutants_total") == len(mutants_for(source, rel))
+            and entry.get("sampled") == len(chosen))
+    if not same:
+        print("%s: changed since the previous result; every sampled mutant runs" % rel)
+        return {}
+    survived = set((m["file"], m["function"], m["operator"], m["original"], m["mutated"]) for m in entry["survivors"])
+    return dict((m.key(), "killed") for m in chosen if m.key() not in survived)
+
+
+def _sha(source):
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
 def select_files(patterns, root=REPO):
     out = []
     for pattern in patterns:
@@ -336,6 +371,8 @@ def main(argv=None):
     parser.add_argument("--tests", nargs="+", help="test paths to run instead of the discovered ones")
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--list", action="store_true", help="only count the mutants per file")
+    parser.add_argument("--resume", help="a previous --json result (same seed and sampling): run again only the mutants "
+                        "that survived there, keep the others' outcome")
     args = parser.parse_args(argv)
 
     files = select_files(args.files or DEFAULT_FILES)
@@ -346,6 +383,11 @@ def main(argv=None):
               "command": " ".join(["tests/bench/mutation.py"] + list(sys.argv[1:] if argv is None else argv)),
               "seed": args.seed, "max_mutants_per_file": args.max_mutants_per_file, "files": {}}
     every = []
+    previous = None
+    if args.resume:
+        with open(args.resume, encoding="utf-8") as handle:
+            previous = json.load(handle)
+        result["resumed_from"] = {"path": args.resume, "date": previous.get("date"), "command": previous.get("command")}
     signal.signal(signal.SIGTERM, _terminate)
     try:
         for path in files:
@@ -355,7 +397,7 @@ def main(argv=None):
             allm = mutants_for(source, rel)
             chosen = sample(allm, args.max_mutants_per_file, args.seed)
             tests = args.tests or tests_for(path)
-            entry = {"mutants_total": len(allm), "sampled": len(chosen),
+            entry = {"mutants_total": len(allm), "sampled": len(chosen), "sha256": _sha(source),
                      "tests": [os.path.relpath(t, REPO) for t in tests]}
             result["files"][rel] = entry
             if args.list:
@@ -366,6 +408,8 @@ def main(argv=None):
                 entry["error"] = "no tests"
                 continue
             began = time.monotonic()
+            if previous is not None and rel not in previous.get("files", {}):
+                print("%s: not in the previous result; every sampled mutant runs" % rel)
             baseline = run_tests(tests, None)
             base_s = time.monotonic() - began
             if baseline != "survived":
@@ -374,7 +418,9 @@ def main(argv=None):
                 continue
             timeout = args.timeout or max(20.0, 5 * base_s)
             print("%s: %d of %d mutants, tests %.1f s unmutated" % (rel, len(chosen), len(allm), base_s), flush=True)
-            entry.update(run_file(path, chosen, tests, timeout, log=lambda line: print(line, flush=True)))
+            known = _resume(previous, rel, source, chosen)
+            entry["carried_over"] = len(known)
+            entry.update(run_file(path, chosen, tests, timeout, log=lambda line: print(line, flush=True), known=known))
             entry["survivors"] = [m.as_dict() for m in chosen if m.outcome == "survived"]
             entry["equivalent_excluded"] = [dict(m.as_dict(), reason=EQUIVALENT[m.key()])
                                             for m in chosen if m.outcome == "equivalent"]
