@@ -432,13 +432,11 @@ def main(argv=None):
         result["seconds"] = round(time.monotonic() - started, 1)
         result["files_restored"] = clean
         print("\n%-55s %6s %6s %6s %6s %6s" % ("file", "run", "killed", "surv", "equiv", "score"))
-        for rel, entry in result["files"].items():
-            if "run" in entry:
-                print("%-55s %6d %6d %6d %6d %5s%%" % (rel, entry["run"], entry["killed"] + entry["timeout"],
-                                                      entry["survived"], entry["equivalent"], entry["score_pct"]))
-        tot = result["total"]
-        print("%-55s %6d %6d %6d %6d %5s%%" % ("TOTAL", tot["run"], tot["killed"] + tot["timeout"],
-                                              tot["survived"], tot["equivalent"], tot["score_pct"]))
+        rows = [(rel, entry) for rel, entry in result["files"].items() if "run" in entry] + [("TOTAL", result["total"])]
+        for rel, entry in rows:
+            print("%-55s %6d %6d %6d %6d %5s%%" % (
+                rel, entry["run"], entry["killed"] + entry["timeout"], entry["survived"], entry["equivalent"],
+                entry["score_pct"]))
         survivors = [m for m in every if m.outcome == "survived"]
         if survivors:
             print("\nsurviving mutants:")
