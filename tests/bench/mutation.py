@@ -71,6 +71,9 @@ SEED = 16
 # Mutants with no observable change: (file, function, operator, original, mutated): reason.
 # Keyed by the enclosing function, not the line, so the entry survives edits above it.
 EQUIVALENT = {
+    ("plugins/module_utils/_areas/docker/checks.py", "evaluate", "status", '"warn"', "'crit'"):
+        "limits.get('unpinned_status', 'warn'): the default is never used, AREA.validate always fills unpinned_status "
+        "from the checks table (default warn), and evaluate only sees validated params",
 }
 
 CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

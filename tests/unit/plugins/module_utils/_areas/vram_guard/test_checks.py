@@ -87,3 +87,12 @@ def test_a_gpu_that_could_not_be_read_again_is_unknown_and_nothing_is_restarted(
     [check] = fact["checks"]
     assert (check["status"], check["subject"], check["value"]) == ("unknown", {"gpu": 0}, 97.0)
     assert check["message"].startswith("could not look: NVIDIA GPU 0 VRAM was 97 % and could not be read again after 60 s")
+
+
+def test_the_calm_message_lists_every_gpus_reading_and_says_what_was_not_read():
+    first = _readings(40.0, None)
+    fact = build_fact(first, ops.decide(first, None, 95), [], 95.0, 60, SERVICES, True)
+    assert fact["checks"][0]["message"] == "VRAM below 95 % on every GPU (NVIDIA GPU 0 40 %, NVIDIA GPU 1 n/a)"
+    empty = build_fact([], ops.decide([], None, 95), [], 95.0, 60, SERVICES, True)
+    assert [(c["status"], c["value"], c["message"]) for c in empty["checks"]] == [
+        ("ok", None, "VRAM below 95 % on every GPU (no VRAM reading)")]
