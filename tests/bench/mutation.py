@@ -74,6 +74,12 @@ EQUIVALENT = {
     ("plugins/module_utils/_areas/docker/checks.py", "evaluate", "status", '"warn"', "'crit'"):
         "limits.get('unpinned_status', 'warn'): the default is never used, AREA.validate always fills unpinned_status "
         "from the checks table (default warn), and evaluate only sees validated params",
+    ("plugins/module_utils/_common/checks.py", "worst_status", "cmp", "_RANK[status] > _RANK[worst]",
+     "(_RANK[status] >= _RANK[worst])"):
+        "equal ranks mean the same status (unrecognised statuses are turned into 'unknown' first), so replacing "
+        "worst by status on a tie changes nothing",
+    ("plugins/module_utils/_common/checks.py", "level_check.beyond", "return", "False", "None"):
+        "beyond() is only used as an if condition (if beyond(crit) / if beyond(warn)), where False and None are alike",
 }
 
 CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

@@ -197,3 +197,21 @@ def test_a_check_about_a_subject_or_the_whole_host_takes_either_but_nothing_else
     assert every["subject"] == {} and subject_text(every["subject"]) == ""
     with pytest.raises(CheckError, match="subject"):
         row.result("ok", 20, 95, "fine", subject={"device": "/dev/sda"})
+
+
+def test_a_value_not_reported_is_ok_against_the_warn_threshold_or_the_crit_one_when_there_is_no_warn():
+    check = level_check("temperature", None, warn=85, crit=90)
+    assert (check["status"], check["value"], check["threshold"]) == ("ok", None, 85)
+    check = level_check("temperature", None, warn=None, crit=90)
+    assert (check["status"], check["value"], check["threshold"]) == ("ok", None, 90)
+
+
+def test_a_check_row_shows_its_name_in_reprs_and_assertion_messages():
+    assert repr(Check("tls_days_left", "Days left.")) == "Check('tls_days_left')"
+
+
+def test_a_check_table_iterates_its_rows_in_declared_order_and_has_their_count():
+    first, second = Check("junction", "GPU memory junction temperature."), Check("spare", "NVMe available spare.")
+    table = CheckTable(first, second)
+    assert list(table) == [first, second] and len(table) == 2
+    assert "junction" in table and "gpu_temperature" not in table
