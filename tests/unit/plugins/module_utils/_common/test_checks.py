@@ -215,3 +215,10 @@ def test_a_check_table_iterates_its_rows_in_declared_order_and_has_their_count()
     table = CheckTable(first, second)
     assert list(table) == [first, second] and len(table) == 2
     assert "junction" in table and "gpu_temperature" not in table
+
+
+def test_a_crit_threshold_equal_to_the_warn_one_is_accepted_one_below_is_refused():
+    table = CheckTable(Check("temp", "GPU temperature.", thresholds=(("temp_warn_c", 85), ("temp_crit_c", 90))))
+    assert table.merged({"temp_crit_c": 85}) == {"temp_warn_c": 85, "temp_crit_c": 85}   # "must not be below"
+    with pytest.raises(CheckError, match=r"temp_crit_c \(84\) must not be below temp_warn_c \(85\)"):
+        table.merged({"temp_crit_c": 84})

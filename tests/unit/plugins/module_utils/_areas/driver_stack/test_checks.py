@@ -80,3 +80,20 @@ def test_a_crit_nvml_explained_by_a_crit_library_mismatch_is_not_broken():
     # module 550.54.15 loaded, libraries upgraded to 550.90.07: the reboot realigns both
     verdict = checks.verdict(chain_fact(("nvml_init", "crit"), ("driver_library_mismatch", "crit"), userspace="550.90.07"))
     assert (verdict["verdict"], verdict["verdict_link"]) == ("reboot_pending", "kernel_module")
+
+
+def test_an_unsigned_module_for_the_next_kernel_only_is_warn_the_running_one_is_crit():
+    # the running kernel keeps its loaded module; the kernel booted next would refuse the unsigned one
+    data = secure_boot_data("enabled", live=False, signed=True)
+    newest = "6.8.0-48-generic"
+    data["kernel"]["newest_release"] = newest
+    data["_nvidia_module_files"][newest] = {"signed": False, "path": "/lib/modules/%s/updates/dkms/nvidia.ko" % newest}
+    found = dict((c["subject"]["kernel"], (c["status"], c["value"])) for c in checks.secure_boot_checks(data))
+    assert found == {RUNNING: ("ok", True), newest: ("warn", False)}
+
+
+def test_a_container_that_lost_its_gpu_while_the_host_works_is_crit_with_the_value_false():
+    data = container_data(None, require_disabled=False)
+    data["container_toolkit"]["containers"][0].update(nvml_ok=False, nvml_message="Failed to initialize NVML: Unknown Error")
+    [lost] = [c for c in checks.container_checks(data) if c["check"] == "container_lost_gpu"]
+    assert (lost["status"], lost["value"], lost["subject"]) == ("crit", False, {"container": "trainer"})
