@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import time
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import ALERTS
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _clock, _history, _report
 
 
 class ActionModule(ActionBase):
@@ -32,7 +31,11 @@ class ActionModule(ActionBase):
         if args["repeat_hours"] < 0:
             result.update(failed=True, msg="gpufleet_alert_repeat_hours must be >= 0, got %s" % args["repeat_hours"])
             return result
-        now = args["now"] if args["now"] is not None else time.time()
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         path = args["history_path"] or _history.default_path(task_vars.get("inventory_dir"), os.getcwd())
         _areas, _rows, problems = _report.host_rows(args["hosts"], args["failed_hosts"])
         checked = set(args["hosts"]) | set(args["failed_hosts"])

@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import time
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import CADENCE_REPORT
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _cadence_report, _history
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _cadence_report, _clock, _history, _trends
 
 
 class ActionModule(ActionBase):
@@ -28,11 +27,24 @@ class ActionModule(ActionBase):
         if args["alert_repeat_hours"] < 0:
             result.update(failed=True, msg="alert_repeat_hours must be >= 0, got %s" % args["alert_repeat_hours"])
             return result
+        try:
+            _trends.patterns(args["trend_checks"])
+            _trends.thresholds(args["trend_thresholds"])
+        except (_trends.TrendError, TypeError, ValueError) as exc:
+            result.update(failed=True, msg="trend checks: %s" % exc)
+            return result
+        if args["trend_check_days"] < 1:
+            result.update(failed=True, msg="trend_check_days must be at least 1, got %s" % args["trend_check_days"])
+            return result
         base = task_vars.get("inventory_dir") or os.getcwd()
         history_path = args["history_path"] or _history.default_path(base, os.getcwd())
         if not os.path.isabs(args["dest"]):
             args["dest"] = os.path.join(os.getcwd(), args["dest"])
-        now = args["now"] if args["now"] is not None else time.time()
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         outcome = _cadence_report.run(args, now, history_path, check_mode=self._task.check_mode)
         if outcome["history"].get("error"):
             self._display.warning("gpufleet history: %s" % outcome["history"]["error"])

@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import time
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import FLEET_REPORT
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _report
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _clock, _report
 
 
 class ActionModule(ActionBase):
@@ -24,7 +23,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         _spec, args = self.validate_argument_spec(argument_spec=FLEET_REPORT)
-        now = args["now"] if args["now"] is not None else time.time()
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         report = _report.build(args["cadence"], now, args["hosts"], args["failed_hosts"], args["history"],
                                args["charts"], args["sections"], check_mode=self._task.check_mode)
         dest = args["dest"] if os.path.isabs(args["dest"]) else os.path.join(os.getcwd(), args["dest"])
@@ -36,5 +39,5 @@ class ActionModule(ActionBase):
             return result
         # A report is the run's output, like a log: it records, it does not manage state.
         result.update(changed=False, files=files, status=report["status"], counts=report["counts"],
-                      problems=len(report["problems"]), charts=len(report["charts"]))
+                      problems=len(report["problems"]), charts=_report.drawn_charts(report))
         return result

@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import time
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import HISTORY
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _clock, _history
 
 
 class ActionModule(ActionBase):
@@ -26,7 +25,11 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         _spec, args = self.validate_argument_spec(argument_spec=HISTORY)
         path = args["path"] or _history.default_path(task_vars.get("inventory_dir"), os.getcwd())
-        now = args["now"] if args["now"] is not None else time.time()
+        try:
+            now = _clock.of_action(self, args["now"], task_vars)
+        except _clock.ClockError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         record = args["record"] and not self._task.check_mode
         answer = {"path": path, "run_id": None, "error": None, "recorded": False,
                   "schema_version": _history.SCHEMA_VERSION, "now": now, "trends": [], "maxima": {},

@@ -22,8 +22,10 @@ attributes:
     support: full
     description: Sets one namespaced fact (see RETURN) with a C(schema_version).
 notes:
-  - Every check has the shape C({check, status, value, threshold, message}); C(status) is
-    C(ok), C(warn) or C(crit) and the fact's C(status) is the worst of them.
+  - Every check has the shape C({check, subject, status, value, threshold, message}); C(status) is
+    C(ok) (looked, fine), C(warn) or C(crit) (looked, a problem) or C(unknown) (could not look; the
+    message says why and how to fix it), and the fact's C(status) is the worst of them, in the order
+    ok < unknown < warn < crit. C(subject) names what the check is about, a dict such as C(gpu=0) or C(device=/dev/nvme0) written as key and value, empty for the host.
   - C(null) in a fact means "not reported"; units are in the key names (C(_c), C(_w), C(_mib),
     C(_bytes), C(_pct), C(_s)).
 """

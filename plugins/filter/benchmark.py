@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the benchmark role: benchmark_table."""
+"""Filters for the benchmark role: benchmark_table, benchmark_fact."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import candidate_lines, candidate_rows
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import build_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.present import candidate_lines, candidate_rows
 
 
 def benchmark_table(probes, lines=False):
@@ -27,8 +28,21 @@ def benchmark_table(probes, lines=False):
     return candidate_lines(rows) if lines else rows
 
 
+def benchmark_fact(mode, probe=None, baseline=None, candidates=None):
+    """The ``gpufleet_benchmark`` fact of a benchmark ``mode`` from the registered results."""
+    if probe is not None and not isinstance(probe, dict):
+        raise AnsibleFilterError("benchmark_fact: probe must be an llm_probe result (a dict), got %s" % type(probe).__name__)
+    if candidates is not None and not isinstance(candidates, (list, tuple)):
+        raise AnsibleFilterError("benchmark_fact: candidates must be a list of llm_probe results, got %s"
+                                 % type(candidates).__name__)
+    try:
+        return build_fact(mode, probe, baseline, candidates)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError("benchmark_fact: %s" % exc)
+
+
 class FilterModule(object):
     """Benchmark filters."""
 
     def filters(self):
-        return {"benchmark_table": benchmark_table}
+        return {"benchmark_table": benchmark_table, "benchmark_fact": benchmark_fact}

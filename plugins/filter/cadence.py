@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the cadence playbooks: area_facts, tls_fact, fleet_facts, step_failures, cadence_sections."""
+"""Filters of the cadence playbooks: area_facts, tls_fact, fleet_facts, step_failures, cadence_sections, smart_previous."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import CADENCES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry as _registry
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import tls as _tls
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import parse as _smart_parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _sections
 
@@ -86,6 +87,16 @@ def cadence_sections(history, cadence, hosts=None, options=None):
     return _sections.sections(cadence, history, hosts, options)
 
 
+def smart_previous(last):
+    """The ``history`` action's newest readings of one host → the ``previous`` of smart_facts."""
+    if last is None:
+        return {}
+    if not isinstance(last, dict):
+        raise AnsibleFilterError("smart_previous expects the history's last readings of one host "
+                                 "(history.last[inventory_hostname]), got %s" % type(last).__name__)
+    return _smart_parse.previous_from_history(last)
+
+
 class FilterModule(object):
     """Cadence filters."""
 
@@ -96,4 +107,5 @@ class FilterModule(object):
             "fleet_facts": fleet_facts,
             "step_failures": step_failures,
             "cadence_sections": cadence_sections,
+            "smart_previous": smart_previous,
         }

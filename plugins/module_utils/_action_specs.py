@@ -78,6 +78,9 @@ CADENCE_REPORT = dict(
     maxima_days=dict(type="int", default=0),
     incidents_days=dict(type="int", default=0),
     energy_days=dict(type="int", default=0),
+    trend_checks=dict(type="list", elements="str", default=[]),
+    trend_check_days=dict(type="int", default=90),
+    trend_thresholds=dict(type="dict", default={}),
     charts=dict(type="list", elements="dict", default=[]),
     section_options=dict(type="dict", default={}),
     dest=dict(type="path", default="reports"),
@@ -86,4 +89,13 @@ CADENCE_REPORT = dict(
     alert_repeat_hours=dict(type="float", default=24),
     timeout_s=dict(type="float", default=10),
     now=dict(type="float"),
+)
+
+
+# gpufleet.maintenance.benchmark_report: the gpufleet_benchmark fact, shaped on the controller
+BENCHMARK_REPORT = dict(
+    mode=dict(type="str", choices=["health", "suite", "compare", "gate"], required=True),
+    probe=dict(type="dict"),
+    baseline=dict(type="dict"),
+    candidates=dict(type="list", elements="dict"),
 )

@@ -72,7 +72,7 @@ options:
     type: float
     default: 10
   now:
-    description: Epoch seconds of the run (default now).
+    description: Epoch seconds of the run; unset, the variable C(gpufleet_now), else C(GPUFLEET_NOW), else the controller's clock.
     type: float
 """
 

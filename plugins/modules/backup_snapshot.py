@@ -20,9 +20,10 @@ description:
     to O(state_dir) and copies it along; hashes are cached on (device, inode, size, mtime).
   - O(mode=drill) restores snapshot O(name) into the empty directory O(scratch) and verifies every
     file of the backup manifest and every model file of O(model_manifest) (as it was in the snapshot)
-    against the restored copy. Sets the fact C(gpufleet_backup); a failed drill (restore error, missing
-    file, size or checksum mismatch) is C(crit). The scratch copy is removed afterwards unless
-    O(keep_scratch=true).
+    against the restored copy. Sets the fact C(gpufleet_backup) with the check C(backup_restore_drill). A
+    failed drill (a snapshot the target does not have, a missing file, a size or checksum mismatch) is
+    C(crit); a target that could not be reached (SSH refused, timeout) or a restored file that could not
+    be read is C(unknown), never C(ok). The scratch copy is removed afterwards unless O(keep_scratch=true).
 author:
   - gpufleet maintainers (@gpufleet)
 attributes:
@@ -80,7 +81,7 @@ options:
     description: Path of rsync; found on PATH when not given.
     type: path
   timeout_s:
-    description: Seconds an rsync run may take.
+    description: Seconds an rsync run may take (at least 1; a smaller value fails, naming the option).
     type: int
     default: 21600
 """
@@ -132,137 +133,21 @@ ansible_facts:
   type: dict
 """
 
-import json
-import os
-import shutil
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _backup
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._checks import make_check
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._model_store import HashCache
-
-
-def _run(module, argv, what, ok=(0,)):
-    try:
-        result = _runner.run(module.run_command, argv, timeout=module.params["timeout_s"])
-    except _runner.ToolError as exc:
-        module.fail_json(msg="%s: %s" % (what, exc), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
-    if result.rc not in ok:
-        module.fail_json(msg="%s: %s: %s" % (what, " ".join(argv), result.stderr.strip()), cmd=argv, rc=result.rc, stderr=result.stderr)
-    return result
-
-
-def _snapshot(module, rsync):
-    params = module.params
-    for path in params["sources"] + params["weights"]:
-        if not os.path.exists(path):
-            module.fail_json(msg="backup source %s does not exist: fix backup_sources or create it" % path)
-    listing = _run(module, _backup.list_argv(rsync, params["target"], params["rsh"]), "listing the snapshots in %s" % params["target"], ok=(0, 23))
-    link_dest = _backup.previous_snapshot(_backup.parse_list(listing.stdout), params["name"])
-    manifest_path = os.path.join(params["state_dir"], "backup-manifest.json")
-    cache_path = manifest_path + ".hashcache.json"
-    cache_entries = {}
-    if os.path.exists(cache_path):
-        try:
-            with open(cache_path) as handle:
-                cache_entries = json.load(handle)
-        except (IOError, OSError, ValueError):
-            cache_entries = {}  # a broken cache only costs a re-hash
-    cache = HashCache(cache_entries)
-    files = _backup.list_files(params["sources"], skip=[manifest_path, cache_path])
-    manifest, warnings = _backup.backup_manifest(files, cache)
-    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    before = None
-    if os.path.exists(manifest_path):
-        with open(manifest_path) as handle:
-            before = handle.read()
-    if not module.check_mode:
-        if not os.path.isdir(params["state_dir"]):
-            os.makedirs(params["state_dir"], 0o700)
-        for path, content in ((manifest_path, text if text != before else None),
-                              (cache_path, json.dumps(cache.entries, sort_keys=True) if cache.hashed_files else None)):
-            if content is None:
-                continue
-            fd, tmp = tempfile.mkstemp(prefix=".gpufleet-", dir=params["state_dir"])
-            with os.fdopen(fd, "w") as handle:
-                handle.write(content)
-            os.rename(tmp, path)
-    sources = params["sources"] + ([manifest_path] if os.path.exists(manifest_path) else []) + params["weights"]
-    argv = _backup.snapshot_argv(rsync, sources, params["target"], params["name"], link_dest, params["rsh"], dry_run=module.check_mode)
-    copied = _backup.parse_itemize(_run(module, argv, "taking snapshot %s" % params["name"]).stdout)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=bool(copied["changes"]) or text != before, snapshot=_backup.snapshot_path(params["target"], params["name"]),
-                     link_dest=link_dest, changes=copied["changes"][:200], files_copied=copied["files_copied"],
-                     entries_deleted=copied["entries_deleted"], hashed_bytes=cache.hashed_bytes)
-
-
-def _drill(module, rsync):
-    params = module.params
-    scratch = params["scratch"]
-    if not scratch:
-        module.fail_json(msg="mode=drill needs scratch: an empty directory to restore into")
-    if os.path.exists(scratch) and (not os.path.isdir(scratch) or os.listdir(scratch)):
-        module.fail_json(msg="scratch %s is not an empty directory: the drill restores with --delete and only into an empty one" % scratch)
-    snapshot = _backup.snapshot_path(params["target"], params["name"])
-    fact = {"schema_version": 1, "target": params["target"], "snapshot": snapshot, "files_checked": 0, "problems": []}
-    if module.check_mode:
-        module.exit_json(changed=False, snapshot=snapshot, hashed_bytes=0, msg="the restore drill is not run in check mode")
-    cache = HashCache()
-    try:
-        try:
-            restored = _runner.run(module.run_command, _backup.restore_argv(rsync, params["target"], params["name"], scratch, params["rsh"]),
-                                   timeout=params["timeout_s"])
-            error = None if restored.rc == 0 else "rsync exited %d: %s" % (restored.rc, restored.stderr.strip()[-500:])
-        except _runner.ToolError as exc:
-            error = to_native(exc)
-        if error:
-            fact["checks"] = [make_check("backup_restore_drill", "crit", None, 0,
-                                         "could not restore snapshot %s: %s: check the target and take a fresh snapshot" % (snapshot, error))]
-            fact["status"] = "crit"
-            warnings = []
-        else:
-            result, warnings = _backup.drill(scratch, os.path.join(params["state_dir"], "backup-manifest.json"), params["model_manifest"], cache)
-            fact.update(result)
-    finally:
-        if not params["keep_scratch"] and os.path.isdir(scratch):
-            shutil.rmtree(scratch, ignore_errors=True)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, snapshot=snapshot, hashed_bytes=cache.hashed_bytes, ansible_facts={"gpufleet_backup": fact})
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import backup_snapshot
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            mode=dict(type="str", choices=["snapshot", "drill"], default="snapshot"),
-            target=dict(type="str", required=True),
-            name=dict(type="str", required=True),
-            sources=dict(type="list", elements="path", default=[]),
-            weights=dict(type="list", elements="path", default=[]),
-            model_manifest=dict(type="path"),
-            state_dir=dict(type="path", default="/var/lib/gpufleet/backup"),
-            scratch=dict(type="path"),
-            keep_scratch=dict(type="bool", default=False),
-            rsh=dict(type="str", default="ssh"),
-            rsync=dict(type="path"),
-            timeout_s=dict(type="int", default=21600),
-        ),
-        supports_check_mode=True,
-    )
-    if "/" in module.params["name"] or module.params["name"] in ("", ".", ".."):
-        module.fail_json(msg="snapshot name %r must be a plain directory name such as 2026-11" % module.params["name"])
-    rsync = _runner.find_tool("rsync", module.params["rsync"])
-    if not rsync:
-        module.fail_json(msg="rsync is not installed: apt-get install rsync")
-    if module.params["mode"] == "snapshot":
-        _snapshot(module, rsync)
-    else:
-        _drill(module, rsync)
+    module = AnsibleModule(argument_spec=AREA.argument_spec(), supports_check_mode=True)
+    try:
+        result, warnings = backup_snapshot.run(module.run_command, module.params, check_mode=module.check_mode)
+    except backup_snapshot.BackupError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

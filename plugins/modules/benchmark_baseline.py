@@ -131,7 +131,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_baseline import (
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.baseline import (
     KEY_FIELDS, BaselineStoreError, JsonFileStore, compare, side_by_side)
 
 

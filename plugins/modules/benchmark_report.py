@@ -16,10 +16,23 @@ description:
     modes, of M(gpufleet.maintenance.benchmark_baseline) (or, in compare mode, the probe results of
     every candidate model) into one fact, C(gpufleet_benchmark), with all their checks and the
     worst status, for the summary. The benchmark role calls it; it reads nothing on the host.
+  - Runs on the controller (action plugin); the results are not sent to the host and back. The
+    same shaping is the filter P(gpufleet.maintenance.benchmark_fact#filter).
 author:
   - gpufleet maintainers (@gpufleet)
-extends_documentation_fragment:
-  - gpufleet.maintenance.facts
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: none
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  action:
+    support: full
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  facts:
+    support: full
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
 options:
   mode:
     description: The benchmark mode the results come from.
@@ -67,24 +80,12 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._benchmark_summary import benchmark_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import BENCHMARK_REPORT as ARGUMENT_SPEC
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            mode=dict(type="str", choices=["health", "suite", "compare", "gate"], required=True),
-            probe=dict(type="dict"),
-            baseline=dict(type="dict"),
-            candidates=dict(type="list", elements="dict"),
-        ),
-        required_if=[("mode", "compare", ["candidates"]), ("mode", "health", ["probe"]),
-                     ("mode", "suite", ["probe"]), ("mode", "gate", ["probe"])],
-        supports_check_mode=True,
-    )
-    p = module.params
-    fact = benchmark_fact(p["mode"], p["probe"], p["baseline"], p["candidates"])
-    module.exit_json(changed=False, ansible_facts=dict(gpufleet_benchmark=fact))
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="gpufleet.maintenance.benchmark_report runs on the controller through its action plugin")
 
 
 if __name__ == "__main__":

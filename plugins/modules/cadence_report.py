@@ -58,9 +58,9 @@ options:
     default: {}
   step_failures:
     description:
-      - Host name to C(<task>: <message>) of the step that failed on it (the cadence playbooks rescue their steps
+      - Host name to C(<task> - <message>) of the step that failed on it (the cadence playbooks rescue their steps
         and keep this). The host keeps the facts gathered before the failure and gets a C(crit) problem
-        C(run/step_failed) "failed - <task> - <message>", distinct from C(run/reachable).
+        C(run/step_failed) with the task and its message, distinct from C(run/reachable).
     type: dict
     default: {}
   history_path:
@@ -79,6 +79,28 @@ options:
     description: Days of history the trends cover.
     type: int
     default: 90
+  trend_checks:
+    description:
+      - Trend checks judged from the history after this run is recorded, as checks of the area C(trends)
+        (fact C(gpufleet_trends)) in the report, the alerts and the history's checks.
+      - C(memory_junction) (level and sustained rise), C(tbw) (days to rated TBW at the write rate of the
+        window), C(disk_fill) (days until a filesystem is full), C(ttft) and C(tokens_per_s) (drift against
+        the oldest third of the window). C(unknown) while the window holds fewer runs than C(min_points).
+    type: list
+    elements: str
+    default: []
+  trend_check_days:
+    description: Days of history the trend checks look at.
+    type: int
+    default: 90
+  trend_thresholds:
+    description:
+      - Thresholds over the defaults (C(min_points) 3, C(junction_warn_c) 92, C(junction_crit_c) none,
+        C(junction_rise_warn_per_30d) 3, C(tbw_warn_days) 180, C(tbw_crit_days) 30, C(disk_fill_warn_days) 30,
+        C(disk_fill_crit_days) 7, C(ttft_warn_ratio) 2, C(ttft_crit_ratio) 5, C(tokens_warn_ratio) 0.7,
+        C(tokens_crit_ratio) 0.5). An unknown key fails the task.
+    type: dict
+    default: {}
   maxima_days:
     description: Days of the temperature maxima section (weekly); C(0) leaves it out.
     type: int
@@ -128,7 +150,9 @@ options:
     type: float
     default: 10
   now:
-    description: The time of the run (Unix seconds); default the controller's clock. Tests and timeline replays set it.
+    description:
+      - The time of the run (Unix seconds). Unset, the variable C(gpufleet_now), else the environment variable
+        C(GPUFLEET_NOW), else the controller's clock (one clock for history, report, trends and alerts).
     type: float
 seealso:
   - module: gpufleet.maintenance.history
@@ -151,6 +175,10 @@ EXAMPLES = r"""
 RETURN = r"""
 history:
   description: The history's answer (C(path), C(run_id), C(recorded), C(error), C(moved_aside), C(trends), C(maxima)...).
+  returned: always
+  type: dict
+trends:
+  description: The C(gpufleet_trends) fact of each host that has trend checks, by host name (each with C(status) and C(checks)).
   returned: always
   type: dict
 files:

@@ -15,7 +15,8 @@ description:
   - Runs on the controller (action plugin) and writes C(<dest>/<cadence>-<timestamp>.{html,json,md}).
   - The fleet table lists host by area, worst status first; every non-ok check follows with its
     message and fix; trends from M(gpufleet.maintenance.history) become inline SVG line charts,
-    so the HTML is one self-contained file. The JSON layout is docs/report-schema.json.
+    so the HTML is one self-contained file; a chart without data is a "no data yet" panel that says
+    why. The JSON layout is docs/report-schema.json.
   - A report is the run's output, like a log, so the task reports C(changed=false); it is also
     written in check mode (marked C(check_mode=true)) because it is the only output of a dry run.
 author:
@@ -75,7 +76,7 @@ options:
     choices: [html, json, md]
     default: [html, json, md]
   now:
-    description: Epoch seconds of the run (default now).
+    description: Epoch seconds of the run; unset, the variable C(gpufleet_now), else C(GPUFLEET_NOW), else the controller's clock.
     type: float
 """
 

@@ -68,6 +68,13 @@ options:
         Tests and chroots point it elsewhere.
     type: path
     default: /
+  psu_watts:
+    description:
+      - The rating of the host's power supply in watts. When set, the check C(psu_load) compares the power all GPUs
+        draw with it (warning at 80 %, critical at 100 %) and warns when the GPUs' power limits add up to more than
+        the PSU can give ("PSU capacitors drift - intermittent shutdowns under 600 W+ transients"). Unset, there is
+        no C(psu_load) check.
+    type: int
   thresholds:
     description: Overrides for the default thresholds; unknown keys are refused.
     type: dict
@@ -97,6 +104,14 @@ options:
         description: A fan at 0 % while the GPU is hotter than this gives a warning.
         type: float
         default: 60
+      psu_draw_warn_pct:
+        description: GPU power draw, as a share of O(psu_watts), that gives a warning.
+        type: float
+        default: 80
+      psu_draw_crit_pct:
+        description: GPU power draw, as a share of O(psu_watts), that is critical.
+        type: float
+        default: 100
 seealso:
   - name: GPU facts and checks
     description: docs/gpu.md in this collection.
@@ -194,7 +209,7 @@ ansible_facts:
               C(gpu) and C(vendor) where they concern one GPU."
             - Per GPU C(gpu_temperature), C(memory_temperature), C(vram_used), C(ecc_uncorrectable), C(remapped_rows),
               C(retired_pages_pending), C(throttle), C(fan_stopped), or C(gpu_lost) for a GPU the driver lost;
-              per host C(driver_library_mismatch), C(tool_output) and C(gpu_present).
+              per host C(driver_library_mismatch), C(tool_output), C(gpu_present) and, with O(psu_watts), C(psu_load).
           type: list
           elements: dict
           sample:

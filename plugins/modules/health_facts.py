@@ -42,7 +42,7 @@ options:
   gpu:
     description:
       - Options of M(gpufleet.maintenance.gpu_facts) (C(source), C(nvidia_smi_path), C(amd_smi_path),
-        C(rocm_smi_path), C(include_processes), C(timeout), C(root), C(thresholds)).
+        C(rocm_smi_path), C(include_processes), C(timeout), C(root), C(psu_watts), C(thresholds)).
     type: dict
     default: {}
   driver_stack:

@@ -103,7 +103,7 @@ options:
     type: float
     default: 5.0
   now:
-    description: Epoch seconds of the run (default now); for replaying history.
+    description: Epoch seconds of the run; unset, the variable C(gpufleet_now), else C(GPUFLEET_NOW), else the controller's clock.
     type: float
 seealso:
   - name: Cadence playbooks and history schema

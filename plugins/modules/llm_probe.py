@@ -112,7 +112,7 @@ options:
     description: Current GPU utilisation in percent (from the GPU facts), compared with O(skip_if_gpu_busy_pct).
     type: float
   skip_if_gpu_busy_pct:
-    description: Skip the measurement (an C(ok) check says why) when O(gpu_busy_pct) is above this.
+    description: Skip the measurement (an C(unknown) C(llm_probe) check says why) when O(gpu_busy_pct) is above this.
     type: float
   thresholds:
     description: Time to first token thresholds (median per prompt).
@@ -216,6 +216,7 @@ results:
   elements: dict
   sample:
     - prompt: hello
+      model: gemma3:1b
       ok: true
       error: null
       requests: 3
@@ -253,13 +254,19 @@ skipped_reason:
   type: str
   sample: null
 checks:
-  description: Health checks (C(llm_endpoint), C(llm_request), C(llm_ttft), C(llm_expect), C(llm_probe)).
+  description:
+    - Health checks (C(llm_endpoint), C(llm_request), C(llm_ttft), C(llm_expect), C(llm_probe)); a prompt's
+      checks have the subject C({model, prompt}). C(llm_probe) is C(unknown) when the probe skipped (GPU busy).
+    - In the C(gpufleet_benchmark) fact the benchmark role adds the C(benchmark_regression) and
+      C(benchmark_baseline) checks of M(gpufleet.maintenance.benchmark_baseline).
   returned: always
   type: list
   elements: dict
   sample:
     - check: llm_ttft
       prompt: hello
+      model: gemma3:1b
+      subject: {model: gemma3:1b, prompt: hello}
       status: ok
       value: 0.052
       threshold: 5
@@ -278,45 +285,19 @@ log_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_client import DEFAULT_THRESHOLDS, run
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.collect import run
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            endpoint=dict(type="str", required=True),
-            api=dict(type="str", choices=["ollama", "openai"], default="ollama"),
-            model=dict(type="str", required=True),
-            prompts=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                prompt=dict(type="str"),
-                messages=dict(type="list", elements="dict"),
-                max_tokens=dict(type="int", default=128, no_log=False),
-                expect=dict(type="str"),
-            ), mutually_exclusive=[["prompt", "messages"]], required_one_of=[["prompt", "messages"]]),
-            repeats=dict(type="int", default=3),
-            warmup=dict(type="int", default=1),
-            timeout_s=dict(type="float", default=60),
-            concurrency=dict(type="int", default=1),
-            temperature=dict(type="float"),
-            seed=dict(type="int"),
-            headers=dict(type="dict", default={}, no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            gpu_busy_pct=dict(type="float"),
-            skip_if_gpu_busy_pct=dict(type="float"),
-            thresholds=dict(type="dict", default={}, options=dict(
-                (name, dict(type="float", default=value)) for name, value in DEFAULT_THRESHOLDS.items())),
-            context=dict(type="dict", default={}),
-            log_path=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    for name in ("repeats", "concurrency"):
-        if params[name] < 1:
-            module.fail_json(msg="%s must be at least 1, not %s" % (name, params[name]))
-    if params["warmup"] < 0 or params["timeout_s"] <= 0:
-        module.fail_json(msg="warmup must be 0 or more and timeout_s above 0 (got %s, %s)" % (params["warmup"], params["timeout_s"]))
+    module = AnsibleModule(argument_spec=AREA.argument_spec(), supports_check_mode=True)
+    try:
+        params = AREA.checked(module.params)
+    except AreaError as exc:
+        module.fail_json(msg=str(exc))
+    if params["timeout_s"] <= 0:
+        module.fail_json(msg="timeout_s must be above 0 (got %s)" % params["timeout_s"])
     if not params["prompts"]:
         module.fail_json(msg="prompts must name at least one prompt")
     try:

@@ -46,14 +46,17 @@ options:
     type: path
     required: true
   cache:
-    description: The hash cache file; default C(<manifest>.hashcache.json).
+    description: The hash cache file; default C(<manifest>.hashcache.json). A missing or broken cache only costs a re-hash (with a warning).
     type: path
   full:
     description: Hash every file, ignoring the cache.
     type: bool
     default: false
   max_bytes_per_run:
-    description: Hash at most this many bytes in this run (files beyond it are deferred, not failed); C(0) means no limit.
+    description:
+      - Hash at most this many bytes in this run (files beyond it are deferred, not failed); C(0) means no limit.
+      - A deferred file that was hashed before in the same state is not reported; one that never was is C(unknown).
+      - A negative value fails, naming the option.
     type: int
     default: 0
 """
@@ -88,91 +91,31 @@ hashed_files:
   type: int
   sample: 3
 ansible_facts:
-  description: C(gpufleet_models) (mode verify) with C(files_checked), C(problems), C(checks), C(status).
+  description:
+    - C(gpufleet_models) (mode verify) with C(manifest), C(files_checked), C(problems) (per file C(problem), C(path),
+      C(detail), C(fix)), C(checks) and C(status).
+    - Checks C(model_file) per file with a problem (subject C(path)) - C(crit) for C(missing), C(size_mismatch),
+      C(checksum_mismatch) and C(blob_digest_mismatch), C(warn) for C(extra), C(unknown) for a file or directory that
+      could not be read and for a file deferred by O(max_bytes_per_run) that was never hashed in its current state -
+      or one C(model_files) (C(ok), how many files match) when there is none.
   returned: mode verify
   type: dict
 """
 
-import json
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._model_store import HashCache, scan, verify
-
-
-def _read_json(module, path, what):
-    try:
-        with open(path, "r") as handle:
-            return json.load(handle)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="reading the %s %s: %s" % (what, path, to_native(exc)))
-    except ValueError as exc:
-        module.fail_json(msg="the %s %s is not valid JSON: %s" % (what, path, to_native(exc)))
-
-
-def _write_atomic(module, path, text):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".gpufleet-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.rename(tmp, path)
-    except (IOError, OSError) as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        module.fail_json(msg="writing %s: %s" % (path, to_native(exc)))
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import model_manifest
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            roots=dict(type="list", elements="path", required=True),
-            mode=dict(type="str", choices=["scan", "verify"], default="verify"),
-            manifest=dict(type="path", required=True),
-            cache=dict(type="path"),
-            full=dict(type="bool", default=False),
-            max_bytes_per_run=dict(type="int", default=0),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    for root in params["roots"]:
-        if not os.path.isdir(root):
-            module.fail_json(msg="model store %s does not exist or is not a directory" % root)
-    if not os.path.isdir(os.path.dirname(params["manifest"]) or "."):
-        module.fail_json(msg="the directory of the manifest %s does not exist" % params["manifest"])
-    cache_path = params["cache"] or params["manifest"] + ".hashcache.json"
-    cache = HashCache(_read_json(module, cache_path, "hash cache") if os.path.exists(cache_path) else {})
-    max_bytes = params["max_bytes_per_run"] or None
-
-    if params["mode"] == "scan":
-        manifest, warnings = scan(params["roots"], cache, full=params["full"], max_bytes=max_bytes)
-        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-        before = ""
-        if os.path.exists(params["manifest"]):
-            with open(params["manifest"], "r") as handle:
-                before = handle.read()
-        changed = text != before
-        result = dict(changed=changed, manifest=manifest)
-        if changed and module._diff:
-            result["diff"] = dict(before=before, after=text, before_header=params["manifest"], after_header=params["manifest"])
-        if changed and not module.check_mode:
-            _write_atomic(module, params["manifest"], text)
-    else:
-        if not os.path.exists(params["manifest"]):
-            module.fail_json(msg="no manifest at %s: run model_manifest with mode=scan first" % params["manifest"])
-        manifest = _read_json(module, params["manifest"], "manifest")
-        facts, warnings = verify(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes)
-        facts.update(schema_version=1, manifest=params["manifest"])
-        result = dict(changed=False, ansible_facts={"gpufleet_models": facts})
-    if cache.hashed_files and not module.check_mode:
-        _write_atomic(module, cache_path, json.dumps(cache.entries, sort_keys=True))
+    module = AnsibleModule(argument_spec=AREA.argument_spec(), supports_check_mode=True)
+    try:
+        result, warnings = model_manifest.run(module.params, check_mode=module.check_mode, diff=module._diff)
+    except model_manifest.ManifestError as exc:
+        module.fail_json(msg=str(exc))
     for warning in warnings:
         module.warn(warning)
-    result.update(hashed_bytes=cache.hashed_bytes, hashed_files=cache.hashed_files)
     module.exit_json(**result)
 
 

@@ -38,12 +38,24 @@ def keyed(problems):
     return result
 
 
-def decide(state, problems, checked_hosts, now, repeat_hours):
+def looked_at(report):
+    """``{host: areas}`` a report's run really judged: the areas with a fact on each host (an unreachable
+    host: none), ``run`` for every host, and the controller's own areas."""
+    result = dict((row["host"], set(a for a, status in row["areas"].items() if status is not None) | set(["run"]))
+                  for row in report.get("hosts") or [])
+    result["controller"] = set(report.get("controller_areas") or ["history"])
+    return result
+
+
+def decide(state, problems, checked_hosts, now, repeat_hours, checked_areas=None):
     """Return ``(alerts, new_state)``.
 
     ``state`` and ``problems`` are keyed by ``(host, key)``; ``checked_hosts`` are the hosts this
     run looked at (failed ones included): a saved problem of such a host that is gone now is
-    resolved; saved problems of other hosts are kept untouched.
+    resolved; saved problems of other hosts are kept untouched. With ``checked_areas``
+    (``{host: areas}``, :func:`looked_at`) only a saved problem whose area this run judged on that
+    host is resolved: a daily run does not resolve the quarterly SMART warning it never read, nor
+    an unreachable host's GPU problem.
     """
     if repeat_hours is None or repeat_hours < 0:
         raise ValueError("repeat_hours must be a number of hours >= 0, got %r" % (repeat_hours,))
@@ -75,7 +87,9 @@ def decide(state, problems, checked_hosts, now, repeat_hours):
     for key in sorted(state):
         if key in problems:
             continue
-        if key[0] in checked:
+        looked = key[0] in checked and (checked_areas is None
+                                        or key[1].split("/", 1)[0] in checked_areas.get(key[0], ()))
+        if looked:
             alerts.append({"host": key[0], "key": key[1], "status": "ok", "previous": state[key]["status"],
                            "reason": "resolved", "message": "%s is ok again" % key[1]})
         else:

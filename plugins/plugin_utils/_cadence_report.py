@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections, _trends
 
 
 def _open_and_record(path, args, now, record):
@@ -75,12 +75,21 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
                     energy_price_per_kwh=float(args["section_options"].get("energy_price_per_kwh") or 0.0)))
             except _history.HistoryError as exc:
                 answer.update(error=str(exc), error_status="warn")
+        hosts = _with_trend_checks(conn, args, hosts, now, answer)
         for key in ("trends", "maxima", "incidents", "energy", "last"):
             answer.setdefault(key, [] if key == "trends" else {})
         options = dict(args["section_options"], trend_metrics=args["trend_metrics"])
         sections = _sections.sections(args["cadence"], answer, hosts, options)
+        if answer.get("trend_waiting"):
+            sections.append({"title": "Trend checks waiting for history (not a verdict yet)",
+                             "lines": ["%s %s" % (host, check["message"]) for host in sorted(answer["trend_waiting"])
+                                       for check in answer["trend_waiting"][host]]})
+        controller = _sections.controller_checks(args["cadence"], now)
+        if controller:
+            sections.append({"title": "The collection's compatibility data", "lines": _sections.check_lines(controller)})
         report = _report.build(args["cadence"], now, hosts, failed, answer, args["charts"], sections,
-                               check_mode=check_mode, step_failures=args["step_failures"])
+                               check_mode=check_mode, step_failures=args["step_failures"],
+                               controller_checks=controller)
         files, report_error = {}, None
         try:
             files = _report.write(report, args["dest"], args["formats"], now)
@@ -91,9 +100,35 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     finally:
         if conn is not None:
             conn.close()
-    return {"history": answer, "files": files, "report_error": report_error, "status": report["status"],
-            "counts": report["counts"], "problems": report["problems"], "charts": len(report["charts"]),
+    return {"history": answer, "trends": answer.get("trend_facts") or {}, "files": files, "report_error": report_error,
+            "status": report["status"],
+            "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
             "alerts": alerts, "sent": sent, "emails": emails, "alert_error": alert_error}
+
+
+def _with_trend_checks(conn, args, hosts, now, answer):
+    """``hosts`` with a ``gpufleet_trends`` fact where the enabled trend checks have history (and those
+    checks added to this run in the history), so the report, the summary and the alerts take them like
+    the checks of any area. Without a history the hosts are returned as they are (the history problem says why)."""
+    if not args["trend_checks"] or conn is None:
+        return hosts
+    try:
+        rows = _history.query(conn, hosts, now, trend_metrics=_trends.patterns(args["trend_checks"]),
+                              trend_days=args["trend_check_days"])["trends"]
+        waiting = {}
+        found = _trends.facts(rows, hosts, args["trend_checks"], args["trend_thresholds"], now, args["trend_check_days"],
+                              waiting=waiting)
+        answer["trend_waiting"] = waiting
+        if found and answer.get("run_id") is not None:
+            _history.record_checks(conn, answer["run_id"], now, dict((h, {_trends.FACT: f}) for h, f in found.items()))
+    except _history.HistoryError as exc:
+        answer.update(error="trend checks: %s" % exc, error_status="warn")
+        return hosts
+    answer["trend_facts"] = found
+    result = dict(hosts)
+    for host, fact in found.items():
+        result[host] = dict(hosts[host] or {}, **{_trends.FACT: fact})
+    return result
 
 
 def _decide_and_send(conn, args, report, files, now, check_mode, poster):
@@ -113,7 +148,7 @@ def _decide_and_send(conn, args, report, files, now, check_mode, poster):
         alert_error = "alert state not available (no history), every problem counts as new"
     checked = set(args["hosts"]) | set(args["failed_hosts"]) | set(["controller"])
     alerts, new_state = _alerts.decide(state, _alerts.keyed(report["problems"]), checked, now,
-                                       args["alert_repeat_hours"])
+                                       args["alert_repeat_hours"], checked_areas=_alerts.looked_at(report))
     sent, emails = [], []
     if alerts and not check_mode:
         link = files.get("html") or (list(files.values())[0] if files else None)

@@ -112,14 +112,6 @@ MIGRATIONS = (
     _migration_3,
 )
 
-# The fields of list entries that named a subject before areas declared their readings.
-LEGACY_SUBJECT_FIELDS = ("index", "gpu", "path", "device", "name", "serial", "uuid")
-# Sub-dicts of a fact that hold settings, not readings.
-NOT_METRICS = ("thresholds",)
-UNIT_SUFFIXES = ("_c", "_w", "_pct", "_mib", "_bytes", "_s", "_ms", "_mhz", "_rpm", "_tbw", "_tokens_per_s", "_hours")
-# Readings named by the issues with the unit inside the name (smart_facts' wear_pct_used).
-UNIT_NAMES = ("wear_pct_used",)
-
 
 class HistoryError(Exception):
     """The history database cannot be used (locked, damaged, unwritable, too new).
@@ -231,61 +223,19 @@ def _migrate(conn, path):
     return schema_version(conn)
 
 
-def _legacy_subject(metric, entry, position):
-    for prefix, key in _V3_METRIC_SUBJECT_KEYS:
-        if metric.startswith(prefix):
-            for field in LEGACY_SUBJECT_FIELDS:
-                if entry.get(field) not in (None, ""):
-                    return "%s=%s" % (key, entry[field])
-    for field in LEGACY_SUBJECT_FIELDS:
-        if entry.get(field) not in (None, ""):
-            return "%s=%s" % ("gpu" if field == "index" else field, entry[field])
-    return "position=%d" % position
-
-
-def _is_metric(key, value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and (key.endswith(UNIT_SUFFIXES) or key in UNIT_NAMES))
-
-
 def extract_metrics(facts):
-    """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``.
-
-    An area of the registry that declares its readings (``Area.readings``) records exactly those
-    (``host.disks.used_pct`` with subject ``path=/``). An area that does not yet, and a fact the
-    registry does not know, fall back to the rule used before: numeric keys with a unit suffix,
-    one level of sub-dicts and the entries of lists of dicts.
+    """``{gpufleet_x: fact}`` → list of ``(metric, subject, value)``: exactly the readings each area of the
+    registry declares (``Area.readings``; ``host.disks.used_pct`` with subject ``path=/``). A fact the registry
+    does not know records nothing: a number reaches the history because its area says so, never because of
+    how its key is spelled.
     """
     rows = []
     for name in sorted(facts or {}):
         fact = facts[name]
-        if not isinstance(fact, dict) or not name.startswith("gpufleet_"):
-            continue
-        area = registry.of_fact(name)
-        area_name = area.name if area is not None else name[len("gpufleet_"):]
-        if area is not None and area.readings is not None:
-            rows.extend(_readings.extract(area_name, fact, area.readings))
-        else:
-            _extract_level(area_name, fact, rows, nested=True)
+        area = registry.of_fact(name) if isinstance(fact, dict) else None
+        if area is not None and area.readings:
+            rows.extend(_readings.extract(area.name, fact, area.readings))
     return rows
-
-
-def _extract_level(prefix, fact, rows, nested):
-    """Metrics of one dict level; ``nested``: also one level of sub-dicts (``gpufleet_gpu.nvidia.gpus``)."""
-    for key in sorted(fact):
-        value = fact[key]
-        if _is_metric(key, value):
-            rows.append(("%s.%s" % (prefix, key), "", float(value)))
-        elif isinstance(value, list) and key != "checks":
-            for position, entry in enumerate(value):
-                if not isinstance(entry, dict):
-                    continue
-                for sub_key in sorted(entry):
-                    if _is_metric(sub_key, entry[sub_key]):
-                        metric = "%s.%s.%s" % (prefix, key, sub_key)
-                        rows.append((metric, _legacy_subject(metric, entry, position), float(entry[sub_key])))
-        elif nested and isinstance(value, dict) and key not in NOT_METRICS:
-            _extract_level("%s.%s" % (prefix, key), value, rows, nested=False)
 
 
 def extract_checks(facts):
@@ -342,14 +292,38 @@ def record_run(conn, cadence, ts, hosts, failed_hosts=None, step_failures=None):
     return run_id
 
 
+def _one_series(conn, columns, host, metric, subject=None, ts_op=None, ts=None, tail=""):
+    """Rows of one host's metric (one subject when given), optionally with ``ts <op> ts``."""
+    sql = "SELECT %s FROM metrics WHERE host = ? AND metric = ?" % columns
+    args = [host, metric]
+    if subject is not None:
+        sql += " AND subject = ?"
+        args.append(subject)
+    if ts is not None:
+        sql += " AND ts %s ?" % ts_op
+        args.append(ts)
+    return conn.execute(sql + tail, args)
+
+
+def record_checks(conn, run_id, ts, host_checks):
+    """Add checks decided on the controller after :func:`record_run` (the trend checks) to run ``run_id``.
+
+    ``host_checks``: ``{host: {gpufleet_x: {checks: [...]}}}``, read as :func:`extract_checks` reads facts.
+    """
+    try:
+        with conn:
+            for host in sorted(host_checks):
+                conn.executemany(
+                    "INSERT INTO checks (run_id, ts, host, area, name, subject, status, value, message) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(run_id, ts, host) + row for row in extract_checks(host_checks[host])])
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(_explain(exc, "(history)"), damaged=is_damage(exc))
+
+
 def last_value(conn, host, metric, subject="", before=None):
     """The newest ``(ts, value)`` of a metric, or None."""
-    sql = "SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND subject = ?"
-    args = [host, metric, subject]
-    if before is not None:
-        sql += " AND ts < ?"
-        args.append(before)
-    row = conn.execute(sql + " ORDER BY ts DESC LIMIT 1", args).fetchone()
+    row = _one_series(conn, "ts, value", host, metric, subject, "<", before, " ORDER BY ts DESC LIMIT 1").fetchone()
     return None if row is None else (row[0], row[1])
 
 
@@ -374,21 +348,11 @@ def last_values(conn, hosts, metric_like, before=None):
 
 def series(conn, host, metric, subject="", since=None):
     """``[(ts, value), ...]`` oldest first."""
-    sql = "SELECT ts, value FROM metrics WHERE host = ? AND metric = ? AND subject = ?"
-    args = [host, metric, subject]
-    if since is not None:
-        sql += " AND ts >= ?"
-        args.append(since)
-    return [(row[0], row[1]) for row in conn.execute(sql + " ORDER BY ts", args)]
+    return [(row[0], row[1]) for row in _one_series(conn, "ts, value", host, metric, subject, ">=", since, " ORDER BY ts")]
 
 
 def subjects(conn, host, metric, since=None):
-    sql = "SELECT DISTINCT subject FROM metrics WHERE host = ? AND metric = ?"
-    args = [host, metric]
-    if since is not None:
-        sql += " AND ts >= ?"
-        args.append(since)
-    return [row[0] for row in conn.execute(sql + " ORDER BY subject", args)]
+    return [row[0] for row in _one_series(conn, "DISTINCT subject", host, metric, None, ">=", since, " ORDER BY subject")]
 
 
 # A slope "per 30 days" from a few hours of readings is noise scaled up; report none under this span.
@@ -440,7 +404,8 @@ def incidents(conn, since):
 
 def trend(conn, host, metric, subject, now, days):
     """Series, slope per 30 days, last value and maximum of one metric over the last ``days``."""
-    points = series(conn, host, metric, subject, since=now - days * SECONDS_PER_DAY)
+    # Rows after ``now`` (a replay of an earlier day on a history that has later runs) are not the past.
+    points = [p for p in series(conn, host, metric, subject, since=now - days * SECONDS_PER_DAY) if p[0] <= now]
     slope = slope_per_30_days(points)
     return {
         "host": host,

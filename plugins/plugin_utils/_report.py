@@ -28,6 +28,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.check
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_write
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import day as _day
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _charts
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -55,6 +56,13 @@ def _areas_of(hosts):
                 if name.startswith("gpufleet_") and isinstance(facts[name], dict))
     known = [area.name for area in registry.AREAS if area.fact in names]
     return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
+
+
+def _problem(host, area, check):
+    """The report's problem row of one check result that is not ok."""
+    return {"host": host, "area": area, "check": check.get("check"), "subject": subject_text(subject_of(check)),
+            "status": check.get("status"), "value": check.get("value"), "threshold": check.get("threshold"),
+            "message": check.get("message", "")}
 
 
 def host_rows(hosts, failed_hosts=None, step_failures=None):
@@ -87,10 +95,7 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
             row["areas"][area] = fact.get("status") or worst_status(fact.get("checks") or [])
             for check in fact.get("checks") or []:
                 if isinstance(check, dict) and check.get("status", "ok") != "ok":
-                    problems.append({"host": host, "area": area, "check": check.get("check"),
-                                     "subject": subject_text(subject_of(check)), "status": check.get("status"),
-                                     "value": check.get("value"), "threshold": check.get("threshold"),
-                                     "message": check.get("message", "")})
+                    problems.append(_problem(host, area, check))
         statuses = [s for s in row["areas"].values() if s] + (["crit"] if host in failed_hosts or row.get("failed_step") else [])
         row["status"] = worst_status(statuses)
         rows.append(row)
@@ -100,26 +105,33 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
 
 
 def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sections=None, check_mode=False,
-          step_failures=None):
+          step_failures=None, controller_checks=None):
     """Return the report dict.
 
     ``hosts``: ``{host: {gpufleet_x: fact}}``; ``failed_hosts``: ``{host: reason}``;
     ``history``: the ``history`` action's answer (``run_id``, ``error``, ``trends``...);
-    ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``;
-    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...).
+    ``charts``: ``[{title, metric_like, unit, limit}]`` matched against ``history.trends``; every
+    chart asked for is in the report: one without series says why in ``no_data``;
+    ``sections``: ``[{title, lines}]`` added by the cadence (maxima, energy, checklist...);
+    ``controller_checks``: ``[(area, check result)]`` judged on the controller (the age of the
+    collection's data): the non-ok ones are problems of the host ``controller``.
     """
     history = dict(history or {})
     areas, rows, problems = host_rows(hosts, failed_hosts, step_failures)
     chart_list = []
     for spec in charts or []:
         chart = _chart(spec, history.get("trends") or [], now)
-        if chart["series"]:
-            chart_list.append(chart)
+        chart["no_data"] = None if chart["series"] else _charts.no_data_reason(spec, history, hosts, _fact_name)
+        chart["note"] = _charts.first_runs_note(chart)
+        chart_list.append(chart)
     if history.get("error"):
         problems.append({"host": "controller", "area": "history", "check": "history_database", "subject": "",
                          "status": history.get("error_status") or "warn", "value": None, "threshold": None,
                          "message": history["error"]})
-        problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
+    for area, check in controller_checks or []:
+        if check.get("status", "ok") != "ok":
+            problems.append(_problem("controller", area, check))
+    problems.sort(key=lambda p: (-status_rank(p["status"]), p["host"], p["area"], str(p["check"])))
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "cadence": cadence,
@@ -133,6 +145,7 @@ def build(cadence, now, hosts, failed_hosts=None, history=None, charts=None, sec
         "charts": chart_list,
         "sections": list(sections or []),
         "history": {"path": history.get("path"), "run_id": history.get("run_id"), "error": history.get("error")},
+        "controller_areas": sorted(set(["history"]) | set(area for area, _check in controller_checks or [])),
     }
 
 
@@ -170,70 +183,9 @@ def _chart(spec, trends, now):
 
 # ---------------------------------------------------------------- rendering
 
-def _esc(text):
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
-def _num(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return ("%.2f" % value).rstrip("0").rstrip(".")
-    return str(value)
-
-
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-
-
-def svg_chart(chart, width=640, height=260):
-    """One line chart as an inline ``<svg>``: a polyline and a ``<circle>`` per point per series."""
-    pad_l, pad_r, pad_t, pad_b = 56, 16, 28, 40
-    points = [p for s in chart["series"] for p in s["points"]]
-    ts_min = min(p[0] for p in points)
-    ts_max = max(p[0] for p in points)
-    values = [p[1] for p in points] + ([chart["limit"]] if chart.get("limit") is not None else [])
-    v_min, v_max = min(values), max(values)
-    if v_max == v_min:
-        v_min, v_max = v_min - 1, v_max + 1
-    if ts_max == ts_min:
-        ts_min, ts_max = ts_min - 43200, ts_max + 43200
-    plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
-
-    def x(ts):
-        return pad_l + (ts - ts_min) / float(ts_max - ts_min) * plot_w
-
-    def y(value):
-        return pad_t + (1 - (value - v_min) / float(v_max - v_min)) * plot_h
-
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="%d" height="%d" '
-           'viewBox="0 0 %d %d" data-metric="%s" aria-label="%s">' % (
-               width, height, width, height, _esc(chart.get("metric_like", "")), _esc(chart["title"]))]
-    out.append('<title>%s</title>' % _esc(chart["title"]))
-    out.append('<text x="%d" y="18" font-size="14" font-weight="bold">%s%s</text>' % (
-        pad_l, _esc(chart["title"]), (" (%s)" % _esc(chart["unit"])) if chart.get("unit") else ""))
-    out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (pad_l, pad_t + plot_h, pad_l + plot_w, pad_t + plot_h))
-    out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (pad_l, pad_t, pad_l, pad_t + plot_h))
-    for value in (v_min, v_max):
-        out.append('<text x="%d" y="%.1f" font-size="11" text-anchor="end">%s</text>' % (pad_l - 4, y(value) + 4, _num(round(value, 2))))
-    out.append('<text x="%d" y="%d" font-size="11">%s</text>' % (pad_l, height - 20, _day(ts_min)))
-    out.append('<text x="%d" y="%d" font-size="11" text-anchor="end">%s</text>' % (pad_l + plot_w, height - 20, _day(ts_max)))
-    if chart.get("limit") is not None:
-        out.append('<line class="limit" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#d62728" stroke-dasharray="4 3"/>' % (
-            pad_l, y(chart["limit"]), pad_l + plot_w, y(chart["limit"])))
-    for index, series in enumerate(chart["series"]):
-        colour = COLOURS[index % len(COLOURS)]
-        coords = " ".join("%.1f,%.1f" % (x(p[0]), y(p[1])) for p in series["points"])
-        out.append('<g class="series" data-label="%s" data-points="%d">' % (_esc(series["label"]), len(series["points"])))
-        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (colour, coords))
-        for ts, value in series["points"]:
-            out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s" data-ts="%s" data-value="%s"><title>%s %s: %s</title></circle>' % (
-                x(ts), y(value), colour, iso(ts), _num(value), _esc(series["label"]), iso(ts), _num(value)))
-        out.append('</g>')
-        out.append('<text x="%d" y="%d" font-size="11" fill="%s">%s</text>' % (
-            pad_l + 8 + (index % 4) * 140, height - 4 - 12 * (index // 4), colour, _esc(series["label"])))
-    out.append('</svg>')
-    return "".join(out)
+_esc = _charts.esc
+_num = _charts.num
+svg_chart = _charts.svg_chart
 
 
 def _series_note(series):
@@ -250,8 +202,15 @@ CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 .crit{background:#f8d0d0}.warn{background:#fbecc0}.unknown{background:#e0d8f0}.ok{background:#d8f0d8}.none{color:#999}
-.chart{display:block;margin:1em 0;border:1px solid #eee}
+.chart{display:block;margin:1em 0;border:1px solid #eee;max-width:100%;height:auto}
+.no-data{padding:.8em 1em;background:#f6f6f6;color:#555}.no-data p{margin:.3em 0 0}
+.scroll{overflow-x:auto;max-width:100%}li,p{overflow-wrap:anywhere}
 """
+
+
+def drawn_charts(report):
+    """How many of the report's charts have data (the others are "no data yet" panels)."""
+    return sum(1 for chart in report["charts"] if chart["series"])
 
 
 def host_state(row):
@@ -271,11 +230,12 @@ def _counts_text(report):
 def render_html(report):
     """The whole report as one HTML page (no external resources)."""
     title = "gpufleet %s report %s" % (report["cadence"], report["generated_at"])
-    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>%s</title><style>%s</style></head><body>' % (_esc(title), CSS)]
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+           '<meta name="viewport" content="width=device-width, initial-scale=1"><title>%s</title><style>%s</style></head><body>' % (_esc(title), CSS)]
     out.append('<h1>%s</h1>' % _esc(title))
     out.append('<p id="status" class="%s">Fleet status: <strong>%s</strong> (%s)%s</p>' % (
         report["status"], report["status"].upper(), _counts_text(report), " (check mode)" if report.get("check_mode") else ""))
-    out.append('<h2>Fleet</h2><table id="fleet"><thead><tr><th>host</th><th>status</th>%s</tr></thead><tbody>' % "".join(
+    out.append('<h2>Fleet</h2><div class="scroll"><table id="fleet"><thead><tr><th>host</th><th>status</th>%s</tr></thead><tbody>' % "".join(
         "<th>%s</th>" % _esc(area) for area in report["areas"]))
     for row in report["hosts"]:
         cells = "".join('<td class="%s">%s</td>' % (row["areas"].get(a) or "none", _esc(row["areas"].get(a) or "n/a"))
@@ -283,23 +243,24 @@ def render_html(report):
         out.append('<tr data-host="%s" data-status="%s"><td>%s</td><td class="%s">%s</td>%s</tr>' % (
             _esc(row["host"]), row["status"], _esc(row["host"]), row["status"],
             _esc(host_state(row)), cells))
-    out.append('</tbody></table>')
+    out.append('</tbody></table></div>')
     out.append('<h2>Problems</h2>')
     if report["problems"]:
-        out.append('<table id="problems"><thead><tr><th>status</th><th>host</th><th>area</th><th>check</th>'
+        out.append('<div class="scroll"><table id="problems"><thead><tr><th>status</th><th>host</th><th>area</th><th>check</th>'
                    '<th>subject</th><th>message and fix</th></tr></thead><tbody>')
         for p in report["problems"]:
             out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
                 p["status"], p["status"].upper(), _esc(p["host"]), _esc(p["area"]), _esc(p["check"]),
                 _esc(p["subject"]), _esc(p["message"])))
-        out.append('</tbody></table>')
+        out.append('</tbody></table></div>')
     else:
         out.append('<p id="no-problems">Every check is ok.</p>')
     if report["charts"]:
         out.append('<h2>Trends</h2>')
         for chart in report["charts"]:
-            out.append(svg_chart(chart))
-            notes = ["%s: %s" % (s["label"], _series_note(s)) for s in chart["series"] if _series_note(s)]
+            out.append(svg_chart(chart) if chart["series"] else _charts.no_data_panel(chart))
+            notes = ([chart["note"]] if chart.get("note") else []) + [
+                "%s: %s" % (s["label"], _series_note(s)) for s in chart["series"] if _series_note(s)]
             if notes:
                 out.append('<ul class="chart-notes">%s</ul>' % "".join("<li>%s</li>" % _esc(n) for n in notes))
     for section in report["sections"]:
@@ -334,6 +295,8 @@ def render_markdown(report):
     if report["charts"]:
         lines += ["", "## Trends", ""]
         for chart in report["charts"]:
+            if chart.get("no_data"):
+                lines.append("- %s: no data yet: %s" % (chart["title"], chart["no_data"]))
             for series in chart["series"]:
                 note = _series_note(series)
                 lines.append("- %s, %s: last %s %s%s" % (

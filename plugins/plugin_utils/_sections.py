@@ -9,8 +9,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import re
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import cuda
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._report import like
 
 
@@ -91,6 +93,20 @@ def version_lines(hosts, newest):
             else:
                 lines.append("%s: %s %s (current against the collection's data)" % (host, label, have))
     return lines or ["no version facts gathered"]
+
+
+def controller_checks(cadence, now):
+    """``[(area, check result)]`` the cadence judges on the controller at ``now`` (epoch seconds):
+    the annual one, the age of the collection's compatibility tables (data that goes stale)."""
+    if cadence != "annual":
+        return []
+    today = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc).date()
+    return [("driver_stack", check) for check in cuda.data_age_checks(today)]
+
+
+def check_lines(checks):
+    """One line per ``(area, check result)``: its status and message."""
+    return ["%s %s" % (check["status"].upper(), check["message"]) for _area, check in checks]
 
 
 def sections(cadence, history, hosts=None, options=None):

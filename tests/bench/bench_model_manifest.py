@@ -6,8 +6,8 @@ Generates the files (random bytes, GGUF-named), then times on the same files:
   read    `dd if=<file> of=/dev/null bs=4M` over every file, from the page cache and with iflag=direct
           (O_DIRECT: the device's sequential read speed, without dropping anyone's page cache);
   sha256sum  coreutils over the same files (the hash speed of this CPU outside Python);
-  scan    _model_store.scan with an empty hash cache (every byte read and sha256-hashed);
-  cached  _model_store.scan again with the cache it filled (no file read);
+  scan    _areas/models/collect.scan with an empty hash cache (every byte read and sha256-hashed);
+  cached  _areas/models/collect.scan again with the cache it filled (no file read);
   module  the real `model_manifest` module through ansible, cache cold (includes Ansible's start-up).
 The files are read once before timing, so every figure is from the page cache unless the files are
 larger than RAM: this measures whether the hash keeps up with a sequential read, not the disk.
@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, ".."), os.path.join(HERE, "..", "..", ".collections")]  # as pytest.ini sets it
 from testlib.ansible_run import run_module  # noqa: E402  (after the path is set)
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._model_store import HashCache, scan  # noqa: E402
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models.collect import HashCache, scan  # noqa: E402
 
 
 def timed(fn):

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "..", ".collections"))
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._llm_client import probe  # noqa: E402
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.collect import probe  # noqa: E402
 from testlib.llm_servers import http_json, start_replay  # noqa: E402
 
 TARGETS = {"ttft": (1.0, 1.0 + 0.005 / 0.3), "rate": (0.98, 1.02)}

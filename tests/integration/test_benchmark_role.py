@@ -50,7 +50,7 @@ def play(tmp_path, **extra):
 
 
 def summary(tasks):
-    return tasks["Print the health summary"][0]["msg"]
+    return tasks["Print the health summary of this host"][0]["msg"]
 
 
 def _decode_rates(fact):

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from testlib import chromium
 from testlib.ansible_run import run_module, run_playbook
 from testlib.system import apt_ensure
 
@@ -52,15 +53,12 @@ def _checks(report, name):
 
 # ------------------------------------------------------------------ Chromium
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
 class _Dom(HTMLParser):
     def __init__(self):
         HTMLParser.__init__(self)
         self.rows = []
         self.svgs = []
+        self.panels = []
         self.circles = []
         self._in_fleet = False
 
@@ -72,7 +70,9 @@ class _Dom(HTMLParser):
             self.rows.append((attrs["data-host"], attrs["data-status"]))
         if tag == "svg":
             self.svgs.append(attrs.get("data-metric"))
-        if tag == "circle":
+        if tag == "div" and "no-data" in (attrs.get("class") or "").split():
+            self.panels.append(attrs.get("data-metric"))
+        if "point" in (attrs.get("class") or "").split():
             self.circles.append((len(self.svgs), attrs.get("data-value")))
 
     def handle_endtag(self, tag):
@@ -81,23 +81,13 @@ class _Dom(HTMLParser):
 
 
 def _chromium(tmp_path, html):
-    apt_ensure("chromium")
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    url = "file://" + html
-    base = ["chromium"] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile]
     shot = tmp_path / "report.png"
-    proc = subprocess.run(base + ["--window-size=1200,1600", "--screenshot=%s" % shot, url],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    with open(str(shot), "rb") as handle:
-        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    dom = chromium.render("file://" + html, tmp_path / "chromium-profile", screenshot=shot)
+    assert chromium.png_size(shot) == (1200, 1600)
     assert os.path.getsize(str(shot)) > 10000  # a rendered page, not an empty canvas
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
-    assert dom.returncode == 0, dom.stderr[-2000:]
     parser = _Dom()
-    parser.feed(dom.stdout)
-    return parser, dom.stdout
+    parser.feed(dom)
+    return parser, dom
 
 
 def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
@@ -110,8 +100,16 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     report = _last_report(tmp_path, "daily")
     assert report["schema_version"] == 1 and report["cadence"] == "daily" and report["check_mode"] is False
     # the daily areas of playbooks/group_vars/all/gpufleet.yml that report a fact on this machine (no LLM endpoint here)
-    assert [h["host"] for h in report["hosts"]] == ["localhost"] and report["areas"] == ["host", "gpu", "docker", "driver_stack"]
+    # and the controller's trend checks (daily: disk_fill, gpufleet_trend_checks)
+    assert [h["host"] for h in report["hosts"]] == ["localhost"]
+    assert report["areas"] == ["host", "gpu", "docker", "driver_stack", "trends"]
     assert report["history"]["run_id"] == 3
+    # three runs seconds apart: each disk has its three points, but a rate needs two days: unknown, said so
+    fills = [p for p in report["problems"] if p["area"] == "trends"]
+    disks = [s["subject"] for c in report["charts"] if c["title"] == "Disk use" for s in c["series"]]
+    assert sorted(p["subject"] for p in fills) == sorted(disks) and "path=/" in disks
+    assert all(p["check"] == "disk_fill" and p["status"] == "unknown" and "span under two days" in p["message"] for p in fills)
+    assert report["hosts"][0]["areas"]["trends"] == "unknown"
     conn = sqlite3.connect(str(tmp_path / "history.db"))
     assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE metric = 'host.disks.used_pct' AND subject = 'path=/'").fetchone()[0] == 3
@@ -125,7 +123,11 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     # One chart has points on a machine without GPU, SMART drives or an LLM endpoint: disk use, whose
     # metric pattern playbooks/group_vars/all/gpufleet.yml sets (a LIKE pattern, "_" escaped).
     assert parser.svgs == ["host.disks.used\\_pct"]
-    # Every history point of every chart is a circle in the rendered DOM, with its value.
+    # The other charts of that list stand as "no data yet" panels, in the list's order, not left out.
+    assert parser.panels == ["gpu.%.temperature\\_c", "gpu.%.memory\\_temperature\\_c", "smart.devices.wear\\_pct\\_used",
+                             "llm\\_probe.%ttft%\\_s"]
+    assert dom.count("No data yet: ") == 4
+    # Every history point of every chart is a marker (class "point") in the rendered DOM, with its value.
     expected = sum(len(s["points"]) for c in report["charts"] for s in c["series"])
     assert len(parser.circles) == expected >= 3
     values = sorted(float(v) for _i, v in parser.circles)
@@ -497,4 +499,47 @@ def test_a_step_switched_off_does_not_report_an_earlier_runs_fact(tmp_path):
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
-    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure"], monthly["areas"]
+    # "trends" is the controller's trend checks over the history (monthly disk_fill), not a fact of an earlier run
+    assert monthly["areas"] == ["host", "gpu", "driver_stack", "exposure", "trends"], monthly["areas"]
+
+
+def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_path):
+    """Issue 19: model checksums verified on the monthly schedule (model_manifest was called by no playbook)."""
+    store = tmp_path / "models"
+    store.mkdir()
+    (store / "llama-3.1-8b-q4_k_m.gguf").write_bytes(b"GGUF" + b"\x01" * 4096)
+    (store / "gemma-2-9b-q8_0.gguf").write_bytes(b"GGUF" + b"\x02" * 4096)
+    manifest = tmp_path / "models.json"
+    scan = run_module("gpufleet.maintenance.model_manifest", {"mode": "scan", "roots": [str(store)], "manifest": str(manifest)})
+    assert scan.get("failed") is not True and manifest.exists(), scan
+    # bit rot: same size, one byte flipped
+    data = bytearray((store / "gemma-2-9b-q8_0.gguf").read_bytes())
+    data[100] ^= 0xFF
+    (store / "gemma-2-9b-q8_0.gguf").write_bytes(bytes(data))
+    proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False,
+                                       "gpufleet_model_manifest": str(manifest), "gpufleet_model_roots": [str(store)]})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    monthly = _last_report(tmp_path, "monthly")
+    assert "models" in monthly["areas"], monthly["areas"]
+    [changed] = _checks(monthly, "model_file")
+    assert changed["status"] == "crit" and "gemma-2-9b-q8_0.gguf" in changed["message"], changed
+
+
+def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_summary(tmp_path):
+    """gpufleet_report_dir is a file: the report cannot be written. The run still records the history, prints
+    each host's summary and writes its metrics, then fails with the reason (not before them)."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the report directory should be\n")
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    proc = _play(tmp_path, "daily", {"gpufleet_report_dir": str(blocker), "gpufleet_metrics_export": True,
+                                     "metrics_export_dir": str(textdir)})
+    assert proc.returncode != 0
+    out = proc.stdout
+    assert "gpufleet.maintenance.summary : Print the health summary of this host" in out
+    assert os.listdir(str(textdir)) == ["gpufleet.prom"]
+    assert "Fail the run when the report could not be written" in out and "set gpufleet_report_dir to a writable" in out
+    assert out.index("Write the metrics file") < out.index("Fail the run when the report could not be written")
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    assert conn.execute("SELECT COUNT(*) FROM runs WHERE cadence = 'daily'").fetchone()[0] == 1
+    conn.close()

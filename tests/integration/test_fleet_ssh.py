@@ -14,8 +14,10 @@ Python libraries can only come from the controller's wheels (the prerequisites r
 The containers live for the whole module: the cadences run one after another over the same boxes
 (daily with ``gpufleet_prerequisites=false``, then all five for real, then all five in check mode,
 then again those whose first run changed something).
-Verdicts that issue 18 calls wrong (docker "not present" without the SDK, "ok" with dockerd stopped)
-are not asserted here; the verdict half of the issue adds those assertions.
+The verdicts of issue 18 are asserted on the reports those runs wrote (no run of their own): the
+stopped box unreachable, not failed; without the SDK docker is ``unknown`` naming the SDK, never
+"not present"; with the SDK and dockerd stopped docker is ``crit`` with the fix; a cell is ``ok``
+only where the host's fact has no check that is not; the fleet status is never OK.
 """
 
 import glob
@@ -25,6 +27,8 @@ import re
 
 import pytest
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import status_rank
 from testlib.ansible_run import REPO_ROOT
 from testlib.ssh_fleet import FRESH_SSH, FRESH_SSH_DOCKER, FleetHost, SshFleet
 
@@ -206,3 +210,141 @@ def test_a_second_run_changes_nothing(state):
         for host in REACHABLE:
             changed = run.changed_tasks(state.fleet.name(host))
             assert changed == [], "second %s on %s: %s" % (cadence, host, changed)
+
+
+# ------------------------------------------------------------ verdicts (issue 18), from the runs above
+
+def _report(state, phase, cadence, ext="json"):
+    files = state.reports(phase, cadence)
+    assert len(files) == 1, "%s %s wrote %s" % (phase, cadence, files)
+    path = files[0][:-len("json")] + ext
+    with open(path) as handle:
+        return json.load(handle) if ext == "json" else handle.read()
+
+
+def _rows(report):
+    return dict((row["host"], row) for row in report["hosts"])
+
+
+def _problems(report, host, area, check=None):
+    return [p for p in report["problems"] if p["host"] == host and p["area"] == area and check in (None, p["check"])]
+
+
+def _summary(run, name):
+    found = [result["msg"] for task, result in run.results(name) if task.endswith("Print the health summary of this host")]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def _fact_name(area):
+    known = registry.BY_NAME.get(area)
+    return known.fact if known is not None else "gpufleet_" + area
+
+
+def _phase_runs(state):
+    """(phase, cadence, run) of every run made on the module's fleet, not in check mode."""
+    out = [("before", "daily", state.before())]
+    out += [("applied", c, run) for c, run in state.applied().items()]
+    out += [("again", c, run) for c, run in state.again().items()]
+    return out
+
+
+def test_the_stopped_box_is_unreachable_not_failed(state):
+    down = state.fleet.name("down")
+    for phase, cadence, _run in _phase_runs(state):
+        report = _report(state, phase, cadence)
+        row = _rows(report)[down]
+        assert row["reachable"] is False and "failed_step" not in row and row["status"] == "crit", (phase, cadence, row)
+        assert [(p["check"], p["status"]) for p in report["problems"] if p["host"] == down] == [("reachable", "crit")]
+        assert _problems(report, down, "run")[0]["message"].startswith("unreachable: "), (phase, cadence)
+        # no step of a reachable box failed, so nothing is reported as failed
+        assert not [p for p in report["problems"] if p["check"] == "step_failed"], (phase, cadence)
+        assert "| %s | unreachable |" % down in _report(state, phase, cadence, "md"), (phase, cadence)
+
+
+def test_without_the_sdk_docker_is_unknown_and_never_not_present(state):
+    run = state.before()   # daily with the prerequisites role off: Docker installed everywhere, no SDK
+    report = _report(state, "before", "daily")
+    rows = _rows(report)
+    for host in REACHABLE:
+        name = state.fleet.name(host)
+        assert rows[name]["areas"]["docker"] == "unknown", (host, rows[name])
+        assert status_rank(rows[name]["status"]) >= status_rank("unknown"), (host, rows[name])
+        present = _problems(report, name, "docker", "docker_present")
+        assert [p["status"] for p in present] == ["unknown"], (host, present)
+        assert "could not look: the Docker SDK for Python" in present[0]["message"], present[0]
+        assert "run the gpufleet.maintenance.prerequisites role" in present[0]["message"], present[0]
+        docker_lines = [line for line in _summary(run, name) if line.startswith("docker")]
+        assert docker_lines and not any("not present" in line for line in docker_lines), (host, docker_lines)
+        assert docker_lines[0].startswith("docker: could not look: "), (host, docker_lines)
+    assert report["status"] == "crit" and report["counts"]["ok"] == 0, report["counts"]
+    html = _report(state, "before", "daily", "html")
+    assert "Fleet status: <strong>CRIT</strong>" in html and "Every check is ok." not in html
+
+
+def test_with_the_sdk_and_dockerd_stopped_docker_is_crit_with_the_fix(state):
+    runs = state.applied()
+    name = state.fleet.name("dockeroff")
+    for cadence in ("daily", "weekly"):
+        report = _report(state, "applied", cadence)
+        assert _rows(report)[name]["areas"]["docker"] == "crit", (cadence, _rows(report)[name])
+        present = _problems(report, name, "docker", "docker_present")
+        assert [p["status"] for p in present] == ["crit"], (cadence, present)
+        message = present[0]["message"]
+        assert "Docker is installed" in message and "the daemon does not answer" in message, message
+        assert "systemctl start docker" in message, message
+        assert report["status"] == "crit" and "Every check is ok." not in _report(state, "applied", cadence, "html")
+        docker_lines = [line for line in _summary(runs[cadence], name) if line.startswith("docker")]
+        assert docker_lines and not any("not present" in line for line in docker_lines), (cadence, docker_lines)
+    said = [result.get("msg") for task, result in runs["weekly"].results(name)
+            if task.endswith("Say why nothing is cleaned (Docker not installed, installed but silent, or not readable)")]
+    assert len(said) == 1 and said[0].startswith("docker_hygiene: nothing cleaned (crit): Docker is installed"), said
+    # with the SDK and the daemon answering, the same area reads the engine: ok on the two other boxes
+    daily = _rows(_report(state, "applied", "daily"))
+    assert [daily[state.fleet.name(h)]["areas"]["docker"] for h in ("nosdk", "healthy")] == ["ok", "ok"]
+
+
+def test_no_cell_is_ok_that_a_check_contradicts(state):
+    """Every area cell of every report against the host's own fact from the same run: a cell is ok
+    only when no check of that fact is unknown, warn or crit, and a cell that is not ok has a
+    problem row with its reason in the report."""
+    seen = set()
+    for phase, cadence, run in _phase_runs(state):
+        report = _report(state, phase, cadence)
+        rows = _rows(report)
+        for host in REACHABLE:
+            name = state.fleet.name(host)
+            for area, cell in rows[name]["areas"].items():
+                fact = run.facts(name, _fact_name(area))
+                if cell is None:
+                    assert not isinstance(fact, dict), (phase, cadence, host, area)
+                    continue
+                worst = max([status_rank(c.get("status")) for c in fact.get("checks") or []] + [status_rank("ok")])
+                assert status_rank(cell) >= worst, (phase, cadence, host, area, cell, fact.get("checks"))
+                reasons = _problems(report, name, area)
+                assert bool(reasons) == (cell != "ok"), (phase, cadence, host, area, cell, reasons)
+                assert all(p["message"] for p in reasons), (phase, cadence, host, area, reasons)
+                seen.add((area, cell))
+            assert status_rank(rows[name]["status"]) == max(
+                status_rank(c) for c in rows[name]["areas"].values() if c), (phase, cadence, host)
+        # the stopped box is always in it: the fleet is never OK
+        assert report["status"] == "crit", (phase, cadence, report["status"])
+    # the walk saw both sides: areas read fine and areas it could not read or found amiss
+    assert ("docker", "ok") in seen and ("docker", "unknown") in seen and ("docker", "crit") in seen, seen
+
+
+def test_a_daemon_json_change_stays_pending_in_later_runs(state):
+    """weekly merged the log rotation into daemon.json where Docker runs and may not restart it
+    (docker_hygiene_restart_allowed is false): the second weekly still says a restart is pending."""
+    runs = state.again()
+    assert "weekly" in runs, sorted(runs)
+    for host in ("nosdk", "healthy"):
+        name = state.fleet.name(host)
+        # the weekly that changed it, the daily in check mode after it, and the second weekly
+        for phase, cadence in (("applied", "weekly"), ("checked", "daily"), ("again", "weekly")):
+            pending = _problems(_report(state, phase, cadence), name, "docker", "daemon_restart_pending")
+            assert [p["status"] for p in pending] == ["warn"], (host, phase, cadence, pending)
+            assert "has not restarted since" in pending[0]["message"], pending[0]
+        said = [str(line) for _task, result in runs["weekly"].results(name) if isinstance(result.get("msg"), list)
+                for line in result["msg"] if "restart pending" in str(line)]
+        assert said and all(line.startswith("Docker restart pending: ") for line in said), (host, said)

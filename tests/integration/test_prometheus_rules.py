@@ -171,7 +171,7 @@ def test_memory_errors_storage_ttft_and_other_checks(exported, tmp_path):
                                                   "TBW in 80d 0h 0m 0s")],
         GpufleetDiskFull=[(disk, "critical", "The filesystem of / on gpu-amd:9100 is 93% full")],
         GpufleetLlmTimeToFirstToken=[(ttft, "critical", "Time to first token of the inference runner on gpu-h200:9100 "
-                                                        "(prompt=answer) is above its threshold")],
+                                                        "(model=replay:1b,prompt=answer) is above its threshold")],
         GpufleetCheckCritical=[(hot_drive, "critical", "gpufleet check temperature (smart, device=/dev/sda) on gpu-amd:9100 "
                                                        "is not ok")],
         GpufleetTextfileUnreadable=[(scrape, "warning", "node_exporter on gpu-a100:9100 cannot read a textfile-collector file")],

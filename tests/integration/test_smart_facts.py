@@ -242,3 +242,37 @@ def test_ssd_wear_role_table_smartd_schedule_and_idempotence(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     assert json.loads(second.stdout)["stats"]["localhost"]["changed"] == 0
     assert conf.read_text().splitlines() == lines
+
+
+def test_ssd_wear_role_compares_with_the_controllers_history_not_the_fact_cache(fake, tmp_path):
+    """A quarter ago the controller recorded /dev/nvme1 (the QLC Intel 660p) with 9e12 bytes less written, 40
+    unsafe shutdowns and no media errors; the role asks the history for it (no ssd_wear_previous, no fact cache:
+    this run has none) and the drive's rate and growth come from that row."""
+    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history
+    path, _log = fake
+    written_now = 3979996672000  # the capture's data written
+    then = 1764000000.0
+    conn = _history.connect(str(tmp_path / "history.db"))
+    drive = {"name": "/dev/nvme1", "data_written_bytes": written_now - 9 * 10 ** 12, "unsafe_shutdowns": 40, "media_errors": 0}
+    _history.record_run(conn, "quarterly", then + 60,
+                        {"localhost": {"gpufleet_smart": {"collected_epoch_s": then, "devices": [drive]}}})
+    conn.close()
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps({"ssd_wear_smartctl_path": path, "ssd_wear_critical_paths": [],
+                                   "ssd_wear_history_path": str(tmp_path / "history.db"),
+                                   "ssd_wear_rated_tbw": {"INTEL SSDPEKNW010T8": 200}}))
+    proc = run_playbook("tests/integration/files/ssd_wear_play.yml", ["-e", "@%s" % varfile], json_output=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tasks = dict((task["task"]["name"].split(" : ")[-1], task["hosts"]["localhost"])
+                 for task in json.loads(proc.stdout)["plays"][0]["tasks"])
+    asked = tasks["Read each drive's previous readings from the controller's history (the fact cache expires after a day)"]
+    assert asked["history"]["last"]["localhost"]["smart.devices.unsafe_shutdowns"] == {"device=/dev/nvme1": [then + 60, 40.0]}
+    fact = tasks["Read the SMART data of the drives"]["ansible_facts"]["gpufleet_smart"]
+    drive = dict((d["name"], d) for d in fact["devices"])["/dev/nvme1"]
+    days = (fact["collected_epoch_s"] - then) / 86400.0
+    assert drive["write_rate_bytes_per_day"] == int(round(9 * 10 ** 12 / days))
+    assert drive["projected_days_to_rated_tbw"] == int((200 * 10 ** 12 - written_now) / (9 * 10 ** 12 / days))
+    shutdowns = [c for c in drive["checks"] if c["check"] == "unsafe_shutdowns"][0]
+    assert shutdowns["status"] == "warn" and "3 unsafe shutdowns since the previous snapshot" in shutdowns["message"]
+    # the other drives were not in the history: nothing to compare, said so
+    assert dict((d["name"], d) for d in fact["devices"])["/dev/sda"]["rate_reason"] == "no previous snapshot of this drive"

@@ -33,8 +33,8 @@ from testlib.system import apt_ensure
 PLAYBOOK = os.path.join(REPO_ROOT, "tests", "integration", "files", "metrics_capture.yml")
 FIXTURES = os.path.join(REPO_ROOT, "tests", "unit", "fixtures")
 H200_XML = os.path.join(FIXTURES, "device_h200", "nvidia-smi-q-x.xml")
-A100_XML = os.path.join(FIXTURES, "gpu", "nvidia_smi_xml", "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
-AMD_JSON = os.path.join(FIXTURES, "gpu", "rocm_smi", "vega20-wks-gl-xe-radeon-pro-vii.json")
+A100_XML = os.path.join(FIXTURES, "nvidia_smi", "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
+AMD_JSON = os.path.join(FIXTURES, "rocm_smi", "vega20-wks-gl-xe-radeon-pro-vii.json")
 NVML_LIB_RM_VERSION_MISMATCH = 18
 QLC_SERIAL = "BTNH93710FS91P0B"   # the Intel 660p capture: rated 200 TBW
 # node_exporter's own series about the textfile collector that the rules use besides ours.

@@ -7,21 +7,14 @@ The one place that says which fact an area sets, its options, checks, history re
 and summary lines (see ``_common/area.py``). ``health_facts`` gathers from it; the summary, the
 report, the history, the alerts and the Prometheus export read it. Adding an area is one line in
 :data:`AREAS`; a unit test walks every entry.
-
-Areas not yet split into ``_areas/<name>/`` (parse, collect, checks, present) are described here
-by their existing functions (``_legacy``); each moves into its own package in turn.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import _prom
-from ansible_collections.gpufleet.maintenance.plugins.module_utils import (
-    _backup,
-    _benchmark_summary,
-    _model_store,
-)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA as BACKUP
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA as BENCHMARK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
@@ -29,19 +22,11 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu im
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA as WSL
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
-
-_THRESHOLDS = dict(type="dict", default={})
-
-
-def _legacy(name, title, module, collect=None, present=None, metrics=None, options=None):
-    return Area(name, title, module=module, collect=collect, present=present, metrics=metrics,
-                options=options, readings=None)
-
 
 AREAS = (
     HOST,
@@ -49,14 +34,13 @@ AREAS = (
     DOCKER,
     SMART,
     DRIVER_STACK,
-    _legacy("models", "models", "model_manifest", None, _model_store.summary_section),
+    MODELS,
     EXPOSURE,
     TLS,
-    _legacy("backup", "backup", "backup_snapshot", None, _backup.summary_section),
+    BACKUP,
     MAINTENANCE,
     WSL,
-    _legacy("benchmark", "benchmark", "llm_probe", None, _benchmark_summary.benchmark_section,
-            _prom.benchmark_metrics),
+    BENCHMARK,
     IMAGES,
     VRAM_GUARD,
 )

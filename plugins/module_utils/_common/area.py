@@ -41,8 +41,7 @@ class Area(object):
     tool said, to judge it) and are left out of the fact. ``check_options(params)`` → a list of
     problems, each naming its option (``timeout must be at least 1 second, got 0``): what an
     argument spec cannot say, such as ranges. ``present(fact)`` → summary lines. ``readings``: the
-    :class:`~.readings.Reading` rows the history records (None: every numeric key with a unit
-    suffix, the rule used before areas declared their readings). ``metrics(fact, families)`` adds
+    :class:`~.readings.Reading` rows the history records (nothing else is recorded). ``metrics(fact, families)`` adds
     its Prometheus metrics. Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
     tool said, to judge it) and are left out of the fact.
 
@@ -63,7 +62,7 @@ class Area(object):
         self.collect = collect
         self.evaluate = evaluate
         self.present = present
-        self.readings = readings
+        self.readings = tuple(readings or ())
         self.metrics = metrics
         self.schema_version = schema_version
         self.module = module
@@ -144,7 +143,8 @@ class Area(object):
         data, warnings = self.collect(run_command, params)
         if self.evaluate is None:
             return data, list(warnings)
-        checks = self.evaluate(data, params)
+        # None: a check with nothing to judge (a reading the device does not have); not a verdict.
+        checks = [check for check in self.evaluate(data, params) if check is not None]
         undeclared = sorted(set(c.get("check") for c in checks) - set(self.checks.names()))
         if undeclared:
             # A programming error, found by any test that gathers the area: every check is a table row.

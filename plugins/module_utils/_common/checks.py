@@ -97,17 +97,21 @@ def unknown_check(check, reason, fix, value=None, threshold=None, subject=None, 
 
 
 def level_check(check, value, warn=None, crit=None, unit="", what=None, fix="", higher_is_worse=True,
-                subject=None, **extra):
+                subject=None, absent="unknown", **extra):
     """Compare ``value`` with warn/crit thresholds and return a check.
 
-    ``value`` ``None`` (not reported) gives an ``ok`` check that says so, never an alarm.
+    ``value`` ``None`` (not reported) is never ``ok``: with ``absent="unknown"`` (the default) the
+    check is ``unknown`` (it could not look); with ``absent="omit"`` there is no check at all (None),
+    for readings a device may simply not have (a GPU without a memory-junction sensor or a fan).
     ``higher_is_worse=False`` flips the comparison (for spares, free space...).
     The returned ``threshold`` is the one that fired, or the warn threshold when ok.
     """
     what = what or check.replace("_", " ")
     if value is None:
-        return make_check(check, "ok", None, warn if warn is not None else crit,
-                          "%s not reported" % what, subject=subject, **extra)
+        if absent == "omit":
+            return None
+        return unknown_check(check, "%s not reported" % what, "the area's warnings say why it could not be read",
+                             threshold=warn if warn is not None else crit, subject=subject, **extra)
 
     def beyond(limit):
         if limit is None:
@@ -207,12 +211,12 @@ class Check(object):
         return unknown_check(self.name, reason, self.fix if fix is None else fix, subject=self._subject(subject),
                              **extra)
 
-    def level(self, value, limits, what, subject=None, fix=None, **extra):
+    def level(self, value, limits, what, subject=None, fix=None, absent="unknown", **extra):
         """:func:`level_check` with this row's threshold pair read from ``limits``."""
         warn, crit = self.pair()
         return level_check(self.name, value, limits.get(warn) if warn else None, limits.get(crit) if crit else None,
                            unit=self.unit, what=what, fix=self.fix if fix is None else fix,
-                           higher_is_worse=self.higher_is_worse, subject=self._subject(subject), **extra)
+                           higher_is_worse=self.higher_is_worse, subject=self._subject(subject), absent=absent, **extra)
 
 
 class CheckTable(object):

@@ -7,7 +7,8 @@ A :class:`Reading` is a path into a fact: ``uptime_s``, ``disks[].used_pct`` (on
 entry), ``nvidia.gpus[].temperature_c``, ``results[].ttft_s.median`` (a nested reading). Its history
 metric is ``<area>.<path without []>`` (``host.disks.used_pct``) and, for a list, the subject is
 read from each entry (``subject=("path", "path")``: the key ``path`` of the subject is the entry's
-``path``). What is not declared is not recorded: an area's checks name the readings they judge
+``path``); a subject of several keys is a tuple of such pairs (``subject=(("model", "model"),
+("prompt", "prompt"))`` → ``model=gemma3:4b,prompt=health``). What is not declared is not recorded: an area's checks name the readings they judge
 (``Check.reads``) and a unit test fails when one of them is not declared here.
 Pure functions, no Ansible import.
 """
@@ -20,9 +21,10 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.check
 
 
 class Reading(object):
-    """One declared reading; ``subject`` is ``(subject key, entry field)`` for a path with ``[]``."""
+    """One declared reading; ``subject`` is ``(subject key, entry field)`` for a path with ``[]``, or a
+    tuple of such pairs for a subject of several keys."""
 
-    __slots__ = ("path", "subject", "summary")
+    __slots__ = ("path", "subject", "pairs", "summary")
 
     def __init__(self, path, subject=None, summary=""):
         if path.count("[]") > 1:
@@ -31,6 +33,8 @@ class Reading(object):
             raise ValueError("reading %s: a path through a list needs subject=(key, entry field)" % path)
         self.path = path
         self.subject = tuple(subject) if subject else None
+        # ((subject key, entry field), ...): one pair, or several.
+        self.pairs = () if not subject else (tuple(subject),) if isinstance(subject[0], str) else tuple(map(tuple, subject))
         self.summary = summary
 
     def __repr__(self):
@@ -48,11 +52,11 @@ class Reading(object):
         entries = _walk(fact, head.split("."))
         found = []
         for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, dict) or entry.get(self.subject[1]) in (None, ""):
+            if not isinstance(entry, dict) or any(entry.get(field) in (None, "") for _key, field in self.pairs):
                 continue
             value = _walk(entry, tail.lstrip(".").split(".")) if tail else None
             if _is_number(value):
-                found.append(({self.subject[0]: entry[self.subject[1]]}, float(value)))
+                found.append((dict((key, entry[field]) for key, field in self.pairs), float(value)))
         return found
 
 

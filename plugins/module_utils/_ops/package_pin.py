@@ -24,15 +24,16 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt im
     LOCK_FILES,
     Apt,
     AptError,
+    parse_blacklist,
     parse_preferences,
+    render_blacklist,
+    render_preferences,
     wait_for_lock,
 )
 
 PREFERENCES_PATH = "/etc/apt/preferences.d/gpufleet-package-pin.pref"
 BLACKLIST_PATH = "/etc/apt/apt.conf.d/51gpufleet-package-pin"
-PIN_PRIORITY = 1001
 REQUIRED_TOOLS = ("dpkg-query", "apt-mark", "apt-cache")
-_HEADER = "gpufleet.maintenance.package_pin manages this file: edits are overwritten on the next run."
 _GLOB_CHARS = "*?["
 
 ARGUMENT_SPEC = dict(
@@ -64,49 +65,6 @@ CHECKS = CheckTable(
 )
 # What the argument spec cannot say (issue 18): out-of-range options fail, naming the option.
 BOUNDS = {"lock_timeout": (0, None)}
-
-
-# ---------------------------------------------------------------- our two files (pure)
-
-def render_preferences(pins):
-    """``{package: version}`` → the preferences file text (``""`` when there are no pins)."""
-    if not pins:
-        return ""
-    stanzas = ["# %s" % _HEADER]
-    for name in sorted(pins):
-        stanzas.append("Package: %s\nPin: version %s\nPin-Priority: %d" % (name, pins[name], PIN_PRIORITY))
-    return "\n\n".join(stanzas) + "\n"
-
-
-def blacklist_pattern(name):
-    """Package name → the anchored regular expression unattended-upgrades matches (no backslashes)."""
-    return "^" + re.sub(r"([.+])", r"[\1]", name) + "$"
-
-
-def parse_blacklist(text):
-    """Our apt.conf.d blacklist file → sorted package names (patterns we wrote are turned back)."""
-    names = set()
-    block = re.search(r"Unattended-Upgrade::Package-Blacklist\s*\{(.*?)\}\s*;", text or "", re.S)
-    if not block:
-        return []
-    for entry in re.findall(r'"([^"]*)"', block.group(1)):
-        name = entry
-        if name.startswith("^"):
-            name = name[1:]
-        if name.endswith("$"):
-            name = name[:-1]
-        names.add(re.sub(r"\[([.+])\]", r"\1", name))
-    return sorted(names)
-
-
-def render_blacklist(names):
-    """Package names → the apt.conf.d text adding them to ``Unattended-Upgrade::Package-Blacklist``."""
-    if not names:
-        return ""
-    lines = ["// %s" % _HEADER, "Unattended-Upgrade::Package-Blacklist {"]
-    lines.extend('    "%s";' % blacklist_pattern(name) for name in sorted(set(names)))
-    lines.append("};")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- decisions (pure)

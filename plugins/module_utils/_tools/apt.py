@@ -245,3 +245,50 @@ class Apt:
     def simulate(self, command):
         argv = [self.tools["apt-get"], "-s", "-o", "Debug::NoLocking=1", command]
         return parse_simulation(self._run("simulating apt-get %s" % command, argv).stdout)
+
+
+PIN_FILE_HEADER = "gpufleet.maintenance.package_pin manages this file: edits are overwritten on the next run."
+PIN_PRIORITY = 1001
+
+
+# ---------------------------------------------------------------- the pin files package_pin writes (pure)
+
+def render_preferences(pins):
+    """``{package: version}`` → the preferences file text (``""`` when there are no pins)."""
+    if not pins:
+        return ""
+    stanzas = ["# %s" % PIN_FILE_HEADER]
+    for name in sorted(pins):
+        stanzas.append("Package: %s\nPin: version %s\nPin-Priority: %d" % (name, pins[name], PIN_PRIORITY))
+    return "\n\n".join(stanzas) + "\n"
+
+
+def blacklist_pattern(name):
+    """Package name → the anchored regular expression unattended-upgrades matches (no backslashes)."""
+    return "^" + re.sub(r"([.+])", r"[\1]", name) + "$"
+
+
+def parse_blacklist(text):
+    """Our apt.conf.d blacklist file → sorted package names (patterns we wrote are turned back)."""
+    names = set()
+    block = re.search(r"Unattended-Upgrade::Package-Blacklist\s*\{(.*?)\}\s*;", text or "", re.S)
+    if not block:
+        return []
+    for entry in re.findall(r'"([^"]*)"', block.group(1)):
+        name = entry
+        if name.startswith("^"):
+            name = name[1:]
+        if name.endswith("$"):
+            name = name[:-1]
+        names.add(re.sub(r"\[([.+])\]", r"\1", name))
+    return sorted(names)
+
+
+def render_blacklist(names):
+    """Package names → the apt.conf.d text adding them to ``Unattended-Upgrade::Package-Blacklist``."""
+    if not names:
+        return ""
+    lines = ["// %s" % PIN_FILE_HEADER, "Unattended-Upgrade::Package-Blacklist {"]
+    lines.extend('    "%s";' % blacklist_pattern(name) for name in sorted(set(names)))
+    lines.append("};")
+    return "\n".join(lines) + "\n"

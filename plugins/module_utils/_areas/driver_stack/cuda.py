@@ -17,9 +17,14 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver
     CUDA_MINOR_COMPAT_FLOOR,
     CUDA_RELEASES,
     ROCM_KMD_USERSPACE,
+    TABLES,
 )
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import make_check
 
 UNKNOWN = "unknown"
+DATA_MAX_AGE_MONTHS = 6
+FIX_STALE_DATA = ("update the collection (ansible-galaxy collection install --upgrade gpufleet.maintenance): "
+                  "its compatibility tables are older than the releases since")
 _VERSION = re.compile(r"^\s*v?(\d+(?:\.\d+)*)\s*$")
 
 
@@ -164,3 +169,25 @@ def rocm_compat(kmd_release, userspace_release):
     if not kmd or not user or kmd not in ROCM_KMD_USERSPACE:
         return UNKNOWN
     return "compatible" if user in ROCM_KMD_USERSPACE[kmd] else "incompatible"
+
+
+def data_age_checks(today, tables=TABLES, max_age_months=DATA_MAX_AGE_MONTHS):
+    """``compatibility_data_age`` per compatibility table (subject ``table``), on ``today`` (a date).
+
+    The value is the year-month the table was last checked against its source; older than
+    ``max_age_months`` whole months is ``warn`` (new CUDA and ROCm releases are ``unknown`` to the
+    filters until the table has them), with the fix "update the collection".
+    """
+    results = []
+    for table, what, source, checked in tables:
+        year, month = (int(part) for part in checked.split("-")[:2])
+        age = (today.year * 12 + today.month) - (year * 12 + month)
+        message = "the collection's %s table was checked against its source in %s, %d month(s) ago (%s)" % (
+            what, checked, age, source)
+        if age > max_age_months:
+            results.append(make_check("compatibility_data_age", "warn", checked, "%d months" % max_age_months,
+                                      "%s: %s" % (message, FIX_STALE_DATA), subject={"table": table}))
+        else:
+            results.append(make_check("compatibility_data_age", "ok", checked, "%d months" % max_age_months, message,
+                                      subject={"table": table}))
+    return results

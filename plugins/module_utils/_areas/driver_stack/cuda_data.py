@@ -31,6 +31,16 @@ CUDA_SOURCE = ("NVIDIA CUDA Toolkit Release Notes, table 'CUDA Toolkit and Corre
 ROCM_SOURCE = ("AMD ROCm 'User and kernel-space support matrix', "
                "https://rocm.docs.amd.com/projects/install-on-linux/en/docs-6.3.0/reference/"
                "user-kernel-space-compat-matrix.html")
+# When each table was last compared with its source (year-month): data that goes stale (issue 20).
+# The annual cadence warns when a table is older than ``cuda.DATA_MAX_AGE_MONTHS``; whoever updates
+# a table from its source sets its date here.
+CUDA_CHECKED = "2026-11"
+ROCM_CHECKED = "2026-11"
+# (table, what it holds, source, checked): what the annual report shows and judges.
+TABLES = (
+    ("cuda", "CUDA toolkit to minimum NVIDIA driver", CUDA_SOURCE, CUDA_CHECKED),
+    ("rocm", "ROCm kernel driver to user space", ROCM_SOURCE, ROCM_CHECKED),
+)
 
 # (toolkit release, release name, minimum Linux x86_64 driver), oldest first.
 # The release version is what /usr/local/cuda/version.json and the cuda-toolkit-X-Y package carry

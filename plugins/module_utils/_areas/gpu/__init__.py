@@ -21,7 +21,7 @@ _AMD = ("temperature_edge_c", "temperature_junction_c", "temperature_memory_c", 
 AREA = Area(
     "gpu", "gpu",
     summary="NVIDIA (NVML, nvidia-smi) and AMD (amd-smi, rocm-smi) GPUs: temperatures, VRAM, ECC, remapped rows, "
-            "throttling, fans, lost GPUs, driver/library mismatch",
+            "throttling, fans, lost GPUs, driver/library mismatch, GPU power against the PSU rating",
     module="gpu_facts",
     options=dict(
         source=dict(type="str", default="auto", choices=list(collect.SOURCES)),
@@ -31,7 +31,9 @@ AREA = Area(
         include_processes=dict(type="bool", default=False),
         timeout=dict(type="int", default=20),
         root=dict(type="path", default="/"),
+        psu_watts=dict(type="int"),
     ),
+    ranges={"psu_watts": (1, None)},
     check_options=collect.check_options,
     checks=checks.CHECKS,
     collect=collect.collect,

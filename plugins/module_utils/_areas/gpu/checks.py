@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, fmt_number
 
 _GPU = ("gpu",)
 
@@ -53,6 +53,12 @@ CHECKS = CheckTable(
               "nvidia_drm nvidia_modeset nvidia, modprobe nvidia)"),
     Check("tool_output", "Output of a GPU tool that could not be read whole (garbled, truncated, the tool killed).",
           fix="Run the command by hand to see it, and update the driver tools if it keeps happening"),
+    Check("psu_load", "Power all GPUs draw as a share of the PSU rating (only where psu_watts is set), and their "
+                      "power limits against it.",
+          thresholds=(("psu_draw_warn_pct", 80), ("psu_draw_crit_pct", 100)), unit=" %",
+          fix="PSU capacitors drift and 600 W+ transients trip an overloaded PSU (intermittent shutdowns): lower the "
+              "GPUs' power limits (nvidia-smi -pl, amd-smi set --power-cap) or fit a bigger PSU",
+          reads=("nvidia.gpus[].power_draw_w", "amd.gpus[].power_w")),
     Check("gpu_present", "Whether every NVIDIA/AMD GPU on the PCI bus has its driver loaded and is read by its "
                          "tools (none on the bus and no tooling is a CPU-only host).",
           fix="the GPU's kernel module is not loaded, usually after a kernel update whose DKMS build failed or "
@@ -93,11 +99,12 @@ def nvidia_gpu_checks(gpu, thresholds):
                                           "%s is lost (%s)" % (label, gpu.get("error") or "GPU is lost"),
                                           subject=subject, vendor="nvidia")]
     ecc = gpu.get("ecc") or {}
-    return [
+    return _judged([
         CHECKS["gpu_temperature"].level(gpu.get("temperature_c"), thresholds, "%s core temperature" % label,
                                         subject=subject, vendor="nvidia"),
         CHECKS["memory_temperature"].level(gpu.get("memory_temperature_c"), thresholds,
-                                           "%s memory junction temperature" % label, subject=subject, vendor="nvidia"),
+                                           "%s memory junction temperature" % label, subject=subject, vendor="nvidia",
+                                           absent="omit"),
         CHECKS["vram_used"].level(gpu.get("memory_used_pct"), thresholds, "%s VRAM use" % label,
                                   subject=subject, vendor="nvidia"),
         _ecc_check(label, _max_known(ecc.get("volatile_uncorrected"), ecc.get("aggregate_uncorrected")), subject, "nvidia"),
@@ -105,24 +112,29 @@ def nvidia_gpu_checks(gpu, thresholds):
         _retired_check(label, gpu.get("retired_pages") or {}, subject),
         _throttle_check(label, gpu.get("throttle_reasons"), subject),
         _fan_check(label, gpu.get("fan_speed_pct"), gpu.get("temperature_c"), thresholds, subject, "nvidia"),
-    ]
+    ])
 
 
 def amd_gpu_checks(gpu, thresholds):
     """Checks of one AMD GPU dict (see ``_tools/amd_smi.py``)."""
     subject = {"gpu": gpu.get("index")}
     label = "AMD GPU %s (%s)" % (gpu.get("index"), gpu.get("name") or "unknown")
-    return [
+    return _judged([
         CHECKS["gpu_temperature"].level(gpu.get("temperature_edge_c"), thresholds, "%s edge temperature" % label,
                                         subject=subject, vendor="amd"),
         CHECKS["memory_temperature"].level(gpu.get("temperature_memory_c"), thresholds,
                                            "%s memory temperature" % label, subject=subject, vendor="amd",
-                                           fix="improve cooling or lower the power cap"),
+                                           fix="improve cooling or lower the power cap", absent="omit"),
         CHECKS["vram_used"].level(gpu.get("vram_used_pct"), thresholds, "%s VRAM use" % label, subject=subject,
                                   vendor="amd", fix="find the process holding the memory (amd-smi process) and stop or resize it"),
         _ecc_check(label, gpu.get("ecc_uncorrectable"), subject, "amd"),
         _fan_check(label, gpu.get("fan_speed_pct"), gpu.get("temperature_edge_c"), thresholds, subject, "amd"),
-    ]
+    ])
+
+
+def _judged(results):
+    """The verdicts, without the checks that had nothing to judge (None: a reading this card does not have)."""
+    return [result for result in results if result is not None]
 
 
 def _max_known(*values):
@@ -132,8 +144,8 @@ def _max_known(*values):
 
 def _ecc_check(label, uncorrectable, subject, vendor):
     check = CHECKS["ecc_uncorrectable"]
-    if uncorrectable is None:
-        return check.result("ok", None, 0, "%s: uncorrectable ECC errors not reported" % label, subject=subject, vendor=vendor)
+    if uncorrectable is None:  # no ECC on this card (or ECC off): nothing to judge, no verdict
+        return None
     if uncorrectable > 0:
         return check.result("crit", uncorrectable, 0, "%s has %s uncorrectable ECC error(s)" % (label, uncorrectable),
                             subject=subject, vendor=vendor)
@@ -147,8 +159,9 @@ def _remap_check(label, rows, subject):
                             subject=subject, fix="the GPU needs an RMA; drain it", vendor="nvidia")
     if rows.get("pending"):
         return check.result("crit", "pending", None, "%s has a pending row remap" % label, subject=subject, vendor="nvidia")
-    return check.result("ok", rows.get("uncorrectable"), None,
-                        "%s: no pending or failed row remap" % label if rows else "%s: row remapping not reported" % label,
+    if not rows:  # before Ampere, or not reported: no verdict
+        return None
+    return check.result("ok", rows.get("uncorrectable"), None, "%s: no pending or failed row remap" % label,
                         subject=subject, vendor="nvidia")
 
 
@@ -156,9 +169,9 @@ def _retired_check(label, pages, subject):
     check = CHECKS["retired_pages_pending"]
     if pages.get("pending"):
         return check.result("warn", True, None, "%s has retired pages pending" % label, subject=subject, vendor="nvidia")
-    return check.result("ok", pages.get("pending"), None,
-                        "%s: no retired pages pending" % label if pages.get("pending") is not None
-                        else "%s: page retirement not reported" % label, subject=subject, vendor="nvidia")
+    if pages.get("pending") is None:  # Ampere and later remap rows instead, or not reported: no verdict
+        return None
+    return check.result("ok", False, None, "%s: no retired pages pending" % label, subject=subject, vendor="nvidia")
 
 
 def _throttle_check(label, reasons, subject):
@@ -168,18 +181,20 @@ def _throttle_check(label, reasons, subject):
         return check.result("warn", active, None, "%s is throttled (%s)" % (label, ", ".join(active)),
                             subject=subject, vendor="nvidia")
     if reasons is None:
-        return check.result("ok", None, None, "%s: clock event reasons not reported" % label, subject=subject, vendor="nvidia")
+        return check.unknown("%s: clock event reasons not reported" % label, subject=subject, vendor="nvidia",
+                             fix="read them by hand (nvidia-smi -q -d PERFORMANCE) and update the driver if they are missing")
     return check.result("ok", [], None, "%s: no thermal or power-brake throttling" % label, subject=subject, vendor="nvidia")
 
 
 def _fan_check(label, fan, temperature, thresholds, subject, vendor):
     check = CHECKS["fan_stopped"]
     limit = thresholds["fan_stopped_above_c"]
+    if fan is None:  # a passively cooled card (A100, H100, H200) has no fan to judge
+        return None
     if fan == 0 and temperature is not None and temperature > limit:
         return check.result("warn", fan, limit, "%s fan is at 0 %% while the GPU is at %s C (above %s C)"
                             % (label, temperature, limit), subject=subject, vendor=vendor)
-    return check.result("ok", fan, limit, "%s fan at %s" % (label, "n/a" if fan is None else "%s %%" % fan),
-                        subject=subject, vendor=vendor)
+    return check.result("ok", fan, limit, "%s fan at %s %%" % (label, fan), subject=subject, vendor=vendor)
 
 
 def gpu_present_check(data):
@@ -223,6 +238,29 @@ def gpu_present_check(data):
                                                 if passthrough else "", reasons))
 
 
+def psu_check(nvidia_gpus, amd_gpus, psu_watts, thresholds):
+    """``psu_load``: the GPUs' summed draw as a share of ``psu_watts``; their summed power limits must fit too."""
+    check = CHECKS["psu_load"]
+    gpus = [("GPU %s" % g.get("index"), g.get("power_draw_w"), g.get("power_limit_w")) for g in nvidia_gpus]
+    gpus += [("AMD GPU %s" % g.get("index"), g.get("power_w"), g.get("power_cap_w")) for g in amd_gpus]
+    if not gpus:
+        return None
+    unread = [label for label, draw, _limit in gpus if draw is None]
+    if unread:
+        return check.unknown("power draw not reported for %s" % ", ".join(unread),
+                             fix="read it by hand (nvidia-smi -q -d POWER, amd-smi metric --power)")
+    draw = round(sum(d for _label, d, _limit in gpus), 1)
+    limits = [limit for _label, _draw, limit in gpus]
+    limit_sum = round(sum(limits), 1) if None not in limits else None
+    what = "GPU power draw of %s W against the %s W PSU" % (fmt_number(draw), psu_watts)
+    result = check.level(round(100.0 * draw / psu_watts, 1), thresholds, what)
+    if result["status"] == "ok" and limit_sum is not None and limit_sum > psu_watts:
+        return check.result("warn", result["value"], psu_watts,
+                            "%s is fine now, but the GPUs' power limits add up to %s W, above the PSU's %s W: a load "
+                            "spike to the limits would exceed it" % (what, fmt_number(limit_sum), psu_watts))
+    return result
+
+
 def evaluate(data, params):
     """Every check of the gpu area, in the order the fact has always listed them."""
     thresholds = params["thresholds"]
@@ -236,6 +274,10 @@ def evaluate(data, params):
         checks.extend(nvidia_gpu_checks(gpu, thresholds))
     for gpu in amd.get("gpus") or []:
         checks.extend(amd_gpu_checks(gpu, thresholds))
+    if params.get("psu_watts"):
+        psu = psu_check(nvidia.get("gpus") or [], amd.get("gpus") or [], params["psu_watts"], thresholds)
+        if psu is not None:
+            checks.append(psu)
     present = gpu_present_check(data)
     if present is not None:
         checks.append(present)

@@ -272,7 +272,9 @@ def evaluate(data, params):
             "read (%d of %d drives read from smartctl --json alone)" % (len(read), len(devices))))
     for record in data.get("devices") or []:
         old = parse.find_previous(record, previous)
-        parse.apply_previous(record, old, elapsed)
+        # A drive's readings from the history carry their own time (the run that last saw it).
+        own = parse.elapsed_since(data, old) if old and old.get("collected_epoch_s") is not None else None
+        parse.apply_previous(record, old, elapsed if own is None else own)
         record["checks"] = device_checks(record, old, limits)
         record["status"] = worst_status(record["checks"])
         results.extend(record["checks"])

@@ -225,11 +225,15 @@ def find_previous(record, previous_fact):
         if isinstance(old, dict) and not record.get("serial") and old.get("name") == record.get("name") \
                 and old.get("model") == record.get("model"):
             return old
+    # Readings from the controller's history are keyed by the drive's name alone.
+    for old in previous_fact.get("devices") or []:
+        if isinstance(old, dict) and old.get("from_history") and old.get("name") == record.get("name"):
+            return old
     return None
 
 
 def elapsed_since(fact, previous_fact):
-    """Seconds between an earlier fact and this one (None when either has no time)."""
+    """Seconds between an earlier fact (or drive record, from the history) and this one (None when either has no time)."""
     if isinstance(previous_fact, dict) and previous_fact.get("collected_epoch_s") is not None \
             and fact.get("collected_epoch_s") is not None:
         return fact["collected_epoch_s"] - previous_fact["collected_epoch_s"]
@@ -268,3 +272,35 @@ def apply_previous(record, old, elapsed_s):
     else:
         record["rate_reason"] = "no writes since the previous snapshot: no projection"
     return record
+
+
+# The readings the growth checks and the write rate compare with the previous run (recorded by the
+# area's ``readings``; the history keys them by host and ``device=<name>``).
+PREVIOUS_READINGS = ("data_written_bytes", "media_errors", "reallocated_sectors", "pending_sectors", "unsafe_shutdowns")
+
+
+def previous_from_history(last):
+    """The history's newest readings of one host (``{metric: {subject: [ts, value]}}``, the ``history``
+    action's ``last[host]``) → a ``previous`` fact for :func:`find_previous` / :func:`apply_previous`.
+
+    Each drive gets its own ``collected_epoch_s``: the ``smart.collected_epoch_s`` recorded in the same
+    run as its data written, else that run's time (a drive missing from the newest run keeps the
+    readings of the run that last saw it). Drives are matched by name (the history has no serial).
+    """
+    collected = ((last or {}).get("smart.collected_epoch_s") or {}).get("")
+    devices = {}
+    for key in PREVIOUS_READINGS:
+        for subject, pair in sorted(((last or {}).get("smart.devices.%s" % key) or {}).items()):
+            name = subject[len("device="):] if subject.startswith("device=") else None
+            if not name or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                continue
+            ts, value = pair
+            record = devices.setdefault(name, {"name": name, "from_history": True})
+            record[key] = int(value) if float(value).is_integer() else value
+            if key == "data_written_bytes" or "collected_epoch_s" not in record:
+                same_run = collected is not None and collected[0] == ts
+                record["collected_epoch_s"] = collected[1] if same_run else ts
+    if not devices:
+        return {}
+    times = [d["collected_epoch_s"] for d in devices.values()]
+    return {"collected_epoch_s": max(times), "devices": [devices[name] for name in sorted(devices)]}

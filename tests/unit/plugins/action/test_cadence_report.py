@@ -108,3 +108,79 @@ def test_a_bad_alert_target_costs_nothing_else_and_shows_no_secret(tmp_path):
     assert result["files"] and result["history"]["recorded"] is True
     assert [s["ok"] for s in result["sent"]] == [False]
     assert "SECRET123" not in json.dumps(result) and "Ab+x" not in json.dumps(result)
+
+
+def _disk_run(tmp_path, used_pct, now_var, **extra):
+    """One simulated daily/monthly run: disk use of box1 ``/``, the clock set through ``gpufleet_now``."""
+    from ansible.template import Templar, trust_as_template
+    facts = {"gpufleet_host": {"schema_version": 1, "status": "ok", "disks": [{"path": "/", "used_pct": used_pct}],
+                               "checks": [{"check": "disk_used", "status": "ok", "value": used_pct, "threshold": 80,
+                                           "subject": {"path": "/"}, "message": "/ %s%% used" % used_pct}]}}
+    args = dict({"cadence": "monthly", "hosts": {"box1": facts}, "dest": str(tmp_path / "reports"),
+                 "history_path": str(tmp_path / "history.db"), "formats": ["json"], "trend_checks": ["disk_fill"],
+                 "trend_check_days": 400, "trend_thresholds": {"disk_fill_warn_days": 60, "disk_fill_crit_days": 20}},
+                **extra)
+    task = Task()
+    task.args = args
+    task_vars = {"inventory_dir": str(tmp_path), "day0": 1764000000, "gpufleet_now": trust_as_template(now_var)}
+    action = ActionModule(task=task, connection=MagicMock(), play_context=PlayContext(), loader=DataLoader(),
+                          templar=Templar(loader=DataLoader(), variables=task_vars), shared_loader_obj=None)
+    return action.run(task_vars=task_vars)
+
+
+def test_simulated_months_take_a_trend_check_from_waiting_to_ok_warn_crit(tmp_path):
+    """Runs 30 simulated days apart (the clock from gpufleet_now): disk use +20 % per 30 days.
+
+    Days left to 100 % at the last run (hand-computed, linear): 50 % → 75 days (ok), 70 % → 45 (warn < 60),
+    90 % → 15 (crit < 20); the first two runs hold 1 and 2 points, a trend needs 3: waiting for history, which
+    is no verdict (no trends fact, no problem, no stored check) but a report section saying when it can tell.
+    """
+    seen = []
+    for month, used in enumerate((10, 30, 50, 70, 90)):
+        result = _disk_run(tmp_path, used, "{{ day0 + %d * 30 * 86400 }}" % month)
+        assert result.get("failed") is not True, result
+        problems = [p for p in result["problems"] if p["area"] == "trends"]
+        with open(result["files"]["json"]) as handle:
+            report = json.load(handle)
+        if month < 2:
+            assert "box1" not in result["trends"] and problems == [] and "trends" not in report["areas"]
+            [section] = [s for s in report["sections"] if s["title"].startswith("Trend checks waiting for history")]
+            assert section["lines"][0].startswith("box1 path=/: could not look: the history holds %d run(s)" % (month + 1))
+            assert "after %d more run(s)" % (2 - month) in section["lines"][0]
+            seen.append(("waiting", month + 1))
+            continue
+        check = result["trends"]["box1"]["checks"][0]
+        seen.append((check["status"], check["value"]))
+        if check["status"] == "ok":
+            assert problems == []
+        else:
+            assert [(p["host"], p["check"], p["subject"], p["status"]) for p in problems] == \
+                [("box1", "disk_fill", "path=/", check["status"])]
+        assert result["history"]["now"] == 1764000000 + month * 30 * 86400
+    assert seen == [("waiting", 1), ("waiting", 2), ("ok", 75), ("warn", 45), ("crit", 15)]
+    assert report["status"] == "crit" and "trends" in report["areas"]
+    assert report["hosts"][0]["areas"]["trends"] == "crit"
+    conn = sqlite3.connect(str(tmp_path / "history.db"))
+    stored = [row for row in conn.execute("SELECT r.ts, c.status FROM checks c JOIN runs r ON r.id = c.run_id "
+                                          "WHERE c.area = 'trends' AND c.name = 'disk_fill' ORDER BY r.ts")]
+    conn.close()
+    assert [s for _ts, s in stored] == ["ok", "warn", "crit"]
+    assert stored[-1][0] == 1764000000 + 4 * 30 * 86400
+
+
+def test_a_trend_crit_is_alerted_like_any_check(tmp_path):
+    sent = []
+    for month, used in enumerate((50, 70, 90)):
+        result = _disk_run(tmp_path, used, "{{ day0 + %d * 30 * 86400 }}" % month,
+                           alert_targets=[{"name": "mail", "type": "email", "to": "ops@example.org"}])
+        sent.append([(a["host"], a["key"], a["status"]) for a in result["alerts"]])
+    assert sent[2] == [("box1", "trends/disk_fill/path=/", "crit")]
+
+
+def test_unknown_trend_check_names_and_thresholds_fail_the_task(tmp_path):
+    result = _disk_run(tmp_path, 10, "1764000000", trend_checks=["junction"])
+    assert result["failed"] is True and "junction" in result["msg"]
+    result = _disk_run(tmp_path, 10, "1764000000", trend_thresholds={"disk_full_days": 3})
+    assert result["failed"] is True and "disk_full_days" in result["msg"]
+    result = _disk_run(tmp_path, 10, "not a time")
+    assert result["failed"] is True and "gpufleet_now" in result["msg"]

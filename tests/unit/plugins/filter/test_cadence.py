@@ -7,7 +7,8 @@ from ansible_collections.gpufleet.maintenance.plugins.filter import cadence as f
 
 
 def test_filters_are_registered():
-    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "step_failures", "cadence_sections"}
+    assert set(f.FilterModule().filters()) == {"area_facts", "tls_fact", "fleet_facts", "step_failures",
+                                               "cadence_sections", "smart_previous"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -68,3 +69,11 @@ def test_step_failures_collects_the_rescued_steps_of_the_play_hosts():
         f.step_failures("a", hostvars)
     with pytest.raises(AnsibleFilterError, match="no host variables for 'c'"):
         f.step_failures(["c"], hostvars)
+
+
+def test_smart_previous_rejects_what_is_not_one_hosts_readings():
+    with pytest.raises(AnsibleFilterError, match="history.last"):
+        f.smart_previous(["smart.devices.media_errors"])
+    got = f.smart_previous({"smart.devices.media_errors": {"device=/dev/sda": [100.0, 3.0]}, "other": {}})
+    assert got == {"collected_epoch_s": 100.0, "devices": [{"name": "/dev/sda", "from_history": True, "media_errors": 3,
+                                                            "collected_epoch_s": 100.0}]}

@@ -116,3 +116,22 @@ def test_redact_removes_every_piece_of_a_secret():
     text = "nonnumeric port: 'SECRET123' at http://ops:SECRET123/Ab+x@127.0.0.1:9/hook with Bearer t0ken"
     shown = a.redact(text, target)
     assert "SECRET123" not in shown and "t0ken" not in shown and "Ab+x" not in shown
+
+
+def test_a_run_resolves_only_what_it_looked_at():
+    """A quarterly SMART warning and a GPU crit are stored; the next daily run reads host and gpu but not
+    smart, and box2 is unreachable: only box1's GPU problem (now gone) is resolved."""
+    stored = {("box1", "smart/wear/device=/dev/nvme0"): {"status": "warn", "message": "wear 91 %", "changed_at": 1, "sent_at": 1},
+              ("box1", "gpu/gpu_temperature/gpu=0"): {"status": "crit", "message": "92 C", "changed_at": 1, "sent_at": 1},
+              ("box2", "gpu/gpu_temperature/gpu=0"): {"status": "crit", "message": "93 C", "changed_at": 1, "sent_at": 1}}
+    report = {"hosts": [{"host": "box1", "areas": {"host": "ok", "gpu": "ok"}},
+                        {"host": "box2", "areas": {"host": None, "gpu": None}}], "controller_areas": ["history"]}
+    problems = {("box2", "run/reachable/"): {"status": "crit", "message": "unreachable"}}
+    alerts, state = a.decide(stored, problems, ["box1", "box2", "controller"], 100, 24, checked_areas=a.looked_at(report))
+    assert [(x["host"], x["key"], x["reason"]) for x in alerts] == [
+        ("box2", "run/reachable/", "new"), ("box1", "gpu/gpu_temperature/gpu=0", "resolved")]
+    assert sorted(state) == [("box1", "smart/wear/device=/dev/nvme0"), ("box2", "gpu/gpu_temperature/gpu=0"),
+                             ("box2", "run/reachable/")]
+    # without the areas (the alerts action's older callers) every saved problem of a checked host resolves
+    alerts, _state = a.decide(stored, {}, ["box1"], 100, 24)
+    assert sorted(x["key"] for x in alerts) == ["gpu/gpu_temperature/gpu=0", "smart/wear/device=/dev/nvme0"]

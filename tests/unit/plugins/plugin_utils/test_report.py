@@ -49,8 +49,11 @@ def test_build_orders_worst_first_and_lists_failed_hosts_and_problems():
         ("dead-box", "crit", "reachable"), ("warm-box", "warn", "disk_used")]
     assert report["problems"][1]["subject"] == "path=/"
     assert report["status"] == "crit" and report["counts"] == {"ok": 1, "unknown": 0, "warn": 1, "crit": 1}
-    # TTFT has no series and is left out.
-    assert [c["title"] for c in report["charts"]] == ["Junction", "SSD wear"]
+    # TTFT has no series: it stays in the report with the reason, for the "no data yet" panel.
+    assert [(c["title"], bool(c["series"])) for c in report["charts"]] == [("Junction", True), ("SSD wear", True), ("TTFT", False)]
+    assert report["charts"][2]["no_data"] == (
+        "the llm area is not gathered by this cadence and no earlier run in the history's trend window recorded llm%ttft%")
+    assert report["charts"][0]["no_data"] is None and report["charts"][0]["note"] is None
     wear = report["charts"][1]["series"][0]
     assert wear["projection"] == {"limit": 100, "days": 62.0, "date": "2026-02-22"}
     json.dumps(report)
@@ -63,18 +66,28 @@ def test_history_error_is_a_problem_not_a_failure():
     assert "locked" in problem[0]["message"]
 
 
+def test_a_controller_check_that_is_not_ok_is_a_problem_of_the_controller():
+    stale = {"check": "compatibility_data_age", "status": "warn", "value": "2026-11", "threshold": "6 months",
+             "subject": {"table": "cuda"}, "message": "the CUDA table was checked in 2026-11: update the collection"}
+    fresh = dict(stale, status="ok", subject={"table": "rocm"}, message="checked in 2026-11")
+    report = r.build("annual", T0, {"ok-box": _hosts()["ok-box"]}, controller_checks=[("driver_stack", stale), ("driver_stack", fresh)])
+    assert [(p["host"], p["area"], p["check"], p["subject"], p["status"], p["value"]) for p in report["problems"]] == [
+        ("controller", "driver_stack", "compatibility_data_age", "table=cuda", "warn", "2026-11")]
+    assert report["status"] == "warn"
+
+
 def test_svg_has_a_circle_per_point_and_a_limit_line():
     report = r.build("daily", T0 + 28 * DAY, _hosts(), None, _history(), CHARTS)
     svg = r.svg_chart(report["charts"][1])
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
-    circles = root.findall(".//%scircle" % ns)
-    assert [c.get("data-value") for c in circles] == ["10", "24", "38"]
+    points = root.findall(".//%spath[@class='point']" % ns)
+    assert [c.get("data-value") for c in points] == ["10", "24", "38"]
     assert root.findall(".//%sline[@class='limit']" % ns)
     assert root.find(".//%sg" % ns).get("data-points") == "3"
     # A single point (first run) still draws.
     one = dict(report["charts"][0], series=[dict(report["charts"][0]["series"][0], points=[[T0, 5.0]])])
-    assert len(ET.fromstring(r.svg_chart(one)).findall(".//%scircle" % ns)) == 1
+    assert len(ET.fromstring(r.svg_chart(one)).findall(".//%spath[@class='point']" % ns)) == 1
 
 
 def test_html_is_self_contained_and_escaped():
@@ -86,6 +99,7 @@ def test_html_is_self_contained_and_escaped():
     assert not re.search(r"(src|href)=\"(http|//)", html)
     assert html.count('<tr data-host=') == 3
     assert html.count("<svg") == 2
+    assert html.count('<div class="chart no-data" data-metric="llm%ttft%">') == 1
     md = r.render_markdown(report)
     assert "| dead-box | unreachable | n/a | n/a |" in md
     assert "reaches 100 in 62 days (2026-02-22)" in md
@@ -126,3 +140,27 @@ def test_report_matches_the_documented_schema():
     report["hosts"][0]["status"] = "bad"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(report, schema)
+
+
+def test_an_area_that_could_not_look_is_unknown_in_every_rendering_never_green():
+    """Issue 18: the fleet tables showed green 'gpu: ok' and 'docker: ok' for a host where nothing could
+    be read, and 'Fleet status: OK ... Every check is ok.'. Two unknown areas and nothing else."""
+    hosts = {"blind-box": {
+        "gpufleet_gpu": {"status": "unknown", "checks": [
+            {"check": "gpu_present", "status": "unknown", "message": "could not look: NVML: Driver Not Loaded: load the driver"}]},
+        "gpufleet_docker": {"present": False, "checks": [
+            {"check": "docker_present", "status": "unknown",
+             "message": "could not look: the Docker SDK for Python is not installed: run the prerequisites role"}]}}}
+    report = r.build("daily", T0, hosts)
+    row = report["hosts"][0]
+    assert row["areas"] == {"gpu": "unknown", "docker": "unknown"} and row["status"] == "unknown"
+    assert report["status"] == "unknown" and report["counts"] == {"ok": 0, "unknown": 1, "warn": 0, "crit": 0}
+    assert [(p["area"], p["status"]) for p in report["problems"]] == [("docker", "unknown"), ("gpu", "unknown")]
+    html = r.render_html(report)
+    assert 'Fleet status: <strong>UNKNOWN</strong> (0 crit, 0 warn, 1 unknown, 0 ok)' in html
+    assert '<td class="unknown">unknown</td><td class="unknown">unknown</td>' in html
+    assert 'class="ok"' not in html and "Every check is ok." not in html
+    assert "run the prerequisites role" in html and "Driver Not Loaded" in html   # the reason and the fix are shown
+    md = r.render_markdown(report)
+    assert "| blind-box | unknown | unknown | unknown |" in md and "Every check is ok." not in md
+    assert "- **UNKNOWN** blind-box docker/docker_present: could not look: the Docker SDK" in md

@@ -30,3 +30,18 @@ def test_sections_per_cadence():
 def test_empty_history_sections_say_so():
     assert c.sections("weekly", {})[0]["lines"] == ["no temperature readings in the history for this window"]
     assert "energy needs" in c.sections("monthly", {})[0]["lines"][0]
+
+
+def test_the_annual_cadence_judges_the_age_of_the_collections_data():
+    import calendar
+
+    stale = calendar.timegm((2027, 12, 1, 12, 0, 0))
+    assert c.controller_checks("monthly", stale) == []
+    checks = c.controller_checks("annual", stale)
+    assert [(area, check["check"], check["status"], check["subject"]) for area, check in checks] == [
+        ("driver_stack", "compatibility_data_age", "warn", {"table": "cuda"}),
+        ("driver_stack", "compatibility_data_age", "warn", {"table": "rocm"})]
+    lines = c.check_lines(checks)
+    assert lines[0].startswith("WARN the collection's CUDA toolkit to minimum NVIDIA driver table was checked") and "update the collection" in lines[0]
+    fresh = c.controller_checks("annual", calendar.timegm((2026, 12, 1, 0, 0, 0)))
+    assert [check["status"] for _area, check in fresh] == ["ok", "ok"]

@@ -107,11 +107,16 @@ def test_level_check_lower_is_worse():
     assert level_check("spare", 5, warn=20, crit=10, higher_is_worse=False)["status"] == "crit"
 
 
-def test_level_check_none_is_not_reported_and_ok():
+def test_level_check_none_is_unknown_never_ok():
     check = level_check("memory_temperature", None, warn=95, crit=105, what="memory junction")
-    assert check["status"] == "ok"
+    assert check["status"] == "unknown"
     assert check["value"] is None
-    assert check["message"] == "memory junction not reported"
+    assert check["message"].startswith("could not look: memory junction not reported")
+
+
+def test_level_check_none_can_be_no_verdict_at_all():
+    assert level_check("memory_temperature", None, warn=95, crit=105, absent="omit") is None
+    assert level_check("memory_temperature", 96, warn=95, crit=105, absent="omit")["status"] == "warn"
 
 
 TABLE = CheckTable(
@@ -199,11 +204,11 @@ def test_a_check_about_a_subject_or_the_whole_host_takes_either_but_nothing_else
         row.result("ok", 20, 95, "fine", subject={"device": "/dev/sda"})
 
 
-def test_a_value_not_reported_is_ok_against_the_warn_threshold_or_the_crit_one_when_there_is_no_warn():
+def test_a_value_not_reported_is_unknown_against_the_warn_threshold_or_the_crit_one_when_there_is_no_warn():
     check = level_check("temperature", None, warn=85, crit=90)
-    assert (check["status"], check["value"], check["threshold"]) == ("ok", None, 85)
+    assert (check["status"], check["value"], check["threshold"]) == ("unknown", None, 85)
     check = level_check("temperature", None, warn=None, crit=90)
-    assert (check["status"], check["value"], check["threshold"]) == ("ok", None, 90)
+    assert (check["status"], check["value"], check["threshold"]) == ("unknown", None, 90)
 
 
 def test_a_check_row_shows_its_name_in_reprs_and_assertion_messages():

@@ -36,3 +36,13 @@ def test_a_list_path_needs_a_subject_and_only_one_list_level():
         Reading("disks[].used_pct")
     with pytest.raises(ValueError, match="at most one list level"):
         Reading("a[].b[].c", subject=("a", "b"))
+
+
+def test_a_subject_of_several_keys_is_read_from_each_entry():
+    fact = {"probe": {"results": [{"model": "gemma3:4b", "prompt": "health", "ttft_s": {"median": 0.41}},
+                                  {"model": "gemma3:4b", "prompt": "", "ttft_s": {"median": 0.5}},
+                                  {"model": "gemma3:4b", "prompt": "chat", "ttft_s": {"median": None}}]}}
+    reading = Reading("probe.results[].ttft_s.median", subject=(("model", "model"), ("prompt", "prompt")))
+    assert reading.values(fact) == [({"model": "gemma3:4b", "prompt": "health"}, 0.41)]
+    assert extract("benchmark", fact, [reading]) == [("benchmark.probe.results.ttft_s.median",
+                                                      "model=gemma3:4b,prompt=health", 0.41)]

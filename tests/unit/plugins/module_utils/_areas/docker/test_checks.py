@@ -55,7 +55,7 @@ def test_rotation_set_asks_only_for_a_recreate(data):
     assert found["container_log_size"]["message"].endswith(": recreate the container to start a fresh log")
 
 
-@pytest.mark.parametrize("used_pct, status", [(79.9, "ok"), (80, "warn"), (90, "crit"), (None, "ok")])
+@pytest.mark.parametrize("used_pct, status", [(79.9, "ok"), (80, "warn"), (90, "crit"), (None, "unknown")])
 def test_docker_root_used_levels(data, used_pct, status):
     assert by_name(checks.evaluate(data(used_pct=used_pct), PARAMS))["docker_root_used"]["status"] == status
 

@@ -47,7 +47,9 @@ def test_healthy_gpu_is_all_ok():
     (dict(temperature_c=90), "gpu_temperature", "crit"),
     (dict(memory_temperature_c=95), "memory_temperature", "warn"),
     (dict(memory_temperature_c=105), "memory_temperature", "crit"),
-    (dict(memory_temperature_c=None), "memory_temperature", "ok"),
+    (dict(temperature_c=None), "gpu_temperature", "unknown"),
+    (dict(memory_used_pct=None), "vram_used", "unknown"),
+    (dict(throttle_reasons=None), "throttle", "unknown"),
     (dict(memory_used_pct=95.0), "vram_used", "warn"),
     (dict(ecc=dict(volatile_uncorrected=1)), "ecc_uncorrectable", "crit"),
     (dict(ecc=dict(volatile_uncorrected=None, aggregate_uncorrected=3)), "ecc_uncorrectable", "crit"),
@@ -59,7 +61,6 @@ def test_healthy_gpu_is_all_ok():
     (dict(throttle_reasons=["hw_power_brake_slowdown", "gpu_idle"]), "throttle", "warn"),
     (dict(fan_speed_pct=0, temperature_c=61), "fan_stopped", "warn"),
     (dict(fan_speed_pct=0, temperature_c=60), "fan_stopped", "ok"),
-    (dict(fan_speed_pct=None, temperature_c=70), "fan_stopped", "ok"),
 ])
 def test_each_threshold(changes, check, status):
     assert _status(_with(**changes), check) == status
@@ -94,12 +95,25 @@ def test_mismatch_message_says_reboot():
     assert "kernel module and the userspace driver differ" in check["message"] and "reboot" in check["message"]
 
 
+@pytest.mark.parametrize("changes,check", [
+    (dict(memory_temperature_c=None), "memory_temperature"),       # no junction sensor (most GeForce cards)
+    (dict(fan_speed_pct=None, temperature_c=70), "fan_stopped"),   # passively cooled (A100, H100, H200)
+    (dict(ecc=dict(volatile_uncorrected=None, aggregate_uncorrected=None)), "ecc_uncorrectable"),  # no ECC
+    (dict(remapped_rows=None), "remapped_rows"),                    # before Ampere
+    (dict(retired_pages=dict(pending=None)), "retired_pages_pending"),  # Ampere and later
+])
+def test_a_reading_the_card_does_not_have_gives_no_verdict_not_ok(changes, check):
+    """Never ok for what was not read: a reading this card does not have is no check at all."""
+    assert check in [c["check"] for c in _gpu_checks.nvidia_gpu_checks(HEALTHY, T)]
+    assert check not in [c["check"] for c in _gpu_checks.nvidia_gpu_checks(_with(**changes), T)]
+
+
 def test_amd_checks():
     gpu = dict(index=0, name="MI100", temperature_edge_c=91.0, temperature_memory_c=50.0, vram_used_pct=1.0,
                ecc_uncorrectable=2, fan_speed_pct=None)
     statuses = dict((c["check"], c["status"]) for c in _gpu_checks.amd_gpu_checks(gpu, T))
     assert statuses == {"gpu_temperature": "crit", "memory_temperature": "ok", "vram_used": "ok",
-                        "ecc_uncorrectable": "crit", "fan_stopped": "ok"}
+                        "ecc_uncorrectable": "crit"}   # no fan reading: no fan verdict
 
 
 def test_summary_lines():
@@ -125,7 +139,6 @@ def _check(gpu, name):
 @pytest.mark.parametrize("ecc, status, value", [
     (dict(volatile_uncorrected=0, aggregate_uncorrected=0), "ok", 0),
     (dict(volatile_uncorrected=2, aggregate_uncorrected=None), "crit", 2),
-    (dict(volatile_uncorrected=None, aggregate_uncorrected=None), "ok", None),
 ])
 def test_ecc_uncorrectable_value_is_the_count_against_a_threshold_of_zero(ecc, status, value):
     # any uncorrectable ECC error is crit: the threshold recorded with the result is 0, in every branch

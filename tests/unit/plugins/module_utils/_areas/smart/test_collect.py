@@ -464,10 +464,8 @@ def test_a_timeout_below_one_second_is_refused_before_anything_runs(tmp_path, ti
 
 
 def test_readings_cover_what_growth_and_rate_checks_need_and_what_the_history_kept(scanned):
-    """Every number a growth or rate check compares between runs is recorded, per drive; and every metric
-    the history recorded from gpufleet_smart before areas declared readings is still recorded."""
+    """Every number a growth or rate check compares between runs is recorded, per drive."""
     from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import extract
-    from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history
 
     fact = scanned[0]
     rows = extract("smart", fact, AREA.readings)
@@ -483,6 +481,3 @@ def test_readings_cover_what_growth_and_rate_checks_need_and_what_the_history_ke
     # the WD HC550 (SATA): reallocated and pending sectors
     assert by_metric["smart.devices.reallocated_sectors"]["device=/dev/sdd"] == 0
     assert by_metric["smart.devices.pending_sectors"]["device=/dev/sdd"] == 0
-    legacy = []
-    _history._extract_level("smart", fact, legacy, nested=True)
-    assert legacy and set((m, s) for m, s, _v in legacy) <= set((m, s) for m, s, _v in rows)

@@ -1,0 +1,55 @@
+"""The body of model_manifest on real files: scan (check mode, diff, idempotence), verify, the cache, bad options."""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import model_manifest
+
+
+def _params(tmp_path, **extra):
+    store = tmp_path / "models"
+    if not store.exists():
+        store.mkdir()
+        (store / "a.gguf").write_bytes(b"GGUF" + b"\x07" * 1000)
+    params = dict((name, spec.get("default")) for name, spec in AREA.argument_spec().items())
+    params.update(roots=[str(store)], manifest=str(tmp_path / "models.json"))
+    params.update(extra)
+    return params
+
+
+def test_scan_check_mode_writes_nothing_then_scan_then_nothing_to_do(tmp_path):
+    params = _params(tmp_path, mode="scan")
+    result, warnings = model_manifest.run(params, check_mode=True, diff=True)
+    assert result["changed"] is True and result["diff"]["before"] == "" and warnings == []
+    assert sorted(os.listdir(str(tmp_path))) == ["models"]  # neither manifest nor cache
+    result, warnings = model_manifest.run(params)
+    assert result["changed"] is True and result["hashed_files"] == 1 and result["hashed_bytes"] == 1004
+    assert json.loads((tmp_path / "models.json").read_text())["files"][0]["size_bytes"] == 1004
+    assert (tmp_path / "models.json.hashcache.json").exists()
+    again, dummy = model_manifest.run(params)
+    assert again["changed"] is False and again["hashed_files"] == 0
+
+
+def test_verify_sets_the_fact_and_a_broken_cache_only_costs_a_rehash(tmp_path):
+    model_manifest.run(_params(tmp_path, mode="scan"))
+    (tmp_path / "models.json.hashcache.json").write_text("{broken")
+    result, warnings = model_manifest.run(_params(tmp_path))
+    fact = result["ansible_facts"]["gpufleet_models"]
+    assert fact["status"] == "ok" and fact["files_checked"] == 1 and fact["manifest"] == str(tmp_path / "models.json")
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("model_files", "ok")]
+    assert result["hashed_files"] == 1 and len(warnings) == 1 and "every file is hashed again" in warnings[0]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"max_bytes_per_run": -1}, "models: max_bytes_per_run must be at least 0 (got -1)"),
+    ({"roots": ["/nonexistent/models"]}, "model store /nonexistent/models does not exist or is not a directory"),
+    ({}, "no manifest at %s: run model_manifest with mode=scan first"),
+])
+def test_bad_options_and_a_missing_manifest_fail_naming_what(tmp_path, extra, message):
+    params = _params(tmp_path, **extra)
+    with pytest.raises(model_manifest.ManifestError) as info:
+        model_manifest.run(params)
+    assert str(info.value) == (message % params["manifest"] if "%s" in message else message)
