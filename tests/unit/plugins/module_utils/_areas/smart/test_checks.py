@@ -295,6 +295,7 @@ def test_the_readings_the_comparison_needs_are_recorded():
         assert "devices[].%s" % key in recorded
     assert "collected_epoch_s" in recorded
 
+
 @pytest.mark.parametrize("age_hours, status, value, threshold", [
     (840, "ok", 840, 840),     # 35 days (the table's default) x 24 hours: still recent, threshold in hours
     (841, "warn", None, 35),   # one power-on hour older: no recent self-test, threshold in days
