@@ -202,3 +202,28 @@ def test_a_check_about_a_subject_or_the_whole_host_takes_either_but_nothing_else
     assert every["subject"] == {} and subject_text(every["subject"]) == ""
     with pytest.raises(CheckError, match="subject"):
         row.result("ok", 20, 95, "fine", subject={"device": "/dev/sda"})
+
+
+def test_a_value_not_reported_is_unknown_against_the_warn_threshold_or_the_crit_one_when_there_is_no_warn():
+    check = level_check("temperature", None, warn=85, crit=90)
+    assert (check["status"], check["value"], check["threshold"]) == ("unknown", None, 85)
+    check = level_check("temperature", None, warn=None, crit=90)
+    assert (check["status"], check["value"], check["threshold"]) == ("unknown", None, 90)
+
+
+def test_a_check_row_shows_its_name_in_reprs_and_assertion_messages():
+    assert repr(Check("tls_days_left", "Days left.")) == "Check('tls_days_left')"
+
+
+def test_a_check_table_iterates_its_rows_in_declared_order_and_has_their_count():
+    first, second = Check("junction", "GPU memory junction temperature."), Check("spare", "NVMe available spare.")
+    table = CheckTable(first, second)
+    assert list(table) == [first, second] and len(table) == 2
+    assert "junction" in table and "gpu_temperature" not in table
+
+
+def test_a_crit_threshold_equal_to_the_warn_one_is_accepted_one_below_is_refused():
+    table = CheckTable(Check("temp", "GPU temperature.", thresholds=(("temp_warn_c", 85), ("temp_crit_c", 90))))
+    assert table.merged({"temp_crit_c": 85}) == {"temp_warn_c": 85, "temp_crit_c": 85}   # "must not be below"
+    with pytest.raises(CheckError, match=r"temp_crit_c \(84\) must not be below temp_warn_c \(85\)"):
+        table.merged({"temp_crit_c": 84})

@@ -161,3 +161,38 @@ def test_the_history_records_the_root_use_disk_use_and_each_containers_log(data)
 def test_a_timeout_below_one_second_fails_naming_the_option(timeout):
     with pytest.raises(AreaError, match="^docker: timeout must be at least 1 \\(got %d\\)$" % timeout):
         AREA.validate({"timeout": timeout})
+
+
+# Values and thresholds of the results, not only their statuses (the fact, the history and the
+# metrics carry them): docker_present's value says whether Docker answered, daemon_restart_pending's
+# whether a restart is still owed, images_unpinned's threshold is zero (no container by tag is fine).
+
+def test_docker_that_does_not_answer_has_the_value_false_whether_silent_or_too_old():
+    silent = parse.absent("the daemon does not answer", ["/usr/sbin/dockerd"])
+    old = parse.absent("API version 1.40 is older than 1.41", ["/usr/bin/dockerd"], too_old=True)
+    for data in (silent, old):
+        [check] = checks.evaluate(data, PARAMS)
+        assert (check["status"], check["value"]) == ("crit", False)
+
+
+def test_a_reading_without_the_sdk_flag_is_not_taken_for_a_missing_sdk():
+    # Docker installed and silent, from a reading that does not say whether the SDK is there: the
+    # SDK answered the question "is Docker up" (a missing SDK is recorded as sdk: false), so crit.
+    data = {"present": False, "reason": "the daemon does not answer", "install_evidence": ["/usr/sbin/dockerd"]}
+    [check] = checks.evaluate(data, PARAMS)
+    assert (check["status"], check["value"]) == ("crit", False)
+
+
+@pytest.mark.parametrize("started, pending", [(STARTED, True), (T0 + 60, False), (None, True)])
+def test_the_restart_check_value_says_whether_a_restart_is_still_owed(data, started, pending):
+    fact = data()
+    fact["daemon_restart"] = parse.restart_state('{"daemon_json": "/etc/docker/daemon.json"}',
+                                                 "/var/lib/gpufleet/docker_hygiene.json", "/etc/docker/daemon.json", T0,
+                                                 "/var/run/docker.pid", started)
+    assert by_name(checks.evaluate(fact, PARAMS))["daemon_restart_pending"]["value"] is pending
+
+
+@pytest.mark.parametrize("state, value, status", [("running", 1, "warn"), ("exited", 0, "ok")])
+def test_images_unpinned_counts_running_containers_by_tag_against_a_threshold_of_zero(data, state, value, status):
+    check = by_name(checks.evaluate(data(state=state), PARAMS))["images_unpinned"]
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, 0)

@@ -96,3 +96,14 @@ def test_parse_nft_and_firewall_status():
     fact = build_fact(parse_ss(SS), {"present": True, "active": False}, parse_nft("", 0))
     assert fact["status"] == "crit"
     assert [c["status"] for c in fact["checks"] if c["check"] == "firewall"] == ["warn"]
+
+
+def test_exposure_allowed_reaches_the_verdict_of_the_gathered_fact():
+    # Ollama on 0.0.0.0:11434 is crit (no front door) unless exposure_allowed names it; the option must
+    # reach the verdict through the area's evaluate, not only port_checks called by hand.
+    ufw = {"present": True, "active": True}
+    crit = build_fact(parse_ss(SS), ufw, parse_nft("", 0), ports={11434: "Ollama"})
+    assert [c["status"] for c in crit["checks"] if c["check"] == "inference_port_exposed"] == ["crit"]
+    allowed = build_fact(parse_ss(SS), ufw, parse_nft("", 0), ports={11434: "Ollama"}, allowed=["0.0.0.0:11434"])
+    assert [c["status"] for c in allowed["checks"] if c["check"] == "inference_port_exposed"] == ["ok"]
+    assert allowed["status"] == "ok"

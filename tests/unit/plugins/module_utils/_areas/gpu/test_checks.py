@@ -129,3 +129,40 @@ def test_summary_lines():
         "gpu 0 NVIDIA H100: 40 C, mem 50 C, 71.2 W, VRAM 10 %",
         "gpu 1: LOST (GPU is lost)",
     ]
+
+
+def _check(gpu, name):
+    [found] = [c for c in _gpu_checks.nvidia_gpu_checks(gpu, T) if c["check"] == name]
+    return found
+
+
+@pytest.mark.parametrize("ecc, status, value", [
+    (dict(volatile_uncorrected=0, aggregate_uncorrected=0), "ok", 0),
+    (dict(volatile_uncorrected=2, aggregate_uncorrected=None), "crit", 2),
+])
+def test_ecc_uncorrectable_value_is_the_count_against_a_threshold_of_zero(ecc, status, value):
+    # any uncorrectable ECC error is crit: the threshold recorded with the result is 0, in every branch
+    check = _check(_with(ecc=ecc), "ecc_uncorrectable")
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, 0)
+
+
+def test_retired_pages_pending_value_says_whether_pages_are_pending():
+    assert _check(_with(retired_pages=dict(pending=True)), "retired_pages_pending")["value"] is True
+    assert _check(HEALTHY, "retired_pages_pending")["value"] is False
+
+
+def test_a_gpu_without_name_or_bus_id_is_labelled_unknown_in_its_messages():
+    check = _check(_with(name=None, temperature_c=90), "gpu_temperature")
+    assert check["message"].startswith("GPU 0 (unknown) ")
+
+
+def test_driver_not_loaded_names_every_tool_that_failed_not_only_the_last():
+    # collect records in _failed what NVML and nvidia-smi both said; the section keeps nvidia-smi's only
+    gpu = {"address": "0000:00:06.0", "vendor": "nvidia", "class": "0x030200", "driver": None, "state": "no_driver"}
+    data = {"pci": {"gpus": [gpu], "error": None}, "nvidia": {"present": False, "reason": "nvidia-smi: failed"},
+            "amd": {"present": False, "reason": "amd-smi not found"},
+            "_failed": {"nvidia": "NVML: libnvidia-ml.so.1 not found; nvidia-smi: failed", "amd": None}}
+    check = _gpu_checks.gpu_present_check(data)
+    assert check["status"] == "crit"
+    assert check["message"].startswith("GPU present, driver not loaded: NVIDIA GPU 0000:00:06.0 (no driver bound); "
+                                       "NVML: libnvidia-ml.so.1 not found; nvidia-smi: failed: ")

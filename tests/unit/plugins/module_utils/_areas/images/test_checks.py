@@ -119,3 +119,32 @@ def test_fact_from_an_audit(engine, monkeypatch):
     assert [e["image"] for e in fact["entries"]] == [REG + ":1"] and [u["name"] for u in fact["unpinned"]] == ["tool"]
     assert fact["status"] == "warn" and warnings == []
     assert sorted(set(c["check"] for c in fact["checks"])) == ["image_pin", "image_stale", "image_unpinned", "image_update"]
+
+
+def test_a_drift_names_the_containers_that_do_not_run_the_pin_and_only_them():
+    digest = "sha256:" + "a" * 64
+    entry = {"image": "vllm/vllm-openai:v0.8.5", "digest": digest, "status": "drift",
+             "containers": [{"name": "server", "runs_pinned": False}, {"name": "canary", "runs_pinned": True}]}
+    checks, status = audit_checks({"entries": [entry]})
+    [pin] = [c for c in checks if c["check"] == "image_pin"]
+    assert status == "warn" and pin["status"] == "warn" and pin["value"] == digest
+    assert pin["message"].startswith("vllm/vllm-openai:v0.8.5: containers server do not run the pinned image: ")
+    entry["containers"] = []
+    [pin] = [c for c in audit_checks({"entries": [entry]})[0] if c["check"] == "image_pin"]
+    assert pin["message"].startswith("vllm/vllm-openai:v0.8.5: the local tag points to another image than the pin: ")
+
+
+def _ok_entry(name):
+    return {"image": name, "digest": "sha256:" + "b" * 64, "status": "ok", "update_available": False}
+
+
+@pytest.mark.parametrize("entries, check_remote, message", [
+    ([_ok_entry("busybox:1.36")], False, "1 pinned image match the engine"),
+    ([_ok_entry("busybox:1.36"), _ok_entry("redis:7")], True,
+     "2 pinned images match the engine; the registry serves the pinned digests"),
+    ([], True, "0 pinned images match the engine"),   # nothing pinned: nothing was asked of the registry
+])
+def test_the_ok_audit_message_counts_the_pins_and_mentions_the_registry_only_when_asked(entries, check_remote, message):
+    checks, status = audit_checks({"entries": entries}, check_remote=check_remote)
+    assert status == "ok"
+    assert [(c["check"], c["value"], c["message"]) for c in checks] == [("image_audit", len(entries), message)]

@@ -56,3 +56,26 @@ def test_since_s_and_since_days_are_one_option_each_way():
         AREA.validate({"since_s": 1764115200, "since_days": 7})
     with pytest.raises(AreaError, match=r"since_days must be at least 0 \(got -1\)"):
         AREA.validate({"since_days": -1})
+
+
+def _auto(unattended, reboot, blocked=False):
+    return {"unattended_upgrades": unattended, "automatic_reboot": reboot, "automatic_reboot_time": "02:00",
+            "driver_packages_blocked": blocked, "timers": {"apt-daily-upgrade": "*-*-* 06:00"}}
+
+
+@pytest.mark.parametrize("unattended, reboot, status, value", [
+    (True, True, "warn", True),     # Unattended-Upgrade::Automatic-Reboot "true" with unattended-upgrades on
+    (True, False, "ok", False),
+    (False, True, "ok", False),     # the reboot setting alone does nothing without unattended-upgrades
+])
+def test_auto_reboot_value_is_whether_the_box_reboots_itself_and_the_wanted_value_is_false(unattended, reboot, status, value):
+    [check] = [c for c in checks.autoupdate_checks(_auto(unattended, reboot)) if c["check"] == "auto_reboot"]
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, False)
+
+
+@pytest.mark.parametrize("unattended, blocked, status, value", [
+    (True, False, "warn", True), (True, True, "ok", False), (False, False, "ok", False)])
+def test_auto_upgrade_driver_value_is_whether_the_driver_may_be_upgraded_and_the_wanted_value_is_false(
+        unattended, blocked, status, value):
+    [check] = [c for c in checks.autoupdate_checks(_auto(unattended, False, blocked)) if c["check"] == "auto_upgrade_driver"]
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, False)

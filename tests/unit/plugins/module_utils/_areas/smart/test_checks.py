@@ -294,3 +294,39 @@ def test_the_readings_the_comparison_needs_are_recorded():
     for key in parse.PREVIOUS_READINGS:
         assert "devices[].%s" % key in recorded
     assert "collected_epoch_s" in recorded
+
+
+@pytest.mark.parametrize("age_hours, status, value, threshold", [
+    (840, "ok", 840, 840),     # 35 days (the table's default) x 24 hours: still recent, threshold in hours
+    (841, "warn", None, 35),   # one power-on hour older: no recent self-test, threshold in days
+])
+def test_self_test_age_limit_is_35_days_of_power_on_hours(age_hours, status, value, threshold):
+    test = {"status": "Completed without error", "passed": True, "lifetime_hours": 5000, "age_hours": age_hours}
+    record = drive_from("json-nvme-intel-660p-1tb-qlc.json", self_tests={"short": test, "long": None, "count": 1})
+    [check] = checks_of(evaluate(fact_of(record))["devices"][0], "self_test")
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, threshold)
+
+
+@pytest.mark.parametrize("warning, status, words", [
+    (0, "ok", None),
+    (0x20, "crit", "persistent memory region read-only"),        # NVMe base spec, SMART log byte 0 bit 5
+    (0x24, "crit", "NVM subsystem reliability degraded, persistent memory region read-only"),  # bits 2 and 5
+])
+def test_nvme_critical_warning_bits_are_named_from_the_spec_and_zero_is_wanted(warning, status, words):
+    record = drive_from("json-nvme-intel-660p-1tb-qlc.json", critical_warning=warning)
+    [check] = checks_of(evaluate(fact_of(record))["devices"][0], "critical_warning")
+    assert (check["status"], check["value"], check["threshold"]) == (status, warning, 0)
+    if words:
+        assert ": NVMe critical warning 0x%02x (%s): " % (warning, words) in check["message"]
+
+
+@pytest.mark.parametrize("changes, status, value", [
+    ({"health_passed": True, "exit_status": 0}, "ok", True),
+    ({"health_passed": False, "exit_status": 0}, "crit", False),
+    # smartctl's exit status bit 3 (0x08): "SMART status check returned DISK FAILING", the self-assessment read as passed
+    ({"health_passed": True, "exit_status": 0x08, "exit_status_words": ["disk failing"]}, "crit", True),
+])
+def test_smart_health_value_is_the_self_assessment_and_the_wanted_value_is_passed(changes, status, value):
+    record = drive_from("json-nvme-intel-660p-1tb-qlc.json", **changes)
+    [check] = checks_of(evaluate(fact_of(record))["devices"][0], "smart_health")
+    assert (check["status"], check["value"], check["threshold"]) == (status, value, True)

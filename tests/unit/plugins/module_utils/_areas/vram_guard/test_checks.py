@@ -87,3 +87,32 @@ def test_a_gpu_that_could_not_be_read_again_is_unknown_and_nothing_is_restarted(
     [check] = fact["checks"]
     assert (check["status"], check["subject"], check["value"]) == ("unknown", {"gpu": 0}, 97.0)
     assert check["message"].startswith("could not look: NVIDIA GPU 0 VRAM was 97 % and could not be read again after 60 s")
+
+
+def test_the_calm_message_lists_every_gpus_reading_and_says_what_was_not_read():
+    first = _readings(40.0, None)
+    fact = build_fact(first, ops.decide(first, None, 95), [], 95.0, 60, SERVICES, True)
+    assert fact["checks"][0]["message"] == "VRAM below 95 % on every GPU (NVIDIA GPU 0 40 %, NVIDIA GPU 1 n/a)"
+    empty = build_fact([], ops.decide([], None, 95), [], 95.0, 60, SERVICES, True)
+    assert [(c["status"], c["value"], c["message"]) for c in empty["checks"]] == [
+        ("ok", None, "VRAM below 95 % on every GPU (no VRAM reading)")]
+
+
+def _stayed_fact(restarts):
+    first = _readings(20.0, 97.5)
+    return build_fact(first, ops.decide(first, _readings(21.0, 98.0), 95), restarts, 95.0, 60, SERVICES, True)
+
+
+def test_a_restart_that_worked_is_warn_naming_the_service_and_both_readings():
+    [check] = _stayed_fact([{"name": "ollama", "kind": "systemd", "restarted": True, "error": None}])["checks"]
+    assert check["status"] == "warn"
+    assert check["message"].startswith("NVIDIA GPU 1 VRAM stayed at or above 95 % for 60 s (97.5 %, then 98 %): "
+                                       "restarted ollama (systemd); ")
+
+
+def test_a_restart_that_failed_is_crit_with_the_error():
+    failed = [{"name": "ollama", "kind": "systemd", "restarted": False, "error": "Unit ollama.service not found."}]
+    [check] = _stayed_fact(failed)["checks"]
+    assert (check["status"], check["value"]) == ("crit", 98.0)
+    assert check["message"].startswith("NVIDIA GPU 1 VRAM stayed at or above 95 % for 60 s (97.5 %, then 98 %); "
+                                       "restarting failed: ollama (systemd): Unit ollama.service not found.")
