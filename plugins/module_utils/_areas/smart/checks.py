@@ -26,8 +26,9 @@ CHECKS = CheckTable(
     Check("pysmart_present", "Whether pySMART, which reads smartctl's text output, is importable by the module's Python.",
           fix="run the gpufleet.maintenance.prerequisites role (it installs pySMART in the collection's virtual "
               "environment on the host)"),
-    Check("smart_read", "Whether a drive's SMART data could be read (ok for drives in standby or without SMART).",
-          subject=DRIVE, fix="read it by hand with smartctl -a"),
+    Check("smart_read", "Whether a drive's SMART data could be read (ok for drives in standby or without SMART); "
+                        "for the host, unknown when smartctl found no drive at all.",
+          subject=DRIVE, or_host=True, fix="read it by hand with smartctl -a"),
     Check("smart_health", "The drive's own SMART health self-assessment (and smartctl's \"disk failing\" exit bit).",
           subject=DRIVE, fix="back up its data now and replace it"),
     Check("critical_warning", "The NVMe critical warning bits (spare, temperature, reliability, read-only, backup).",
@@ -270,6 +271,12 @@ def evaluate(data, params):
         results.append(CHECKS["pysmart_present"].unknown(
             "pySMART is not installed for the Python that runs smart_facts, so smartctl's text output was not "
             "read (%d of %d drives read from smartctl --json alone)" % (len(read), len(devices))))
+    if data.get("present") and data.get("as_root") and not data.get("devices"):
+        # Nothing read is not "ok": a container or VM sees no drive, or the drives were not named.
+        results.append(CHECKS["smart_read"].unknown(
+            "smartctl found no drive to read (smartctl --scan listed none, and none was named in devices)",
+            fix="run it on the machine that holds the drives (a container or VM without the disks passed through "
+                "sees none), or name them in devices (ssd_wear_devices)"))
     for record in data.get("devices") or []:
         old = parse.find_previous(record, previous)
         # A drive's readings from the history carry their own time (the run that last saw it).

@@ -330,3 +330,11 @@ def test_smart_health_value_is_the_self_assessment_and_the_wanted_value_is_passe
     record = drive_from("json-nvme-intel-660p-1tb-qlc.json", **changes)
     [check] = checks_of(evaluate(fact_of(record))["devices"][0], "smart_health")
     assert (check["status"], check["value"], check["threshold"]) == (status, value, True)
+
+
+def test_no_drive_found_is_unknown_not_ok():
+    """A container or VM sees no drive: the area read nothing, so it says so (issue 18: never ok for what was not read)."""
+    params = AREA.validate({})
+    [check] = checks.evaluate({"present": True, "as_root": True, "devices": []}, params)
+    assert (check["check"], check["status"], check["subject"]) == ("smart_read", "unknown", {})
+    assert "smartctl found no drive to read" in check["message"] and "ssd_wear_devices" in check["message"]
