@@ -23,6 +23,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host i
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA as PACKAGE_PIN
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
@@ -34,6 +35,7 @@ AREAS = (
     DOCKER,
     SMART,
     DRIVER_STACK,
+    PACKAGE_PIN,
     MODELS,
     EXPOSURE,
     TLS,

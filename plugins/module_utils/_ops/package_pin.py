@@ -17,7 +17,8 @@ import os
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin.checks import CHECKS
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import files
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.options import out_of_range
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt import (
@@ -53,16 +54,6 @@ ARGUMENT_SPEC = dict(
     verify_upgrade=dict(type="list", elements="str", choices=["upgrade", "dist-upgrade"], default=[]),
 )
 
-CHECKS = CheckTable(
-    Check("package_pin_drift", "Whether each pinned package is installed at its pinned version.", subject=("package",),
-          fix="install the pinned version or bump it on purpose with a new version"),
-    Check("package_pin_hold", "Whether each pinned package is held (apt-mark hold).", subject=("package",),
-          fix="run package_pin (or the driver_pin role) in enforce mode"),
-    Check("package_pin_upgrade_moves", "Whether apt-get upgrade/dist-upgrade (simulated) would move a pinned package.",
-          subject=("package",), fix="check the hold (apt-mark showhold) and the preferences file"),
-    Check("package_pin_match", "Whether the names and patterns to hold match any installed package; reported when none does.",
-          fix="fix the names or patterns (dpkg-query -W 'nvidia-*' lists what is installed), or install the stack first"),
-)
 # What the argument spec cannot say (issue 18): out-of-range options fail, naming the option.
 BOUNDS = {"lock_timeout": (0, None)}
 

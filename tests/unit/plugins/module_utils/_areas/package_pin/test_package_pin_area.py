@@ -1,0 +1,55 @@
+"""The package_pin area (gpufleet_package_pin, set monthly from the driver_pin audit): its checks as the op
+makes them, and its summary lines. Versions are the fake GPU stack of tests/testlib/aptrepo.py."""
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import package_pin
+
+OLD = "535.183.01-0ubuntu1"
+NEW = "535.216.01-0ubuntu1"
+INSTALLED = {"nvidia-driver-535": {"version": OLD}}
+
+
+def _audit(holds=(), prefs="", requests=({"name": "nvidia-driver-535"},)):
+    return package_pin.build_plan(list(requests), "held", "audit", INSTALLED, list(holds), {}, prefs, "", missing_ok=True)
+
+
+def test_the_area_is_registered_for_the_report():
+    assert registry.of_fact("gpufleet_package_pin") is AREA and AREA.module == "package_pin"
+
+
+def test_drift_hold_and_match_checks_from_the_audit():
+    drift = _audit(holds=["nvidia-driver-535"], prefs=package_pin.render_preferences({"nvidia-driver-535": NEW}))
+    assert [(c["check"], c["status"], c["value"], c["threshold"]) for c in drift["checks"]] == [
+        ("package_pin_drift", "crit", OLD, NEW)]
+    lost = _audit(prefs=package_pin.render_preferences({"nvidia-driver-535": OLD}))
+    assert [(c["check"], c["status"], c["value"]) for c in lost["checks"]] == [("package_pin_hold", "crit", "not held")]
+    fresh = _audit()
+    assert [(c["check"], c["status"]) for c in fresh["checks"]] == [("package_pin_hold", "warn")]
+    none = _audit(requests=({"name": "rocm-*"},))
+    assert [(c["check"], c["status"]) for c in none["checks"]] == [("package_pin_match", "warn")]
+
+
+class _Apt:
+    def simulate(self, command):
+        return {"nvidia-driver-535": {"from": OLD, "to": NEW}, "__kept_back__": []} if command == "dist-upgrade" else {}
+
+
+def test_an_upgrade_that_would_move_a_pinned_package_is_crit():
+    result = dict(_audit(holds=["nvidia-driver-535"]), checks=[])
+    package_pin.simulate(_Apt(), {"verify_upgrade": ["upgrade", "dist-upgrade"]}, result)
+    [check] = result["checks"]
+    assert (check["check"], check["status"], check["value"], check["threshold"], check["subject"]) == (
+        "package_pin_upgrade_moves", "crit", NEW, OLD, {"package": "nvidia-driver-535"})
+    assert check["message"].startswith("apt-get dist-upgrade would move nvidia-driver-535 from %s to %s despite the pin" % (OLD, NEW))
+    assert result["status"] == "crit" and result["simulation"]["upgrade"]["moves"] == {}
+
+
+def test_summary_lines():
+    fact = {"packages": [{"name": "nvidia-driver-535", "installed_version": OLD, "pinned_version": NEW, "held_after": True,
+                          "drift": True, "drift_reason": "it moved behind the pin"},
+                         {"name": "nvidia-dkms-535", "installed_version": OLD, "pinned_version": OLD, "held_after": False}]}
+    assert present.summary_lines(fact) == [
+        "pin nvidia-driver-535 %s (pinned at %s, held): DRIFT: it moved behind the pin" % (OLD, NEW),
+        "pin nvidia-dkms-535 %s (pinned at %s, NOT held)" % (OLD, OLD)]
+    assert present.summary_lines({"packages": []}) == ["pin: no package of the GPU stack is installed"]
