@@ -9,7 +9,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -319,9 +318,9 @@ def test_gather_cuinit_crash_is_a_verdict(tmp_path, libs):
 
 def test_gather_cuinit_hang_is_killed(tmp_path, libs):
     root = make_tree(tmp_path, libs, wsl_variant="hang")
-    start = time.monotonic()
+    # The probe never returns by itself: that gather returns at all, with "timeout", is the kill working
+    # (no wall-clock bound here: speed is measured in tests/bench, not asserted in pytest).
     fact, _warnings = gather(root, cuda_init_timeout_s=2)
-    assert time.monotonic() - start < 9  # 2 s timeout + kill grace, never the test's own limit
     assert fact["cuda_init"]["outcome"] == "timeout"
     assert "did not return within 2 s" in fact["cuda_init"]["message"]
     assert by_check(fact)["nvidia_smi_ok_cuda_broken"]["value"] == "timeout"
