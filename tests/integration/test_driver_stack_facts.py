@@ -146,7 +146,7 @@ def test_live_container_probe_through_a_real_engine(tmp_path):
     from testlib.docker_lab import Dockerd
 
     _no_gpu_driver_here()
-    fixtures = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "driver_stack")
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "nvidia_smi")
     with open(os.path.join(fixtures, "list-gpus-8x-h100-mig.txt")) as handle:
         listing = handle.read()
     bindir = tmp_path / "bin"

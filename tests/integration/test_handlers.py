@@ -121,7 +121,10 @@ def test_handlers_run_for_real_and_only_when_notified(host):
     smartd, docker, runner = (unit_property(name, u, "InvocationID") for u in ("smartmontools.service", "docker.service", "gpf-runner.service"))
     data, tasks = _play(host)
     assert data["stats"][name]["changed"] == 0, data["stats"]
-    for handler in ("Reload systemd units", "Reload systemd units and restart the runners", "Restart smartd", "Restart Docker"):
+    for handler in ("Reload systemd units", "Reload systemd units and restart the runners", "Restart smartd"):
         assert handler not in tasks, handler
+    # docker_hygiene restarts Docker in a task, not an end-of-play handler (a pending restart is kept across
+    # runs until Docker started after the change): nothing pending now, so the task is skipped
+    assert not _ran(tasks.get("Restart Docker")), tasks.get("Restart Docker")
     assert (smartd, docker, runner) == tuple(unit_property(name, u, "InvocationID")
                                              for u in ("smartmontools.service", "docker.service", "gpf-runner.service"))
