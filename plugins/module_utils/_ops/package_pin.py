@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import fnmatch
 import os
-import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin.checks import CHECKS

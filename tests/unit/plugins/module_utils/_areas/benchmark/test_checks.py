@@ -5,8 +5,11 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchm
 URL = "http://127.0.0.1:11434"
 
 
+def msg(kind, error):
+    return checks.fault_message(kind, error, URL, "gemma3:4b", "ollama")
+
+
 def test_fault_messages_per_kind():
-    msg = lambda kind, error: checks.fault_message(kind, error, URL, "gemma3:4b", "ollama")  # noqa: E731
     assert msg("http", "HTTP 503: Service Unavailable").startswith(
         "runner error at %s: HTTP 503: Service Unavailable: check the runner's logs" % URL)
     assert msg("http", "HTTP 401: Unauthorized") == (
