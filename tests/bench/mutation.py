@@ -370,7 +370,7 @@ def select_files(patterns, root=REPO):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--files", action="append", help="glob relative to the repository (repeatable); "
                         "default: the verdict files %s" % DEFAULT_FILES)
     parser.add_argument("--max-mutants-per-file", type=int, default=None)
