@@ -27,16 +27,15 @@ import sys
 import tempfile
 import time
 
+# The container hosts and their inventory are the ones of the naive-daily bench (same directory).
+from daily_vs_naive import docker, inventory, remove  # noqa: E402 pylint: disable=wrong-import-position
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
 IMAGE = os.environ.get("GPUFLEET_IMAGE", "local/gpufleet-debian:bookworm")
 PREFIX = "gpufleet-scale-bench-"
 PING = os.environ.get("GPUFLEET_PING_PLAYBOOK", os.path.join(os.path.dirname(ROOT), "shared", "bench", "ping.yml"))
 TARGET = 2.0
-
-
-def docker(*args, check=True):
-    return subprocess.run(["docker"] + list(args), capture_output=True, text=True, check=check, timeout=300)
 
 
 def start(names):
@@ -48,18 +47,6 @@ def start(names):
                 break
             if attempt == 2:
                 raise SystemExit("docker run %s failed: %s" % (name, proc.stderr.strip()))
-
-
-def remove(names):
-    for name in names:
-        docker("rm", "-f", name, check=False)
-
-
-def inventory(names, path):
-    hosts = dict((n, {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"})
-                 for n in names)
-    with open(path, "w") as handle:
-        json.dump({"all": {"hosts": hosts}}, handle)
 
 
 def task_slots(output):
