@@ -223,8 +223,9 @@ def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tm
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     runners = [
         {"name": "ollama", "exec": "/usr/bin/sleep infinity", "version": "0.12.6", "model": "gemma3:270m", "port": 11434,
-         "memory_max": "48G", "cpu_quota": "400%", "restart_daily_at": "04:30", "server_name": "llm.test",
-         "tls_certificate": str(cert), "tls_certificate_key": str(key), "listen_port": 8443},
+         "memory_max": "48G", "cpu_quota": "400%", "restart_sec": 5, "start_limit_interval_sec": 0,
+         "restart_daily_at": "04:30", "server_name": "llm.test", "proxy_read_timeout": "600s",
+         "client_max_body_size": "50m", "tls_certificate": str(cert), "tls_certificate_key": str(key), "listen_port": 8443},
         {"name": "llama-server", "exec": "/usr/bin/sleep 1000", "version": "b6500", "port": 8080,
          "environment": {"LLAMA_ARG_CTX_SIZE": "8192"}, "tls_certificate": str(cert), "tls_certificate_key": str(key),
          "listen_port": 8444},
@@ -241,6 +242,12 @@ def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tm
     assert "Description=ollama model runner 0.12.6 serving gemma3:270m on 127.0.0.1:11434" in ollama
     assert 'Environment="OLLAMA_HOST=127.0.0.1:11434"' in ollama
     assert "Restart=on-failure" in ollama and "MemoryMax=48G" in ollama and "CPUQuota=400%" in ollama
+    assert "RestartSec=5" in ollama.splitlines() and "StartLimitIntervalSec=0" in ollama.splitlines()
+    # llama-server leaves them out: the guides' values (issue 20, "defaults are not safe")
+    llama = (tmp_path / "units" / "llama-server.service").read_text().splitlines()
+    assert {"RestartSec=2", "StartLimitIntervalSec=60", "StartLimitBurst=5", "MemoryMax=90%"} <= set(llama)
+    assert not [line for line in llama if line.startswith("CPUQuota=")]
+    assert llama.index("StartLimitBurst=5") < llama.index("[Service]")  # a [Unit] setting since systemd 230
     verify = subprocess.run(["systemd-analyze", "verify"] + [str(tmp_path / "units" / u) for u in units],
                             capture_output=True, text=True, check=False, timeout=60)
     assert verify.returncode == 0, verify.stderr
@@ -251,8 +258,17 @@ def test_runner_units_verify_front_door_passes_nginx_t_and_role_is_idempotent(tm
     assert nginx_t.returncode == 0, nginx_t.stderr
     site = (tmp_path / "sites-available" / "gpufleet-ollama.conf").read_text()
     assert "proxy_read_timeout 600s;" in site and "client_max_body_size 50m;" in site and "server 127.0.0.1:11434;" in site
+    llama_site = (tmp_path / "sites-available" / "gpufleet-llama-server.conf").read_text()
+    assert "proxy_read_timeout 300s;" in llama_site and "client_max_body_size 2m;" in llama_site
     second = run_playbook(playbook)
     assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout
+    # check mode with diff: a changed option is shown as the unit's diff and nothing is written
+    before = (tmp_path / "units" / "llama-server.service").read_text()
+    runners[1]["memory_max"] = ""
+    preview = run_playbook(_runner_playbook(tmp_path, runners), ["--check", "--diff"])
+    assert preview.returncode == 0 and "changed=1" in preview.stdout, preview.stdout
+    assert "-MemoryMax=90%" in preview.stdout and "+MemoryMax" not in preview.stdout, preview.stdout
+    assert (tmp_path / "units" / "llama-server.service").read_text() == before
     gone = run_playbook(_runner_playbook(tmp_path, runners, state="absent"))
     assert gone.returncode == 0, gone.stdout
     assert os.listdir(tmp_path / "units") == [] and os.listdir(tmp_path / "sites-enabled") == []

@@ -42,3 +42,21 @@ def test_public_variables_are_prefixed_and_described(role):
         assert name.startswith(role + "_"), "%s: variable %s lacks the role prefix" % (role, name)
         assert spec.get("description"), "%s: %s has no description" % (role, name)
         assert spec.get("type"), "%s: %s has no type" % (role, name)
+
+
+def test_runner_service_fills_in_each_runner_with_the_defaults_its_argument_spec_documents():
+    """The per-runner defaults the role applies (vars/main.yml) are the suboption defaults of its contract."""
+    runners = _load("runner_service", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]["runner_service_runners"]
+    documented = {name: spec["default"] for name, spec in runners["options"].items() if "default" in spec}
+    applied = _load("runner_service", "vars", "main.yml")["__runner_service_runner_defaults"]
+    assert applied == documented
+    required = {name for name, spec in runners["options"].items() if spec.get("required")}
+    assert required == {"name", "exec", "version", "port"} and not required & set(applied)
+
+
+def test_runner_service_defaults_are_the_guides_values():
+    """Issue 20: "defaults are not safe" - the unit and front-door values the maintenance guides give."""
+    applied = _load("runner_service", "vars", "main.yml")["__runner_service_runner_defaults"]
+    assert (applied["restart_sec"], applied["start_limit_burst"], applied["start_limit_interval_sec"]) == (2, 5, 60)
+    assert (applied["memory_max"], applied["cpu_quota"]) == ("90%", "")
+    assert (applied["proxy_read_timeout"], applied["client_max_body_size"]) == ("300s", "2m")
