@@ -18,6 +18,10 @@ description:
   - O(mode=verify) compares the files with the manifest and reports missing, extra, size and checksum
     mismatches, and Ollama blobs whose content does not hash to the digest in their own name, each with
     the fix. Sets the fact C(gpufleet_models) with checks.
+  - With serving entries (O(serving), or the manifest's own C(serving) list), O(mode=verify) also estimates the GPU
+    memory each served model needs - weights (parameters times bytes per weight of its quantization) plus the KV
+    cache of its context - and compares it with the GPUs' total memory from O(gpu_facts) (check C(vram_headroom)).
+    O(mode=scan) writes the entries into the manifest, and keeps the manifest's own when O(serving) is not given.
   - Hashing hundreds of GB every day is avoided by a cache keyed on (device, inode, size, mtime); an
     unchanged file is not read again unless O(full=true). O(max_bytes_per_run) caps the bytes hashed per
     run; the files hashed longest ago go first, so a full re-hash spreads over several runs.
@@ -59,6 +63,71 @@ options:
       - A negative value fails, naming the option.
     type: int
     default: 0
+  serving:
+    description:
+      - What the runners load, one entry per served model, for the VRAM estimate (check C(vram_headroom)).
+      - O(mode=scan) writes them into the manifest (key C(serving)); when not given, a scan keeps the manifest's own
+        and O(mode=verify) judges the manifest's own. Missing figures make the model's check C(unknown).
+      - The estimate is C(parameters_b * 1e9 * bits per weight / 8) for the weights plus
+        C(context_length * 2 * layers * kv_heads * head_dim * bytes per cached value) for the KV cache; the table of
+        quantizations and its sources is in docs/models.md.
+    type: list
+    elements: dict
+    suboptions:
+      model:
+        description: The model's name as its runner knows it (an Ollama C(model:tag), a file name); the check's subject.
+        type: str
+        required: true
+      parameters_b:
+        description: Parameters, in billions (C(8.03) for Llama 3.1 8B).
+        type: float
+      quantization:
+        description:
+          - Weight type, to look up the bits per weight - C(F32), C(F16), C(BF16), C(FP8), C(Q8_0), C(Q6_K), C(Q5_K_M),
+            C(Q5_K_S), C(Q5_1), C(Q5_0), C(Q4_K_M), C(Q4_K_S), C(Q4_1), C(Q4_0), C(Q3_K_L), C(Q3_K_M), C(Q3_K_S),
+            C(Q2_K) (any case). Another type needs O(serving[].bytes_per_weight).
+        type: str
+      bytes_per_weight:
+        description: Bytes per weight; overrides O(serving[].quantization).
+        type: float
+      context_length:
+        description: Tokens the runner allocates a KV cache for (Ollama C(num_ctx) times C(OLLAMA_NUM_PARALLEL), llama.cpp C(-c), vLLM C(--max-model-len)).
+        type: int
+      layers:
+        description: Transformer layers (C(block_count) in the GGUF metadata, C(num_hidden_layers) in C(config.json)).
+        type: int
+      kv_heads:
+        description: Key/value heads (C(attention.head_count_kv), C(num_key_value_heads)).
+        type: int
+      head_dim:
+        description: Dimension of one head (C(attention.key_length), C(head_dim), else hidden size / attention heads).
+        type: int
+      kv_cache_type:
+        description: Type of the cached values - C(f16) when not given, C(bf16), C(f32), C(fp8), C(q8_0), C(q4_0).
+        type: str
+      kv_bytes_per_token:
+        description: KV cache bytes per token of context; overrides the shape (O(serving[].layers), ...).
+        type: float
+      gpus:
+        description: Indices of the GPUs the model is split over; all of the host's GPUs when not given.
+        type: list
+        elements: int
+  gpu_facts:
+    description:
+      - The C(gpufleet_gpu) fact of a M(gpufleet.maintenance.gpu_facts) or M(gpufleet.maintenance.health_facts) run,
+        for the GPUs' total memory (C(memory_total_mib), AMD C(vram_total_mib)). Without it C(vram_headroom) is C(unknown).
+    type: dict
+  thresholds:
+    description: Overrides for the default thresholds; unknown keys are refused.
+    type: dict
+    default: {}
+    suboptions:
+      vram_need_warn_pct:
+        description:
+          - Weights plus KV cache as a share of the GPUs' memory that gives a warning; the rest is the margin for what the
+            estimate leaves out (CUDA context, the runner's compute buffers).
+        type: float
+        default: 90
 """
 
 EXAMPLES = r"""
@@ -73,6 +142,23 @@ EXAMPLES = r"""
     roots: [/srv/models, /usr/share/ollama/.ollama/models]
     manifest: /var/lib/gpufleet/models.manifest.json
     max_bytes_per_run: 50000000000
+
+- name: Read the GPUs
+  gpufleet.maintenance.gpu_facts:
+
+- name: Verify, and whether the served model fits in the GPU memory with its context
+  gpufleet.maintenance.model_manifest:
+    roots: [/usr/share/ollama/.ollama/models]
+    manifest: /var/lib/gpufleet/models.manifest.json
+    gpu_facts: "{{ ansible_facts.gpufleet_gpu }}"
+    serving:
+      - model: llama3.1:8b
+        parameters_b: 8.03
+        quantization: Q4_K_M
+        context_length: 8192
+        layers: 32
+        kv_heads: 8
+        head_dim: 128
 """
 
 RETURN = r"""
@@ -98,6 +184,10 @@ ansible_facts:
       C(checksum_mismatch) and C(blob_digest_mismatch), C(warn) for C(extra), C(unknown) for a file or directory that
       could not be read and for a file deferred by O(max_bytes_per_run) that was never hashed in its current state -
       or one C(model_files) (C(ok), how many files match) when there is none.
+    - With serving entries, C(serving) (per entry C(model), C(weights_bytes), C(kv_cache_bytes), C(need_bytes),
+      C(gpu_memory_mib), C(gpus), C(need_pct), or C(problems) when the entry lacks figures) and one C(vram_headroom)
+      check per entry (subject C(model)) - C(warn) when the estimate reaches O(thresholds.vram_need_warn_pct) of the
+      GPUs' memory, C(unknown) when the entry lacks figures or no GPU memory was read.
   returned: mode verify
   type: dict
 """

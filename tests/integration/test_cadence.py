@@ -516,13 +516,22 @@ def test_monthly_verifies_the_model_checksums_and_reports_a_changed_file(tmp_pat
     data = bytearray((store / "gemma-2-9b-q8_0.gguf").read_bytes())
     data[100] ^= 0xFF
     (store / "gemma-2-9b-q8_0.gguf").write_bytes(bytes(data))
+    serving = [{"model": "llama3.1:8b", "parameters_b": 8, "quantization": "Q4_K_M", "context_length": 8192,
+                "layers": 32, "kv_heads": 8, "head_dim": 128}]
     proc = _play(tmp_path, "monthly", {"gpufleet_image_audit": False, "gpufleet_package_pin_audit": False,
-                                       "gpufleet_model_manifest": str(manifest), "gpufleet_model_roots": [str(store)]})
+                                       "gpufleet_model_manifest": str(manifest), "gpufleet_model_roots": [str(store)],
+                                       "gpufleet_model_serving": serving})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     monthly = _last_report(tmp_path, "monthly")
     assert "models" in monthly["areas"], monthly["areas"]
     [changed] = _checks(monthly, "model_file")
     assert changed["status"] == "crit" and "gemma-2-9b-q8_0.gguf" in changed["message"], changed
+    # Issue 20: the served model's estimate (hand-computed in tests/unit/.../models/test_vram.py) against the GPU
+    # memory the same run read; this layer runs without a GPU (like test_gpu_facts.py), so it could not compare
+    [vram] = _checks(monthly, "vram_headroom")
+    assert vram["status"] == "unknown" and vram["subject"] == "model=llama3.1:8b", vram
+    assert vram["message"].startswith("could not look: llama3.1:8b needs about 5.5 GiB (weights 4.5 GiB + KV cache 1 GiB "
+                                      "for 8192 tokens), but no GPU memory to compare it with: gpufleet_gpu lists no GPU"), vram
 
 
 def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_summary(tmp_path):

@@ -4,8 +4,10 @@
 """The body of ``model_manifest``: write a manifest of the model stores (scan), or verify them against it.
 
 ``scan`` gathers (walks and hashes through the models area's ``collect``), plans (the manifest text
-against the file on disk: ``changed`` when they differ) and applies in one atomic write; ``verify``
-reads and judges through the models area (``gpufleet_models``). The hash cache is written after
+against the file on disk: ``changed`` when they differ) and applies in one atomic write; the serving
+entries (``serving``) are the option's, else the ones the manifest already had. ``verify`` reads and
+judges through the models area (``gpufleet_models``), with ``vram_headroom`` for the serving entries
+(the option's, else the manifest's) against the GPU memory in ``gpu_facts``. The hash cache is written after
 either, outside check mode. :func:`run` is what the module calls. No Ansible import.
 """
 
@@ -17,7 +19,7 @@ import json
 import os
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA, build_fact
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import collect
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import collect, parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.files import atomic_write, read_text
 
@@ -51,6 +53,15 @@ def read_manifest(path):
         raise ManifestError("the manifest %s is not valid JSON: %s" % (path, exc))
 
 
+def _serving_of(text):
+    """The serving entries of a manifest's text, kept across a scan that does not give them (none if unreadable)."""
+    try:
+        serving = json.loads(text).get("serving") if text else None
+    except (ValueError, AttributeError):
+        return None
+    return serving if isinstance(serving, list) else None
+
+
 def _write(path, text):
     try:
         atomic_write(path, text)
@@ -72,11 +83,14 @@ def run(params, check_mode=False, diff=False, now=None):
     max_bytes = params["max_bytes_per_run"] or None
     if params["mode"] == "scan":
         manifest, more = collect.scan(params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
-        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
         try:
             before = read_text(params["manifest"], missing="")
         except (IOError, OSError) as exc:
             raise ManifestError("reading the manifest %s: %s" % (params["manifest"], exc))
+        serving = params["serving"] if params["serving"] is not None else _serving_of(before)
+        if serving:
+            manifest["serving"] = parse.serving_entries(serving)
+        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
         changed = text != before
         result = dict(changed=changed, manifest=manifest)
         if changed and diff:
@@ -86,7 +100,10 @@ def run(params, check_mode=False, diff=False, now=None):
     else:
         manifest = read_manifest(params["manifest"])
         observed, more = collect.observe(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
-        result = dict(changed=False, ansible_facts={AREA.fact: build_fact(observed, params["manifest"])})
+        serving = params["serving"] if params["serving"] is not None else manifest.get("serving")
+        fact = build_fact(observed, params["manifest"], serving=parse.serving_entries(serving),
+                          gpu_fact=params["gpu_facts"], thresholds=params["thresholds"])
+        result = dict(changed=False, ansible_facts={AREA.fact: fact})
     if not check_mode:
         try:
             collect.save_cache(cache_path, cache)

@@ -27,6 +27,20 @@ AREA = Area(
         cache=dict(type="path"),
         full=dict(type="bool", default=False),
         max_bytes_per_run=dict(type="int", default=0),
+        serving=dict(type="list", elements="dict", options=dict(
+            model=dict(type="str", required=True),
+            parameters_b=dict(type="float"),
+            quantization=dict(type="str"),
+            bytes_per_weight=dict(type="float"),
+            context_length=dict(type="int"),
+            layers=dict(type="int"),
+            kv_heads=dict(type="int"),
+            head_dim=dict(type="int"),
+            kv_cache_type=dict(type="str"),
+            kv_bytes_per_token=dict(type="float"),
+            gpus=dict(type="list", elements="int"),
+        )),
+        gpu_facts=dict(type="dict"),
     ),
     ranges={"max_bytes_per_run": (0, None)},
     checks=checks.CHECKS,
@@ -36,10 +50,17 @@ AREA = Area(
 )
 
 
-def build_fact(observed, manifest_path):
-    """The ``gpufleet_models`` fact from what ``collect.observe`` read."""
+def build_fact(observed, manifest_path, serving=None, gpu_fact=None, thresholds=None):
+    """The ``gpufleet_models`` fact from what ``collect.observe`` read.
+
+    With ``serving`` entries, each is estimated (``serving[]`` of the fact) and judged against the GPU
+    memory in ``gpu_fact`` (``gpufleet_gpu``) by ``vram_headroom``.
+    """
     found, checked = checks.problems(observed)
     fact = {"schema_version": AREA.schema_version, "manifest": manifest_path, "files_checked": checked, "problems": found}
     results = checks.evaluate(fact)
+    if serving:
+        fact["serving"], more = checks.vram_headroom(serving, gpu_fact, checks.CHECKS.merged(thresholds))
+        results.extend(more)
     fact.update(checks=results, status=worst_status(results))
     return fact

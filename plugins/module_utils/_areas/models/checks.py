@@ -14,8 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import parse
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import parse, vram
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, fmt_number
 
 FIX_REFETCH = "re-download the model or restore it from the backup, then verify its checksum"
 FIX_OLLAMA = "re-pull the model that uses this blob (`ollama pull <model>`)"
@@ -23,6 +23,12 @@ FIX_EXTRA = "run model_manifest mode=scan if it belongs, else remove it"
 FIX_UNREADABLE = ("make it readable by the user the module runs as (become: true), or check the disk "
                   "(dmesg for I/O errors)")
 FIX_DEFERRED = "it is hashed in a later run; raise max_bytes_per_run to verify it sooner"
+FIX_VRAM = ("serve it at a smaller quantization or context (num_ctx, llama.cpp -c, vLLM --max-model-len), quantize "
+            "the KV cache (OLLAMA_KV_CACHE_TYPE=q8_0, --cache-type-k/-v q8_0), or on more or bigger GPUs: a model "
+            "that does not fit is split onto the CPU and answers several times slower, or fails to load")
+FIX_VRAM_FIGURES = ("give the serving entry parameters_b, quantization (or bytes_per_weight), context_length and "
+                    "layers/kv_heads/head_dim (or kv_bytes_per_token), from the model card or `ollama show`")
+FIX_VRAM_GPU = "pass gpu_facts: the gpufleet_gpu fact of a gpu_facts or health_facts run (the monthly cadence does)"
 
 CHECKS = CheckTable(
     Check("model_file", "A model file that does not match its manifest (missing, extra, changed size or checksum, "
@@ -30,6 +36,9 @@ CHECKS = CheckTable(
           subject=("path",), fix=FIX_REFETCH),
     Check("model_files", "How many model files were checked and match the manifest, when none has a problem.",
           fix="run model_manifest mode=verify"),
+    Check("vram_headroom", "Whether each served model (a serving entry) fits in its GPUs' memory with its context: "
+                           "weights plus the KV cache, as a share of the GPUs' total memory.",
+          subject=("model",), thresholds=(("vram_need_warn_pct", 90),), unit=" %", fix=FIX_VRAM),
 )
 
 # problem -> status of its model_file result (deferred files are judged apart)
@@ -84,6 +93,46 @@ def problems(data):
         else:
             found.append(_problem("missing", path, "in the manifest but not on disk", fix_for(expected[path])))
     return found, checked
+
+
+def vram_headroom(entries, gpu_fact, thresholds):
+    """``(estimates, results)``: per serving entry, its estimate and its ``vram_headroom`` check.
+
+    ``unknown`` when the entry lacks the figures or no GPU memory was read; ``warn`` when weights plus
+    KV cache reach ``vram_need_warn_pct`` of the memory of the GPUs it is served on.
+    """
+    check = CHECKS["vram_headroom"]
+    limit = thresholds["vram_need_warn_pct"]
+    estimates, results = [], []
+    for entry in entries or []:
+        model = entry.get("model") or "(unnamed)"
+        subject = {"model": model}
+        found = vram.estimate(entry)
+        total_mib, indices, gpu_problem = vram.gpu_memory(gpu_fact, entry.get("gpus"))
+        estimate = dict(found, model=model, gpu_memory_mib=total_mib, gpus=indices, need_pct=None)
+        estimates.append(estimate)
+        if found.get("problems"):
+            results.append(check.unknown("the serving entry of %s lacks the figures for an estimate: %s"
+                                         % (model, "; ".join(found["problems"])), subject=subject, fix=FIX_VRAM_FIGURES))
+            continue
+        what = "%s needs about %s GiB (weights %s GiB + KV cache %s GiB for %s tokens)" % (
+            model, fmt_number(vram.gib(found["need_bytes"])), fmt_number(vram.gib(found["weights_bytes"])),
+            fmt_number(vram.gib(found["kv_cache_bytes"])), entry.get("context_length"))
+        if gpu_problem:
+            results.append(check.unknown("%s, but no GPU memory to compare it with: %s" % (what, gpu_problem),
+                                         subject=subject, fix=FIX_VRAM_GPU, threshold=limit))
+            continue
+        need_pct = round(100.0 * found["need_bytes"] / (total_mib * vram.MIB), 1)
+        estimate["need_pct"] = need_pct
+        where = "%s %% of the %s GiB of GPU %s" % (fmt_number(need_pct), fmt_number(round(total_mib / 1024.0, 1)),
+                                                 ", ".join(str(i) for i in indices))
+        if need_pct >= limit:
+            results.append(check.result("warn", need_pct, limit, "%s, %s (warning at %s %%): it will not fit with its "
+                                        "context and the runner's own buffers" % (what, where, fmt_number(limit)),
+                                        subject=subject))
+        else:
+            results.append(check.result("ok", need_pct, limit, "%s, %s" % (what, where), subject=subject))
+    return estimates, results
 
 
 def evaluate(data, params=None):

@@ -75,6 +75,13 @@ def manifest(roots, files, ollama):
             "ollama_models": dict(sorted((ollama or {}).items()))}
 
 
+def serving_entries(entries):
+    """Serving entries as a manifest keeps them (``serving``, next to ``files``): without the keys left unset
+    (an option's suboptions come as None), keys sorted."""
+    return [dict((key, value) for key, value in sorted(entry.items()) if value is not None)
+            if isinstance(entry, dict) else {"model": str(entry)} for entry in entries or []]
+
+
 def under_any(path, directories):
     """Whether ``path`` is one of ``directories`` or inside one of them."""
     for directory in directories:

@@ -53,3 +53,44 @@ def test_bad_options_and_a_missing_manifest_fail_naming_what(tmp_path, extra, me
     with pytest.raises(model_manifest.ManifestError) as info:
         model_manifest.run(params)
     assert str(info.value) == (message % params["manifest"] if "%s" in message else message)
+
+
+SERVING = [{"model": "llama3.1:8b", "parameters_b": 8.0, "quantization": "Q4_K_M", "context_length": 8192,
+            "layers": 32, "kv_heads": 8, "head_dim": 128}]
+ONE_24G_GPU = {"nvidia": {"present": True, "gpus": [{"index": 0, "memory_total_mib": 24564}]}}
+
+
+def _option(entries):
+    """Serving entries as Ansible hands them to the module: every suboption present, None where not given."""
+    names = AREA.argument_spec()["serving"]["options"]
+    return [dict((name, entry.get(name)) for name in names) for entry in entries]
+
+
+def test_scan_writes_the_serving_entries_and_a_later_scan_without_them_keeps_them(tmp_path):
+    result, dummy = model_manifest.run(_params(tmp_path, mode="scan", serving=_option(SERVING)))
+    written = json.loads((tmp_path / "models.json").read_text())
+    assert result["changed"] is True and written["serving"] == SERVING  # unset suboptions are not written
+    again, dummy = model_manifest.run(_params(tmp_path, mode="scan"))
+    assert again["changed"] is False and json.loads((tmp_path / "models.json").read_text())["serving"] == SERVING
+    bigger = [dict(SERVING[0], context_length=32768)]
+    preview, dummy = model_manifest.run(_params(tmp_path, mode="scan", serving=_option(bigger)), check_mode=True, diff=True)
+    assert preview["changed"] is True and '"context_length": 32768' in preview["diff"]["after"]
+    assert json.loads((tmp_path / "models.json").read_text())["serving"] == SERVING  # check mode wrote nothing
+
+
+def test_verify_judges_the_manifests_serving_entries_against_the_gpu_facts(tmp_path):
+    model_manifest.run(_params(tmp_path, mode="scan", serving=_option(SERVING)))
+    result, dummy = model_manifest.run(_params(tmp_path, gpu_facts=ONE_24G_GPU))
+    fact = result["ansible_facts"]["gpufleet_models"]
+    # 5 913 741 824 bytes (see _areas/models/test_vram.py) / (24564 * 2**20) = 23.0 %
+    assert [(c["check"], c["status"], c["value"]) for c in fact["checks"]] == [
+        ("model_files", "ok", 1), ("vram_headroom", "ok", 23.0)]
+    assert fact["serving"][0]["need_bytes"] == 5913741824 and fact["serving"][0]["gpus"] == [0]
+    # the option overrides the manifest's entries; a threshold override is honoured
+    tight, dummy = model_manifest.run(_params(tmp_path, gpu_facts=ONE_24G_GPU, thresholds={"vram_need_warn_pct": 20},
+                                              serving=_option(SERVING)))
+    [vram] = [c for c in tight["ansible_facts"]["gpufleet_models"]["checks"] if c["check"] == "vram_headroom"]
+    assert (vram["status"], vram["threshold"]) == ("warn", 20)
+    # without the GPU facts it could not look
+    blind, dummy = model_manifest.run(_params(tmp_path))
+    assert blind["ansible_facts"]["gpufleet_models"]["status"] == "unknown"
