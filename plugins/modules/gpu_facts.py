@@ -208,7 +208,8 @@ ansible_facts:
             - "Health checks, each with its C(subject) (C({gpu: 0}) for a check of one GPU, C({}) for the host), and
               C(gpu) and C(vendor) where they concern one GPU."
             - Per GPU C(gpu_temperature), C(memory_temperature), C(vram_used), C(ecc_uncorrectable), C(remapped_rows),
-              C(retired_pages_pending), C(throttle), C(fan_stopped), or C(gpu_lost) for a GPU the driver lost;
+              C(retired_pages_pending), C(throttle) (heat), C(power_brake) (the PSU's brake signal, NVIDIA), C(fan_stopped), or
+              C(gpu_lost) for a GPU the driver lost;
               per host C(driver_library_mismatch), C(tool_output), C(gpu_present) and, with O(psu_watts), C(psu_load).
           type: list
           elements: dict

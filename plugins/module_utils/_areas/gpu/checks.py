@@ -38,8 +38,15 @@ CHECKS = CheckTable(
           fix="drain the GPU and reset it (nvidia-smi -r) or reboot so the remap takes effect"),
     Check("retired_pages_pending", "Retired memory pages waiting for a reset (NVIDIA, before Ampere).", subject=_GPU,
           fix="reboot or reset the GPU at the next maintenance window so the pages are blacklisted"),
-    Check("throttle", "Thermal or power-brake slowdown among a GPU's active clock event reasons.", subject=_GPU,
-          fix="check cooling and the PSU/power-brake signal, and look at nvidia-smi -q -d PERFORMANCE"),
+    Check("throttle", "Thermal slowdown among a GPU's active clock event reasons (the power brake is power_brake).",
+          subject=_GPU,
+          fix="check cooling (airflow, fans, dust, the room temperature) and look at nvidia-smi -q -d PERFORMANCE"),
+    Check("power_brake", "The hardware power brake among a GPU's active clock event reasons "
+                         "(hw_power_brake_slowdown): an external signal, usually from the power supply, halves the "
+                         "clocks.", subject=_GPU,
+          fix="the PSU or a power connector may be drooping under load: check the PSU's capacity against the GPUs' "
+              "power limits (psu_load), reseat the GPU power cables (no daisy-chained PCIe leads, 12VHPWR fully "
+              "seated), and lower the power limit (nvidia-smi -pl) until it is fixed"),
     Check("fan_stopped", "A fan at 0 % while its GPU is hot.", subject=_GPU,
           thresholds=(("fan_stopped_above_c", 60),),
           fix="check the fan and its cable, and the fan curve",
@@ -75,8 +82,11 @@ FIX_NO_GPU_ON_BUS = ("a GPU tool is installed but no GPU answered and none is on
                      "GPU, remove the driver packages or set source: none")
 FIX_NO_BUS = "read the GPUs where /sys is mounted (the root option), or set source: none on a host without a GPU"
 
-# Active clock-event reasons that mean the GPU is slowed down by heat or by the power brake.
-THERMAL_OR_BRAKE_THROTTLES = ("hw_slowdown", "hw_thermal_slowdown", "sw_thermal_slowdown", "hw_power_brake_slowdown")
+# Active clock-event reasons that mean the GPU is slowed down by heat (check throttle). hw_slowdown is engaged by
+# heat and by the power brake alike: it counts as thermal unless the power brake alone explains it.
+THERMAL_THROTTLES = ("hw_slowdown", "hw_thermal_slowdown", "sw_thermal_slowdown")
+# The external power brake (check power_brake): the PSU's signal, not heat.
+POWER_BRAKE = "hw_power_brake_slowdown"
 
 
 def driver_library_mismatch_check(vendor_detail):
@@ -111,6 +121,7 @@ def nvidia_gpu_checks(gpu, thresholds):
         _remap_check(label, gpu.get("remapped_rows") or {}, subject),
         _retired_check(label, gpu.get("retired_pages") or {}, subject),
         _throttle_check(label, gpu.get("throttle_reasons"), subject),
+        _power_brake_check(label, gpu.get("throttle_reasons"), subject),
         _fan_check(label, gpu.get("fan_speed_pct"), gpu.get("temperature_c"), thresholds, subject, "nvidia"),
     ])
 
@@ -174,16 +185,43 @@ def _retired_check(label, pages, subject):
     return check.result("ok", False, None, "%s: no retired pages pending" % label, subject=subject, vendor="nvidia")
 
 
+FIX_NO_REASONS = "read them by hand (nvidia-smi -q -d PERFORMANCE) and update the driver if they are missing"
+
+
+def thermal_reasons(reasons):
+    """The active reasons that are heat: hw_slowdown counts unless the power brake alone explains it."""
+    thermal = [r for r in reasons or [] if r in THERMAL_THROTTLES and r != "hw_slowdown"]
+    if "hw_slowdown" in (reasons or []) and (thermal or POWER_BRAKE not in reasons):
+        thermal.insert(0, "hw_slowdown")
+    return thermal
+
+
 def _throttle_check(label, reasons, subject):
     check = CHECKS["throttle"]
-    active = [r for r in (reasons or []) if r in THERMAL_OR_BRAKE_THROTTLES]
+    active = thermal_reasons(reasons)
+    if active == ["hw_slowdown"]:  # heat, or the power brake on a driver that does not list hw_power_brake_slowdown
+        return check.result("warn", active, None, "%s is slowed down by hardware (hw_slowdown: heat, or the power brake "
+                            "where the driver does not report it apart)" % label, subject=subject, vendor="nvidia",
+                            fix="%s; if the GPU is cool, check the PSU and its cables as for power_brake" % check.fix)
     if active:
-        return check.result("warn", active, None, "%s is throttled (%s)" % (label, ", ".join(active)),
+        return check.result("warn", active, None, "%s is throttled by heat (%s)" % (label, ", ".join(active)),
                             subject=subject, vendor="nvidia")
     if reasons is None:
         return check.unknown("%s: clock event reasons not reported" % label, subject=subject, vendor="nvidia",
-                             fix="read them by hand (nvidia-smi -q -d PERFORMANCE) and update the driver if they are missing")
-    return check.result("ok", [], None, "%s: no thermal or power-brake throttling" % label, subject=subject, vendor="nvidia")
+                             fix=FIX_NO_REASONS)
+    return check.result("ok", [], None, "%s: no thermal throttling" % label, subject=subject, vendor="nvidia")
+
+
+def _power_brake_check(label, reasons, subject):
+    check = CHECKS["power_brake"]
+    if reasons is None:
+        return check.unknown("%s: clock event reasons not reported" % label, subject=subject, vendor="nvidia",
+                             fix=FIX_NO_REASONS)
+    if POWER_BRAKE in reasons:
+        return check.result("warn", [r for r in reasons if r in (POWER_BRAKE, "hw_slowdown")], None,
+                            "%s is slowed by the hardware power brake (%s)" % (label, POWER_BRAKE),
+                            subject=subject, vendor="nvidia")
+    return check.result("ok", [], None, "%s: power brake not engaged" % label, subject=subject, vendor="nvidia")
 
 
 def _fan_check(label, fan, temperature, thresholds, subject, vendor):

@@ -37,7 +37,8 @@ def test_healthy_gpu_is_all_ok():
     checks = _gpu_checks.nvidia_gpu_checks(HEALTHY, T)
     assert {c["status"] for c in checks} == {"ok"}
     assert {c["check"] for c in checks} == {"gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable",
-                                            "remapped_rows", "retired_pages_pending", "throttle", "fan_stopped"}
+                                            "remapped_rows", "retired_pages_pending", "throttle", "power_brake",
+                                            "fan_stopped"}
     assert all(c["gpu"] == 0 and c["vendor"] == "nvidia" for c in checks)
 
 
@@ -58,7 +59,10 @@ def test_healthy_gpu_is_all_ok():
     (dict(retired_pages=dict(pending=True)), "retired_pages_pending", "warn"),
     (dict(throttle_reasons=["sw_power_cap"]), "throttle", "ok"),
     (dict(throttle_reasons=["hw_thermal_slowdown"]), "throttle", "warn"),
-    (dict(throttle_reasons=["hw_power_brake_slowdown", "gpu_idle"]), "throttle", "warn"),
+    # the power brake is its own check (test_power_brake.py), not a thermal throttle
+    (dict(throttle_reasons=["hw_power_brake_slowdown", "gpu_idle"]), "throttle", "ok"),
+    (dict(throttle_reasons=["hw_power_brake_slowdown", "gpu_idle"]), "power_brake", "warn"),
+    (dict(throttle_reasons=None), "power_brake", "unknown"),
     (dict(fan_speed_pct=0, temperature_c=61), "fan_stopped", "warn"),
     (dict(fan_speed_pct=0, temperature_c=60), "fan_stopped", "ok"),
 ])
