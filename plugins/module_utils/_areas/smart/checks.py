@@ -18,6 +18,13 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.check
 DRIVE = ("device",)
 _REPLACE = "back up, run a long self-test, plan the replacement"
 
+# The drive saw its power go without a flush; with no planned power-off in between, the supply is the suspect (the
+# PSU signals: docs/gpu.md, "The PSU signals").
+FIX_UNSAFE_SHUTDOWNS = ("if nobody cut the power on purpose, suspect the PSU or the mains: check the PSU's capacity "
+                        "against the GPUs' power limits (psu_load) and whether the GPUs hit the power brake "
+                        "(power_brake), the UPS and its battery, and the power cabling; unexpected_reboots (weekly) "
+                        "says when the host went down")
+
 CHECKS = CheckTable(
     Check("smartctl_present", "Whether smartctl (smartmontools) is installed.",
           fix="install smartmontools (ssd_wear_install: true, or apt-get install smartmontools)"),
@@ -63,8 +70,9 @@ CHECKS = CheckTable(
           fix="plan the replacement or move the write-heavy jobs",
           reads=("devices[].projected_days_to_rated_tbw", "devices[].write_rate_bytes_per_day",
                  "devices[].data_written_bytes")),
-    Check("unsafe_shutdowns", "Unsafe shutdowns (power lost without a flush) since the previous snapshot.",
-          subject=DRIVE, fix="check the PSU, UPS and power cabling", reads=("devices[].unsafe_shutdowns",)),
+    Check("unsafe_shutdowns", "Unsafe shutdowns (power lost without a flush) since the previous snapshot: without "
+                              "planned power-offs, a sign of the PSU or of power loss.",
+          subject=DRIVE, fix=FIX_UNSAFE_SHUTDOWNS, reads=("devices[].unsafe_shutdowns",)),
 )
 
 
@@ -248,8 +256,9 @@ def device_checks(record, old, limits):
     grew = _grew(record, old, "unsafe_shutdowns")
     if grew:
         results.append(CHECKS["unsafe_shutdowns"].result(
-            "warn", record["unsafe_shutdowns"], old["unsafe_shutdowns"], "%s: %d unsafe shutdowns since the previous snapshot"
-            % (label, grew), subject=subject))
+            "warn", record["unsafe_shutdowns"], old["unsafe_shutdowns"], "%s: %d unsafe shutdowns since the previous "
+            "snapshot (%d, now %d): growth without planned power-offs points at the PSU or a power loss"
+            % (label, grew, old["unsafe_shutdowns"], record["unsafe_shutdowns"]), subject=subject))
     return results
 
 

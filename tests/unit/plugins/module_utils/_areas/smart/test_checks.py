@@ -258,6 +258,10 @@ def test_a_quarter_later_the_rate_projection_and_growth_come_from_the_history(tm
     by_name = dict((c["check"], c) for c in found)
     assert by_name["media_errors"]["status"] == "crit" and "grew from 0 to 2" in by_name["media_errors"]["message"]
     assert by_name["unsafe_shutdowns"]["status"] == "warn" and "3 unsafe shutdowns" in by_name["unsafe_shutdowns"]["message"]
+    # issue 20: growth from the history is read as a PSU / power-loss signal, with the fix
+    assert (by_name["unsafe_shutdowns"]["value"], by_name["unsafe_shutdowns"]["threshold"]) == (103, 100)
+    assert "since the previous snapshot (100, now 103): growth without planned power-offs points at the PSU or a " \
+           "power loss: if nobody cut the power on purpose, suspect the PSU or the mains" in by_name["unsafe_shutdowns"]["message"]
     conn.close()
 
 
@@ -338,3 +342,24 @@ def test_no_drive_found_is_unknown_not_ok():
     [check] = checks.evaluate({"present": True, "as_root": True, "devices": []}, params)
     assert (check["check"], check["status"], check["subject"]) == ("smart_read", "unknown", {})
     assert "smartctl found no drive to read" in check["message"] and "ssd_wear_devices" in check["message"]
+
+
+@pytest.mark.parametrize("before, status", [(98, "warn"), (99, "warn"), (100, None), (None, None)])
+def test_unsafe_shutdowns_growth_is_a_psu_signal_with_the_fix(before, status):
+    """The P4500 capture counts 100 unsafe shutdowns (set here); growth since the previous snapshot warns, naming the
+    PSU and power loss and what to check; no growth, or no previous count, gives no verdict."""
+    now = drive_from(FIXTURE, serial="P4500-US", unsafe_shutdowns=100)
+    previous = fact_of(dict(now, unsafe_shutdowns=before), at=0)
+    drive = evaluate(fact_of(now, at=30 * DAY), previous)["devices"][0]
+    found = checks_of(drive, "unsafe_shutdowns")
+    if status is None:
+        assert found == []
+        return
+    [result] = found
+    grew = 100 - before
+    assert (result["status"], result["value"], result["threshold"]) == (status, 100, before)
+    assert result["message"] == (
+        "%s (%s): %d unsafe shutdowns since the previous snapshot (%d, now 100): growth without planned power-offs "
+        "points at the PSU or a power loss: %s" % (drive["name"], drive["model"], grew, before, checks.FIX_UNSAFE_SHUTDOWNS))
+    for words in ("PSU", "psu_load", "power_brake", "UPS", "power cabling"):
+        assert words in result["message"], words
