@@ -37,7 +37,7 @@ AREA = Area(
             kv_heads=dict(type="int"),
             head_dim=dict(type="int"),
             kv_cache_type=dict(type="str"),
-            kv_bytes_per_token=dict(type="float"),
+            kv_bytes_per_token=dict(type="float", no_log=False),  # bytes of KV cache per token of context, not a secret
             gpus=dict(type="list", elements="int"),
         )),
         gpu_facts=dict(type="dict"),

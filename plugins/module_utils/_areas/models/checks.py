@@ -124,8 +124,8 @@ def vram_headroom(entries, gpu_fact, thresholds):
             continue
         need_pct = round(100.0 * found["need_bytes"] / (total_mib * vram.MIB), 1)
         estimate["need_pct"] = need_pct
-        where = "%s %% of the %s GiB of GPU %s" % (fmt_number(need_pct), fmt_number(round(total_mib / 1024.0, 1)),
-                                                 ", ".join(str(i) for i in indices))
+        size = fmt_number(round(total_mib / 1024.0, 1))
+        where = "%s %% of the %s GiB of GPU %s" % (fmt_number(need_pct), size, ", ".join(str(i) for i in indices))
         if need_pct >= limit:
             results.append(check.result("warn", need_pct, limit, "%s, %s (warning at %s %%): it will not fit with its "
                                         "context and the runner's own buffers" % (what, where, fmt_number(limit)),

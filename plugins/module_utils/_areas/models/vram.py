@@ -100,8 +100,8 @@ def kv_bytes_per_token(entry):
         return None, "neither kv_bytes_per_token nor the KV cache's shape is given (%s missing)" % ", ".join(missing)
     cache = str(entry.get("kv_cache_type") or "f16").strip().upper()
     if cache not in KV_BYTES_PER_VALUE:
-        return None, "kv_cache_type %s is not one of %s" % (entry.get("kv_cache_type"),
-                                                           ", ".join(sorted(k.lower() for k in KV_BYTES_PER_VALUE)))
+        known = ", ".join(sorted(k.lower() for k in KV_BYTES_PER_VALUE))
+        return None, "kv_cache_type %s is not one of %s" % (entry.get("kv_cache_type"), known)
     return 2 * shape["layers"] * shape["kv_heads"] * shape["head_dim"] * KV_BYTES_PER_VALUE[cache], None
 
 
@@ -138,8 +138,8 @@ def gpu_memory(gpu_fact, indices=None):
     gpus = [(g.get("index"), g.get("memory_total_mib")) for g in (gpu_fact.get("nvidia") or {}).get("gpus") or []]
     gpus += [(g.get("index"), g.get("vram_total_mib")) for g in (gpu_fact.get("amd") or {}).get("gpus") or []]
     if not gpus:
-        return None, [], "gpufleet_gpu lists no GPU (%s)" % ((gpu_fact.get("nvidia") or {}).get("reason")
-                                                               or "no NVIDIA/AMD GPU was read")
+        reason = (gpu_fact.get("nvidia") or {}).get("reason") or "no NVIDIA/AMD GPU was read"
+        return None, [], "gpufleet_gpu lists no GPU (%s)" % reason
     if indices:
         known = dict(gpus)
         absent = [i for i in indices if i not in known]

@@ -34,8 +34,8 @@ def _verdicts(gpu):
     return dict((c["check"], c) for c in checks.nvidia_gpu_checks(gpu, T) if c["check"] in ("throttle", "power_brake"))
 
 
-XML_CAPTURES = sorted(name for name in os.listdir(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
-                                                                "fixtures", "nvidia_smi")) if name.endswith(".xml"))
+NVIDIA_SMI = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "nvidia_smi")
+XML_CAPTURES = sorted(name for name in os.listdir(NVIDIA_SMI) if name.endswith(".xml"))
 
 
 @pytest.mark.parametrize("name", XML_CAPTURES)
