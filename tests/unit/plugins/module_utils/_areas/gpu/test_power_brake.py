@@ -5,6 +5,7 @@ so the engaged cases flip that element (and hw_slowdown, which the driver raises
 capture rather than building a GPU dict by hand.
 """
 
+import json
 import os
 
 import pytest
@@ -91,3 +92,14 @@ def test_the_evaluated_area_lists_power_brake_once_per_gpu(fixture_path):
     results = checks.evaluate({"nvidia": {"present": True, "gpus": [gpu]}, "pci": None}, {"thresholds": T})
     problems = [(c["check"], c["status"]) for c in results if c["status"] != "ok"]
     assert problems == [("power_brake", "warn")]
+
+
+@pytest.mark.parametrize("path", ["nvml", "nvidia_smi"])
+def test_a_real_h200_at_660_w_under_load_has_neither_brake_nor_throttle(fixture_path, path):
+    # device_h200/gpu-probe-load.json: the collection's own NVML and nvidia-smi reads of a lent H200 while PyTorch ran
+    # matrix products at 100 % (660 W): no clock event reason active (NVML bitmask 0)
+    with open(fixture_path("device_h200", "gpu-probe-load.json")) as handle:
+        [gpu] = json.load(handle)[path]["facts"]["gpus"]
+    assert gpu["throttle_reasons"] == [] and gpu["power_draw_w"] > 600
+    found = _verdicts(gpu)
+    assert (found["power_brake"]["status"], found["throttle"]["status"]) == ("ok", "ok")

@@ -10,6 +10,7 @@ Llama 3.1 8B at Q4_K_M (4.84 bits per weight, llama.cpp's quantize README), 8192
     need     = 5 913 741 824 bytes             = 5639.8 MiB
 """
 
+import json
 import os
 
 import pytest
@@ -154,3 +155,18 @@ def test_the_fact_carries_the_estimates_and_no_serving_entries_means_no_check():
                       gpu_fact=_gpu_fact("rtx3060-driver570-dtdv12.xml"), thresholds={"vram_need_warn_pct": 90})
     assert [(c["check"], c["status"]) for c in fact["checks"]] == [("model_files", "ok"), ("vram_headroom", "warn")]
     assert fact["status"] == "warn" and fact["serving"][0]["need_bytes"] == 13429934592
+
+
+def test_on_the_real_h200_a_70b_model_at_q8_0_with_a_long_context_fits(fixture_path):
+    # device_h200/gpu-probe-load.json: NVML read memory_total_mib 143771 on a lent H200.
+    # Llama 3.1 70B at Q8_0 (8.5 bits), 32768 tokens, 80 layers, 8 KV heads, head dim 128, f16 cache:
+    # weights 70e9 * 8.5 / 8 = 74 375 000 000; KV 32768 * 327 680 = 10 737 418 240; need 85 112 418 240 bytes
+    # = 85112418240 / (143771 * 2**20) = 56.5 %. At 131072 tokens: KV 42 949 672 960, need 117 324 672 960 = 77.8 %.
+    with open(fixture_path("device_h200", "gpu-probe-load.json")) as handle:
+        fact = {"nvidia": json.load(handle)["nvml"]["facts"]}
+    entry = dict(LLAMA_8B, model="llama3.1:70b-q8_0", parameters_b=70, quantization="Q8_0", layers=80,
+                 context_length=32768)
+    estimates, results = checks.vram_headroom([entry, dict(entry, model="long", context_length=131072)], fact, LIMITS)
+    assert [e["need_bytes"] for e in estimates] == [85112418240, 117324672960]
+    assert [(r["status"], r["value"]) for r in results] == [("ok", 56.5), ("ok", 77.8)]
+    assert results[0]["message"].endswith("56.5 % of the 140.4 GiB of GPU 0")
