@@ -99,3 +99,22 @@ BENCHMARK_REPORT = dict(
     baseline=dict(type="dict"),
     candidates=dict(type="list", elements="dict"),
 )
+
+# gpufleet.maintenance.triage
+TRIAGE = dict(
+    gpu=dict(type="dict"),
+    driver_stack=dict(type="dict"),
+    maintenance=dict(type="dict"),
+    models=dict(type="dict"),
+    probe=dict(type="dict"),
+    runner=dict(type="dict"),
+    settings=dict(type="dict", default={}, options=dict(
+        ttft_crit_s=dict(type="float", default=10.0),
+        vram_high_pct=dict(type="float", default=95.0),
+        gpu_busy_pct=dict(type="float", default=95.0),
+        low_tokens_per_s=dict(type="float", default=10.0),
+        runner_unit=dict(type="str", default=""),
+        endpoint=dict(type="str", default=""),
+        model=dict(type="str", default=""),
+    )),
+)
