@@ -37,6 +37,6 @@ class ActionModule(ActionBase):
         except (TypeError, ValueError) as exc:
             result.update(failed=True, msg="triage: %s" % exc)
             return result
-        diagnosis["fixes"] = _triage.plan_fixes(diagnosis, args["settings"]["runner_unit"])
+        diagnosis["fixes"] = _triage.plan_fixes(diagnosis, apply=args["fix"], check_mode=bool(self._task.check_mode))
         result.update(changed=False, triage=diagnosis)
         return result

@@ -108,6 +108,7 @@ TRIAGE = dict(
     models=dict(type="dict"),
     probe=dict(type="dict"),
     runner=dict(type="dict"),
+    fix=dict(type="bool", default=False),
     settings=dict(type="dict", default={}, options=dict(
         ttft_crit_s=dict(type="float", default=10.0),
         vram_high_pct=dict(type="float", default=95.0),

@@ -63,6 +63,12 @@ options:
       - The registered result of C(ansible.builtin.systemd_service) for the runner's unit (its C(status)), plus
         C(name). A failed read is kept as it is and reported as not looked at.
     type: dict
+  fix:
+    description:
+      - Whether the play will apply the planned fixes (C(triage_fix)); only changes the words of RV(triage.fixes.lines)
+        (C(will restart), C(would restart) in check mode or when off). This plugin itself never restarts anything.
+    type: bool
+    default: false
   settings:
     description: Thresholds and names the rules use.
     type: dict
@@ -158,8 +164,8 @@ triage:
       elements: str
     fixes:
       description:
-        - The safe fixes planned, C(actions) (C(action=restart), C(kind=systemd), C(name), C(reason)) and C(skipped)
-          (why a wanted restart was not planned).
+        - The safe fixes planned, C(actions) (C(action=restart), C(kind=systemd), C(name), C(reason)), C(skipped)
+          (why a wanted restart was not planned) and C(lines) (what the play will do, as printed).
       type: dict
 """
 

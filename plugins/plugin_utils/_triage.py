@@ -150,7 +150,8 @@ def unit_state(runner):
         return state
     status = runner.get("status")
     if runner.get("failed") or not isinstance(status, dict) or not status:
-        state["reason"] = "could not read unit %s: %s" % (name, (runner.get("msg") or "no status returned").strip()[:300])
+        said = " ".join((runner.get("msg") or "no status returned").split())
+        state["reason"] = "could not read unit %s: %s" % (name, said[:300])
         return state
     state.update(read=True, load=status.get("LoadState"), active=status.get("ActiveState"), sub=status.get("SubState"),
                  result=status.get("Result"), restarts=_int(status.get("NRestarts")),
@@ -339,8 +340,7 @@ def oom_near_miss(facts, settings):
             if journal.get("oom"):
                 lines += journal["oom"]
                 evidence.append("%d out-of-memory line(s) in the journal" % journal["oom"])
-        elif "journal" in (maintenance.get("collected") or []):
-            unread.append("journal: %s" % (journal.get("reason") or "not read"))
+        # a journal that could not be read is the maintenance area's own unknown check (not_looked)
         runner_logs = maintenance.get("runner_logs") or {}
         if runner_logs.get("oom"):
             lines += runner_logs["oom"]
@@ -388,7 +388,8 @@ def diagnose(facts, given=None):
     """Every rule over ``facts``; returns the diagnosis.
 
     ``{schema_version, status, causes (matched, ranked), unmatched (rule names), not_looked (unknown
-    checks of the areas), unread (what the rules needed and could not read), lines (to print)}``.
+    checks of the areas), unread (what the rules needed and could not read), unit (the runner unit as
+    read, :func:`unit_state`), lines (to print)}``.
     ``status``: ``crit`` when a cause matched, ``unknown`` when none did but something could not be
     read, ``ok`` only when every rule had its inputs and none matched.
     """
@@ -411,7 +412,7 @@ def diagnose(facts, given=None):
     else:
         status = "ok"
     result = dict(schema_version=SCHEMA_VERSION, status=status, causes=causes, unmatched=unmatched,
-                  not_looked=unknowns, unread=unread, settings=settings)
+                  not_looked=unknowns, unread=unread, settings=settings, unit=unit_state(facts.get("runner")))
     result["lines"] = lines(result)
     return result
 
@@ -438,24 +439,39 @@ def lines(diagnosis):
     return out
 
 
-def plan_fixes(diagnosis, runner_unit=""):
-    """The safe fixes of the matched causes: ``{actions, skipped}``.
+def plan_fixes(diagnosis, apply=False, check_mode=False):
+    """The safe fixes of the matched causes: ``{actions, skipped, lines}``.
 
-    Only restarting the runner is safe to apply unattended; it is planned once, when a matched cause's
-    remedy is ``restart`` and the runner unit is named, and not when the driver/library mismatch
-    matched (the runner cannot get the GPU back before a reboot). ``skipped`` says why nothing was
-    planned for a cause that has a remedy.
+    Only restarting the runner is safe to apply unattended. It is planned once, when a matched cause's
+    remedy is ``restart`` and the runner unit was read and is installed; never when the driver/library
+    mismatch matched (the runner cannot get the GPU back before a reboot). ``skipped`` says why a wanted
+    restart was not planned; ``lines`` say what the play will do with the plan (``apply``: triage_fix is
+    on; ``check_mode``: it only says so).
     """
     actions, skipped = [], []
     causes = diagnosis.get("causes") or []
+    unit = diagnosis.get("unit") or unit_state(None)
     wanting = [c for c in causes if c.get("remedy") == "restart"]
-    if not wanting:
-        return dict(actions=actions, skipped=skipped)
-    reasons = ", ".join(c["rule"] for c in wanting)
-    if any(c["rule"] == "driver_library_mismatch" for c in causes):
-        skipped.append("no restart (%s): the driver/library mismatch needs a reboot first" % reasons)
-    elif not runner_unit:
-        skipped.append("no restart (%s): no runner unit named (triage_runner_unit)" % reasons)
-    else:
-        actions.append(dict(action="restart", kind="systemd", name=runner_unit, reason=reasons))
-    return dict(actions=actions, skipped=skipped)
+    if wanting:
+        reasons = ", ".join(c["rule"] for c in wanting)
+        if any(c["rule"] == "driver_library_mismatch" for c in causes):
+            skipped.append("no restart (%s): the driver/library mismatch needs a reboot first" % reasons)
+        elif not unit["read"]:
+            skipped.append("no restart (%s): %s" % (reasons, unit["reason"]))
+        elif unit["load"] == "not-found":
+            skipped.append("no restart (%s): unit %s is not installed" % (reasons, unit["name"]))
+        else:
+            actions.append(dict(action="restart", kind="systemd", name=unit["name"], reason=reasons))
+    lines = []
+    for action in actions:
+        what = "restart %s (%s) for %s" % (action["name"], action["kind"], action["reason"])
+        if not apply:
+            lines.append("would %s: run with -e triage_fix=true to apply it" % what)
+        elif check_mode:
+            lines.append("would %s (check mode: nothing is restarted)" % what)
+        else:
+            lines.append("will %s" % what)
+    lines.extend(skipped)
+    if not lines:
+        lines.append("no safe fix to apply")
+    return dict(actions=actions, skipped=skipped, lines=lines)

@@ -135,14 +135,15 @@ def _maintenance(tmp_path, fixture_path, journal=True, runner_log=None):
     return fact
 
 
-def _show(fixture_path, name):
-    """The registered result of ``ansible.builtin.systemd_service`` for a unit: its ``status`` is the
-    ``systemctl show`` capture as key=value pairs."""
+def _show(fixture_path, name, unit):
+    """The registered result of ``ansible.builtin.systemd_service`` for ``unit`` as the triage role passes it
+    (``name``: the unit as the operator named it): its ``status`` is the ``systemctl show`` capture as
+    key=value pairs."""
     status = {}
     for line in _read(fixture_path("systemd", name)).splitlines():
         key, _sep, value = line.partition("=")
         status[key] = value
-    return dict(changed=False, name=status["Id"], status=status)
+    return dict(changed=False, name=unit, status=status)
 
 
 def _rules(diagnosis):
@@ -157,7 +158,8 @@ def _cause(diagnosis, rule):
 # --- each runbook row ------------------------------------------------------------------------------
 
 def test_slow_first_token_with_full_vram_is_a_vram_leak_ranked_first(tmp_path, fixture_path, probes):
-    facts = dict(gpufleet_gpu=_gpu(tmp_path, fixture_path, used_mib=10138), gpufleet_benchmark=probes["slow"])
+    facts = dict(gpufleet_gpu=_gpu(tmp_path, fixture_path, used_mib=10138), gpufleet_benchmark=probes["slow"],
+                 runner=_show(fixture_path, "show-runner-running-systemd252.txt", "ollama"))
     diagnosis = _triage.diagnose(facts, dict(ttft_crit_s=0.5, runner_unit="ollama", endpoint="http://x", model=MODEL))
     # The full VRAM is an OOM near-miss too, but less likely the cause of the slow first token.
     assert _rules(diagnosis) == ["vram_leak", "oom_near_miss"]
@@ -170,8 +172,14 @@ def test_slow_first_token_with_full_vram_is_a_vram_leak_ranked_first(tmp_path, f
     assert diagnosis["status"] == "crit"
     assert diagnosis["lines"][0] == "2 likely cause(s), most likely first:"
     assert diagnosis["lines"][1] == "1. the runner leaks VRAM (time to first token over 0.5 s) (confidence 85 %)"
-    assert _triage.plan_fixes(diagnosis, "ollama") == dict(
-        actions=[dict(action="restart", kind="systemd", name="ollama", reason="vram_leak")], skipped=[])
+    # the running unit is not down: the leak alone asks for the restart
+    assert "runner_down" in diagnosis["unmatched"]
+    plan = _triage.plan_fixes(diagnosis)
+    assert plan["actions"] == [dict(action="restart", kind="systemd", name="ollama", reason="vram_leak")]
+    assert plan["lines"] == ["would restart ollama (systemd) for vram_leak: run with -e triage_fix=true to apply it"]
+    assert _triage.plan_fixes(diagnosis, apply=True, check_mode=True)["lines"] == [
+        "would restart ollama (systemd) for vram_leak (check mode: nothing is restarted)"]
+    assert _triage.plan_fixes(diagnosis, apply=True)["lines"] == ["will restart ollama (systemd) for vram_leak"]
 
 
 def test_slow_first_token_alone_is_a_less_certain_leak(tmp_path, fixture_path, probes):
@@ -180,8 +188,9 @@ def test_slow_first_token_alone_is_a_less_certain_leak(tmp_path, fixture_path, p
     assert _rules(diagnosis) == ["vram_leak"] and _cause(diagnosis, "vram_leak")["confidence"] == 55
     # no unit named: the fix says how to name it, and nothing is planned
     assert _cause(diagnosis, "vram_leak")["command"] == "restart the runner (name its unit with triage_runner_unit)"
-    assert _triage.plan_fixes(diagnosis, "") == dict(
-        actions=[], skipped=["no restart (vram_leak): no runner unit named (triage_runner_unit)"])
+    plan = _triage.plan_fixes(diagnosis, apply=True)
+    assert plan["actions"] == [] and plan["skipped"] == plan["lines"] == [
+        "no restart (vram_leak): no runner unit named (triage_runner_unit)"]
 
 
 def test_the_same_probe_under_the_runbooks_ten_seconds_is_no_leak(tmp_path, fixture_path, probes):
@@ -199,7 +208,7 @@ def test_busy_gpu_and_few_tokens_per_second_is_a_context_too_long(tmp_path, fixt
     rate = float(re.match(r"decode ([\d.]+) tokens/s \(low: under 10\)$", cause["evidence"][1]).group(1))
     assert 2 < rate < 10
     assert "lower the maximum tokens" in cause["fix"] and "summarise" in cause["fix"]
-    assert _triage.plan_fixes(diagnosis, "ollama") == dict(actions=[], skipped=[])
+    assert _triage.plan_fixes(diagnosis, apply=True) == dict(actions=[], skipped=[], lines=["no safe fix to apply"])
 
 
 def test_few_tokens_per_second_on_an_idle_gpu_is_not_a_too_long_context(tmp_path, fixture_path, probes):
@@ -249,12 +258,12 @@ def test_nothing_listening_is_the_runner_down(probes):
 
 def test_refused_and_a_unit_that_hit_its_start_limit(fixture_path, probes):
     facts = dict(gpufleet_benchmark=probes["refused"],
-                 runner=_show(fixture_path, "show-runner-start-limit-hit-systemd252.txt"))
+                 runner=_show(fixture_path, "show-runner-start-limit-hit-systemd252.txt", "ollama"))
     diagnosis = _triage.diagnose(facts, dict(runner_unit="ollama"))
     cause = _cause(diagnosis, "runner_down")
     assert cause["confidence"] == 90
-    assert cause["evidence"][1:] == ["unit ollama.service is failed (failed), Result=exit-code, NRestarts=3",
-                                     "systemd stopped restarting ollama.service: 3 restart(s), StartLimitBurst=3"]
+    assert cause["evidence"][1:] == ["unit ollama is failed (failed), Result=exit-code, NRestarts=3",
+                                     "systemd stopped restarting ollama: 3 restart(s), StartLimitBurst=3"]
     assert "raise StartLimitBurst/StartLimitIntervalSec in the unit's [Unit] section (systemctl edit ollama)" in cause["fix"]
     assert cause["command"] == ("journalctl -u ollama -n 200 --no-pager; systemctl reset-failed ollama; "
                                 "systemctl restart ollama")
@@ -262,24 +271,26 @@ def test_refused_and_a_unit_that_hit_its_start_limit(fixture_path, probes):
 
 def test_a_stopped_unit_without_a_probe_is_the_runner_down(tmp_path, fixture_path):
     facts = dict(gpufleet_gpu=_gpu(tmp_path, fixture_path),
-                 runner=_show(fixture_path, "show-runner-stopped-systemd252.txt"))
+                 runner=_show(fixture_path, "show-runner-stopped-systemd252.txt", "llama-server"))
     diagnosis = _triage.diagnose(facts, dict(runner_unit="llama-server"))
     cause = _cause(diagnosis, "runner_down")
     assert cause["confidence"] == 70
-    assert cause["evidence"] == ["unit llama-server.service is inactive (dead), Result=success, NRestarts=0"]
+    assert cause["evidence"] == ["unit llama-server is inactive (dead), Result=success, NRestarts=0"]
     assert "the LLM endpoint was not probed (set triage_llm_endpoint and triage_llm_model)" in diagnosis["unread"]
-    assert _triage.plan_fixes(diagnosis, "llama-server")["actions"] == [
+    assert _triage.plan_fixes(diagnosis)["actions"] == [
         dict(action="restart", kind="systemd", name="llama-server", reason="runner_down")]
 
 
 def test_a_unit_that_is_not_installed_is_the_runner_down(fixture_path):
-    facts = dict(runner=_show(fixture_path, "show-unit-not-found-systemd252.txt"))
-    cause = _cause(_triage.diagnose(facts, dict(runner_unit="nosuch")), "runner_down")
-    assert cause["evidence"] == ["unit nosuch.service is not installed (LoadState=not-found)"]
+    facts = dict(runner=_show(fixture_path, "show-unit-not-found-systemd252.txt", "nosuch"))
+    diagnosis = _triage.diagnose(facts, dict(runner_unit="nosuch"))
+    assert _cause(diagnosis, "runner_down")["evidence"] == ["unit nosuch is not installed (LoadState=not-found)"]
+    assert _triage.plan_fixes(diagnosis, apply=True)["skipped"] == [
+        "no restart (runner_down): unit nosuch is not installed"]
 
 
 def test_a_running_unit_is_not_down_and_a_unit_that_could_not_be_read_is_unread(fixture_path, probes):
-    running = _show(fixture_path, "show-runner-stopped-systemd252.txt")
+    running = _show(fixture_path, "show-runner-stopped-systemd252.txt", "llama-server")
     running["status"] = dict(running["status"], ActiveState="active", SubState="running")
     diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["healthy"], runner=running), dict(runner_unit="llama-server"))
     assert "runner_down" not in _rules(diagnosis)
@@ -287,6 +298,10 @@ def test_a_running_unit_is_not_down_and_a_unit_that_could_not_be_read_is_unread(
     diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["healthy"], runner=failed), dict(runner_unit="ollama"))
     assert "runner_down" not in _rules(diagnosis)
     assert "could not read unit ollama: Service is in unknown state" in diagnosis["unread"]
+    # a refused endpoint still asks for a restart, but a unit that could not be read is not restarted
+    diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["refused"], runner=failed), dict(runner_unit="ollama"))
+    assert _triage.plan_fixes(diagnosis, apply=True)["skipped"] == [
+        "no restart (runner_down): could not read unit ollama: Service is in unknown state"]
 
 
 def test_oom_lines_in_the_journal_and_the_runner_log_with_full_vram(tmp_path, fixture_path):
@@ -308,9 +323,9 @@ def test_full_vram_alone_is_a_weak_oom_near_miss_and_an_unread_journal_is_said(t
                  gpufleet_maintenance=_maintenance(tmp_path, fixture_path, journal=False))
     diagnosis = _triage.diagnose(facts)
     assert _rules(diagnosis) == ["oom_near_miss"] and _cause(diagnosis, "oom_near_miss")["confidence"] == 50
-    assert "journal: journalctl not found (no systemd journal on this host)" in diagnosis["unread"]
     assert [(u["area"], u["check"]) for u in diagnosis["not_looked"]] == [
         ("maintenance", "log_errors"), ("maintenance", "unexpected_reboots")]
+    assert "journalctl not found" in diagnosis["not_looked"][0]["message"]
 
 
 def test_driver_library_mismatch_ranks_above_everything_and_blocks_the_restart(tmp_path, fixture_path, probes):
@@ -322,8 +337,9 @@ def test_driver_library_mismatch_ranks_above_everything_and_blocks_the_restart(t
     assert cause["confidence"] == 95 and cause["command"] == "sudo reboot" and cause["remedy"] is None
     assert cause["evidence"][0].startswith("gpufleet_gpu: NVIDIA driver/library version mismatch")
     assert "restarting the runner does not help" in cause["fix"]
-    assert _triage.plan_fixes(diagnosis, "ollama") == dict(
-        actions=[], skipped=["no restart (runner_down): the driver/library mismatch needs a reboot first"])
+    plan = _triage.plan_fixes(diagnosis, apply=True)
+    assert plan["actions"] == [] and plan["skipped"] == [
+        "no restart (runner_down): the driver/library mismatch needs a reboot first"]
 
 
 # --- nothing matched -------------------------------------------------------------------------------
