@@ -1,0 +1,193 @@
+"""playbooks/triage.yml through the real Ansible against this machine, with faults injected at the boundaries:
+the real nvidia-ml-py reads the NVML double (VRAM set on a real A100 capture), the runner is the replay LLM
+server (slowed down), nothing listens at a free port, a model file is changed after its manifest was written
+by the real model_manifest. On a Debian container with systemd as PID 1 (tests/testlib/systemd_host.py),
+a stopped runner unit is found and restarted by triage_fix, and check mode restarts nothing."""
+
+import hashlib
+import json
+import os
+
+import pytest
+import yaml
+
+from testlib import nvml_double
+from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
+from testlib.llm_servers import free_port, replay_servers
+from testlib.systemd_host import exec_, systemd_host, unit_property
+
+pytestmark = pytest.mark.integration
+
+CAPTURE = os.path.join(REPO_ROOT, "tests", "unit", "fixtures", "nvidia_smi",
+                       "a100-sxm4-80gb-driver535-dtdv12-attached4-one-gpu-element.xml")
+MODEL = "replay:1b"
+
+
+@pytest.fixture(scope="module")
+def library():
+    return nvml_double.build()
+
+
+@pytest.fixture(scope="module")
+def replay():
+    yield from replay_servers()
+
+
+def _nvml(tmp_path, library, used_pct):
+    """The NVML double answering from the real A100 capture, GPU 0's VRAM use set to ``used_pct``."""
+    with open(CAPTURE) as handle:
+        scenario = nvml_double.scenario_from_xml(handle.read())
+    gpu = scenario["gpus"][0]
+    gpu["mem_used"] = int(gpu["mem_total"] * used_pct / 100.0)
+    return nvml_double.nvml_env(library, nvml_double.write_scenario(scenario, str(tmp_path / "scenario.txt")))
+
+
+def _triage(evars, env=None, check=False, inventory=None):
+    """Run the triage playbook; returns ``(the triage action's result, the printed lines, every task's result)``."""
+    args = ["-e", json.dumps(evars)] + (["--check"] if check else []) + (["-i", inventory] if inventory else [])
+    proc = run_playbook("playbooks/triage.yml", args, env=env, json_output=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    tasks = {}
+    for task in json.loads(proc.stdout)["plays"][0]["tasks"]:
+        [result] = task["hosts"].values()
+        tasks[task["task"]["name"].split(" : ")[-1]] = result  # without the role prefix
+    report = tasks["Diagnose (the runbook's rules, on the controller)"]["triage"]
+    printed = tasks["Print the diagnosis and the fixes"]["msg"]
+    return report, printed, tasks
+
+
+def test_slow_first_token_and_full_vram_is_a_vram_leak_first(tmp_path, library, replay):
+    server = replay(first_delay_s=1.5, interval_s=0.002, tokens=8)
+    env = _nvml(tmp_path, library, 99.0)
+    report, printed, _tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL,
+                                       "triage_ttft_crit_s": 1, "triage_runner_unit": "ollama"}, env=env)
+    assert [c["rule"] for c in report["causes"]] == ["vram_leak", "oom_near_miss"]
+    leak = report["causes"][0]
+    assert leak["confidence"] == 85 and leak["command"] == "systemctl restart ollama"
+    assert leak["evidence"][1] == "GPU 0 (NVIDIA A100-SXM4-80GB) VRAM 99 % used (at or above 95 %)"
+    assert printed[:2] == ["2 likely cause(s), most likely first:",
+                           "1. the runner leaks VRAM (time to first token over 1 s) (confidence 85 %)"]
+    assert printed[2].startswith("   evidence: time to first token 1.") and printed[2].endswith(" s (limit 1 s)")
+    assert printed[4].startswith("   fix: restart the runner; if it recurs")
+    assert printed[5] == "   command: systemctl restart ollama"
+    # This machine runs no systemd: the unit could not be read, so it is said and nothing is planned.
+    assert any(line.startswith("- could not read unit ollama: ") for line in printed)
+    assert printed[-1].startswith("no restart (vram_leak): could not read unit ollama: ")
+
+
+def test_a_model_file_changed_after_its_manifest_is_a_corrupted_model(tmp_path, library, replay):
+    server = replay(first_delay_s=0.02, interval_s=0.002, tokens=8)
+    store = tmp_path / "models"
+    store.mkdir()
+    (store / "tiny.gguf").write_bytes(b"GGUF" + b"\x03" * 65536)
+    recorded = hashlib.sha256((store / "tiny.gguf").read_bytes()).hexdigest()
+    manifest = str(tmp_path / "models.json")
+    scanned = run_module("gpufleet.maintenance.model_manifest", {"roots": [str(store)], "manifest": manifest, "mode": "scan"})
+    assert scanned["changed"] is True, scanned
+    (store / "tiny.gguf").write_bytes(b"GGUF" + b"\x03" * 32768 + b"\xff" * 32768)  # same size, other bytes
+    changed = hashlib.sha256((store / "tiny.gguf").read_bytes()).hexdigest()
+    report, printed, _tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL,
+                                       "triage_model_manifest": manifest, "triage_model_roots": [str(store)]},
+                                      env=_nvml(tmp_path, library, 40.0))
+    assert [c["rule"] for c in report["causes"]] == ["corrupted_model"]
+    cause = report["causes"][0]
+    assert cause["confidence"] == 85 and cause["remedy"] is None
+    assert cause["evidence"] == ["model file %s: checksum_mismatch (sha256 %s... differs from the manifest's %s...)"
+                                 % (store / "tiny.gguf", changed[:12], recorded[:12])]
+    assert printed[1] == ("1. a corrupted model (gibberish output, or a file that no longer matches its checksum) "
+                          "(confidence 85 %)")
+    assert "   fix: re-download the model, then verify its checksum against the manifest" in printed
+    assert "   command: ollama rm replay:1b && ollama pull replay:1b (or re-fetch the file); then ansible-playbook " \
+           "gpufleet.maintenance.triage -e triage_model_manifest=MANIFEST" in printed
+    assert printed[-1] == "no safe fix to apply"
+
+
+def test_nothing_listening_is_the_runner_down(tmp_path, library):
+    url = "http://127.0.0.1:%d" % free_port()
+    report, printed, _tasks = _triage({"triage_llm_endpoint": url, "triage_llm_model": MODEL},
+                                      env=_nvml(tmp_path, library, 40.0))
+    assert [c["rule"] for c in report["causes"]] == ["runner_down"]
+    cause = report["causes"][0]
+    assert cause["evidence"][0].startswith("LLM probe: runner down at %s: connection refused" % url)
+    assert printed[1] == "1. the runner is down (connection refused) (confidence 80 %)"
+    assert printed[3].startswith("   fix: read the runner's logs, restart it; if it keeps stopping, raise the unit's "
+                                 "restart limit (StartLimitBurst)")
+    assert printed[-1] == "no restart (runner_down): no runner unit named (triage_runner_unit)"
+
+
+def test_nothing_wrong_found_is_not_an_all_clear(tmp_path, library, replay):
+    server = replay(first_delay_s=0.02, interval_s=0.002, tokens=8)
+    report, printed, _tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL},
+                                      env=_nvml(tmp_path, library, 40.0))
+    assert report["causes"] == [] and report["status"] == "unknown"
+    assert printed[0].startswith("no runbook cause matched what the checks read (")
+    assert printed[1] == "could not look at (this is not an all-clear for them):"
+    assert "- model checksums were not verified (set triage_model_manifest)" in printed
+
+
+def test_check_mode_changes_nothing(tmp_path, library, replay):
+    server = replay(first_delay_s=0.02, interval_s=0.002, tokens=8)
+    store = tmp_path / "models"
+    store.mkdir()
+    (store / "tiny.gguf").write_bytes(b"GGUF" + b"\x05" * 4096)
+    manifest = tmp_path / "models.json"
+    run_module("gpufleet.maintenance.model_manifest", {"roots": [str(store)], "manifest": str(manifest), "mode": "scan"})
+    cache = tmp_path / "models.json.hashcache.json"
+    cache.unlink()  # verify rewrites the cache outside check mode
+    env = _nvml(tmp_path, library, 40.0)
+    before = sorted(os.listdir(str(tmp_path)))
+    report, _printed, tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL,
+                                       "triage_model_manifest": str(manifest), "triage_model_roots": [str(store)],
+                                       "triage_fix": True}, env=env, check=True)
+    assert report["causes"] == []
+    assert sorted(os.listdir(str(tmp_path))) == before  # neither the hash cache nor anything else written
+    assert not any(result.get("changed") for result in tasks.values())
+
+
+# --- a real systemd ---------------------------------------------------------------------------------
+
+RUNNER_UNIT = """[Unit]
+Description=stand-in LLM runner (gpufleet triage test)
+
+[Service]
+ExecStart=/bin/sleep infinity
+"""
+
+
+@pytest.fixture(scope="module")
+def systemd(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("triage-systemd")
+    with systemd_host("gpf-h-triage") as name:
+        exec_(name, "sh", "-c", "cat > /etc/systemd/system/gpf-runner.service <<'EOF'\n%sEOF" % RUNNER_UNIT)
+        exec_(name, "systemctl", "daemon-reload")
+        inventory = tmp / "inventory.yml"
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {name: {
+            "ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+        yield name, str(inventory)
+
+
+def test_a_stopped_runner_unit_is_found_and_only_triage_fix_outside_check_mode_restarts_it(systemd):
+    name, inventory = systemd
+    evars = {"gpufleet_hosts": name, "triage_runner_unit": "gpf-runner", "triage_fix": True, "triage_gpu_source": "none"}
+    assert unit_property(name, "gpf-runner", "ActiveState") == "inactive"
+
+    report, printed, tasks = _triage(evars, check=True, inventory=inventory)
+    assert [c["rule"] for c in report["causes"]] == ["runner_down"]
+    assert report["causes"][0]["evidence"] == ["unit gpf-runner is inactive (dead), Result=success, NRestarts=0"]
+    assert printed[-1] == "would restart gpf-runner (systemd) for runner_down (check mode: nothing is restarted)"
+    assert unit_property(name, "gpf-runner", "ActiveState") == "inactive"  # check mode restarted nothing
+
+    report, printed, tasks = _triage(dict(evars, triage_fix=False), inventory=inventory)
+    assert printed[-1] == "would restart gpf-runner (systemd) for runner_down: run with -e triage_fix=true to apply it"
+    assert unit_property(name, "gpf-runner", "ActiveState") == "inactive"
+
+    report, printed, tasks = _triage(evars, inventory=inventory)
+    assert printed[-1] == "will restart gpf-runner (systemd) for runner_down"
+    assert tasks["Restart the runner (triage_fix; check mode restarts nothing)"]["changed"] is True
+    assert unit_property(name, "gpf-runner", "ActiveState") == "active"
+
+    # Running now: nothing matches the runner any more, and nothing is restarted again.
+    invocation = unit_property(name, "gpf-runner", "InvocationID")
+    report, printed, tasks = _triage(evars, inventory=inventory)
+    assert "runner_down" in report["unmatched"] and report["fixes"]["actions"] == []
+    assert unit_property(name, "gpf-runner", "InvocationID") == invocation
