@@ -33,12 +33,15 @@ def replay():
     yield from replay_servers()
 
 
-def _nvml(tmp_path, library, used_pct):
-    """The NVML double answering from the real A100 capture, GPU 0's VRAM use set to ``used_pct``."""
+def _nvml(tmp_path, library, used_pct, util_pct=None, init=0):
+    """The NVML double answering from the real A100 capture, GPU 0's VRAM use set to ``used_pct`` (and its
+    utilisation to ``util_pct``; the capture reports none); ``init``: the error code nvmlInit returns."""
     with open(CAPTURE) as handle:
-        scenario = nvml_double.scenario_from_xml(handle.read())
+        scenario = nvml_double.scenario_from_xml(handle.read(), init=init)
     gpu = scenario["gpus"][0]
     gpu["mem_used"] = int(gpu["mem_total"] * used_pct / 100.0)
+    if util_pct is not None:
+        gpu["util_gpu"] = util_pct
     return nvml_double.nvml_env(library, nvml_double.write_scenario(scenario, str(tmp_path / "scenario.txt")))
 
 
@@ -113,6 +116,44 @@ def test_nothing_listening_is_the_runner_down(tmp_path, library):
     assert printed[3].startswith("   fix: read the runner's logs, restart it; if it keeps stopping, raise the unit's "
                                  "restart limit (StartLimitBurst)")
     assert printed[-1] == "no restart (runner_down): no runner unit named (triage_runner_unit)"
+
+
+def test_a_busy_gpu_with_few_tokens_per_second_is_a_too_long_context(tmp_path, library, replay):
+    server = replay(first_delay_s=0.02, interval_s=0.15, tokens=8)  # the runner reports about 8 tokens/s
+    report, printed, _tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL},
+                                      env=_nvml(tmp_path, library, 60.0, util_pct=100))
+    assert [c["rule"] for c in report["causes"]] == ["context_too_long"]
+    assert printed[1] == "1. the context is too long (GPU busy, few tokens/s) (confidence 75 %)"
+    assert printed[2] == "   evidence: GPU 0 (NVIDIA A100-SXM4-80GB) utilisation 100 %"
+    assert printed[3].startswith("   evidence: decode ") and printed[3].endswith(" tokens/s (low: under 10)")
+    assert printed[4].startswith("   fix: lower the maximum tokens and context size")
+    assert printed[-1] == "no safe fix to apply"
+
+
+def test_oom_lines_in_the_runner_log_and_full_vram_are_oom_near_misses(tmp_path, library):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    # the line Ollama's runner logs when CUDA runs out of memory (as in the maintenance area's tests)
+    (logs / "ollama.log").write_text('level=ERROR source=server.go msg="llama runner process has terminated: '
+                                     'CUDA error: out of memory"\nlevel=INFO msg="model loaded"\n')
+    report, printed, _tasks = _triage({"triage_runner_log_paths": [str(logs)]}, env=_nvml(tmp_path, library, 97.0))
+    assert [c["rule"] for c in report["causes"]] == ["oom_near_miss"]
+    assert report["causes"][0]["evidence"] == ["GPU 0 (NVIDIA A100-SXM4-80GB) VRAM 97 % used (at or above 95 %)",
+                                               "1 out-of-memory line(s) in the runner logs (1 file(s))"]
+    assert printed[1] == ("1. out-of-memory near-misses (VRAM near full, OOM lines in the logs) (confidence 80 %)")
+
+
+def test_nvml_driver_library_mismatch_ranks_first_and_says_reboot(tmp_path, library):
+    url = "http://127.0.0.1:%d" % free_port()  # the runner died with the driver: down as well
+    report, printed, _tasks = _triage({"triage_llm_endpoint": url, "triage_llm_model": MODEL, "triage_fix": True,
+                                       "triage_runner_unit": "ollama"},
+                                      env=_nvml(tmp_path, library, 40.0, init=18))  # NVML_ERROR_LIB_RM_VERSION_MISMATCH
+    assert [c["rule"] for c in report["causes"]] == ["driver_library_mismatch", "runner_down"]
+    assert printed[1] == ("1. NVIDIA driver/library mismatch after an update (the kernel module is older than the "
+                          "libraries) (confidence 95 %)")
+    assert printed[2].startswith("   evidence: gpufleet_gpu: NVIDIA driver/library version mismatch")
+    assert "   command: sudo reboot" in printed
+    assert printed[-1] == "no restart (runner_down): the driver/library mismatch needs a reboot first"
 
 
 def test_nothing_wrong_found_is_not_an_all_clear(tmp_path, library, replay):
