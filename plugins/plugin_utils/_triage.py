@@ -349,7 +349,9 @@ def oom_near_miss(facts, settings):
         for unread_log in maintenance.get("runner_logs_unread") or []:
             unread.append("runner log: %s" % unread_log)
     for check in _probe_checks(facts, "llm_request", ("crit",)):
-        if "out of memory" in (check.get("message") or "").lower():
+        # what the runner said, without the advice the probe adds to any HTTP 5xx ("out of memory, model failed ...")
+        said = (check.get("message") or "").split(": check the runner's logs")[0]
+        if "out of memory" in said.lower():
             lines += 1
             evidence.append("LLM probe: %s" % check.get("message"))
     if _fact(facts, "gpufleet_gpu") is None:

@@ -63,7 +63,7 @@ def _gpu(tmp_path, fixture_path, used_mib=None, util_pct=None, stdout=None, rc=0
 
 @pytest.fixture(scope="module")
 def probes():
-    """Real probe results (``gpufleet_benchmark`` facts) of the replay server in five states."""
+    """Real probe results (``gpufleet_benchmark`` facts) of the replay server in six states."""
     servers = replay_servers()
     start = next(servers)
     prompt = dict(name="health", prompt="Reply with one word: ready.", max_tokens=8)
@@ -83,6 +83,8 @@ def probes():
         gibberish=run(start(first_delay_s=0.02, interval_s=0.002, tokens=8, text="zq## vlorp ~~ xx").url,
                       expect="(?i)ready"),
         refused=run("http://127.0.0.1:%d" % free_port()),
+        # HTTP 500 with llama.cpp's "CUDA error: out of memory", as Ollama relays it
+        oom=run(start(fault="500").url),
     )
     yield found
     next(servers, None)
@@ -326,6 +328,15 @@ def test_full_vram_alone_is_a_weak_oom_near_miss_and_an_unread_journal_is_said(t
     assert [(u["area"], u["check"]) for u in diagnosis["not_looked"]] == [
         ("maintenance", "log_errors"), ("maintenance", "unexpected_reboots")]
     assert "journalctl not found" in diagnosis["not_looked"][0]["message"]
+
+
+def test_a_runner_answering_cuda_out_of_memory_is_an_oom_near_miss(probes):
+    diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["oom"]))
+    assert _rules(diagnosis) == ["oom_near_miss"]
+    cause = _cause(diagnosis, "oom_near_miss")
+    assert cause["confidence"] == 70 and len(cause["evidence"]) == 1
+    assert cause["evidence"][0].startswith("LLM probe: prompt health: 1 of 1 request(s) failed: runner error at ")
+    assert "CUDA error: out of memory" in cause["evidence"][0]
 
 
 def test_driver_library_mismatch_ranks_above_everything_and_blocks_the_restart(tmp_path, fixture_path, probes):
