@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._action_specs import TRIAGE
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import fmt_number
 
 SCHEMA_VERSION = 1
 
@@ -97,8 +98,11 @@ def _label(gpu):
     return "GPU %s (%s)" % (gpu["index"], gpu["name"])
 
 
-def _pct(value):
-    return ("%.1f" % value).rstrip("0").rstrip(".")
+def full_vram(facts, settings):
+    """The evidence of each GPU at or above ``vram_high_pct`` VRAM use (a GPU that reports none never counts)."""
+    limit = settings["vram_high_pct"]
+    return ["%s VRAM %s %% used (at or above %s %%)" % (_label(gpu), fmt_number(gpu["vram_pct"]), fmt_number(limit))
+            for gpu in gpus(facts) if gpu["vram_pct"] is not None and gpu["vram_pct"] >= limit]
 
 
 def _probe(facts):
@@ -276,22 +280,20 @@ def vram_leak(facts, settings):
     probe = _probe(facts)
     slow = [t for t in _medians(probe, "ttft_s") if t >= limit]
     for ttft in slow:
-        evidence.append("time to first token %s s (limit %s s)" % (_pct(ttft), _pct(limit)))
+        evidence.append("time to first token %s s (limit %s s)" % (fmt_number(ttft), fmt_number(limit)))
     for check in _probe_checks(facts, "llm_request", ("crit",)):
         if "no first token within" in (check.get("message") or ""):
             slow.append(None)
             evidence.append("LLM probe: %s" % check.get("message"))
     if probe is None:
         unread.append(_not_probed(settings))
-    full = [g for g in gpus(facts) if g["vram_pct"] is not None and g["vram_pct"] >= settings["vram_high_pct"]]
+    full = full_vram(facts, settings)
     if slow:
-        for gpu in full:
-            evidence.append("%s VRAM %s %% used (at or above %s %%)" % (_label(gpu), _pct(gpu["vram_pct"]),
-                                                                        _pct(settings["vram_high_pct"])))
+        evidence.extend(full)
     if _fact(facts, "gpufleet_gpu") is None:
         unread.append("the GPUs were not read")
     return finding(
-        "vram_leak", "the runner leaks VRAM (time to first token over %s s)" % _pct(limit), slow,
+        "vram_leak", "the runner leaks VRAM (time to first token over %s s)" % fmt_number(limit), slow,
         85 if full else 55, evidence,
         "restart the runner; if it recurs, turn on gpufleet_restart_on_vram_exhaustion (daily vram_guard) and look "
         "for the leak (runner version, models loaded twice)", _restart_command(settings), remedy="restart",
@@ -313,8 +315,9 @@ def context_too_long(facts, settings):
         unread.append("no GPU reported its utilisation")
     matched = bool(low and busy)
     if matched:
-        evidence.extend("%s utilisation %s %%" % (_label(g), _pct(g["busy_pct"])) for g in busy)
-        evidence.extend("decode %s tokens/s (low: under %s)" % (_pct(r), _pct(settings["low_tokens_per_s"])) for r in low)
+        evidence.extend("%s utilisation %s %%" % (_label(g), fmt_number(g["busy_pct"])) for g in busy)
+        evidence.extend("decode %s tokens/s (low: under %s)" % (fmt_number(r), fmt_number(settings["low_tokens_per_s"]))
+                        for r in low)
     return finding(
         "context_too_long", "the context is too long (GPU busy, few tokens/s)", matched, 75, evidence,
         "lower the maximum tokens and context size (Ollama num_ctx, llama.cpp --ctx-size, vLLM --max-model-len) or "
@@ -324,11 +327,8 @@ def context_too_long(facts, settings):
 
 def oom_near_miss(facts, settings):
     """Out-of-memory near-misses: VRAM near full, OOM lines in the journal or the runner logs."""
-    evidence, unread = [], []
-    for gpu in gpus(facts):
-        if gpu["vram_pct"] is not None and gpu["vram_pct"] >= settings["vram_high_pct"]:
-            evidence.append("%s VRAM %s %% used (at or above %s %%)" % (_label(gpu), _pct(gpu["vram_pct"]),
-                                                                        _pct(settings["vram_high_pct"])))
+    unread = []
+    evidence = full_vram(facts, settings)
     full = bool(evidence)
     maintenance = _fact(facts, "gpufleet_maintenance")
     lines = 0
