@@ -113,8 +113,9 @@ TRIAGE = dict(
         ttft_crit_s=dict(type="float", default=10.0),
         vram_high_pct=dict(type="float", default=95.0),
         gpu_busy_pct=dict(type="float", default=95.0),
-        low_tokens_per_s=dict(type="float", default=10.0),
+        low_tokens_per_s=dict(type="float", default=10.0, no_log=False),  # a decode rate, not a secret
         runner_unit=dict(type="str", default=""),
+        runner_container=dict(type="str", default=""),
         endpoint=dict(type="str", default=""),
         model=dict(type="str", default=""),
     )),

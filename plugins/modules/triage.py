@@ -18,16 +18,16 @@ description:
     runner's systemd unit - and returns the matched causes, most likely first, each with its evidence,
     the fix and the exact command.
   - "The rules: C(driver_library_mismatch) (NVML says Driver/library version mismatch: reboot),
-    C(runner_down) (connection refused, or the unit stopped or failed: read its logs, restart it, raise
-    its restart limit), C(corrupted_model) (a model file that no longer matches its checksum, or an answer
+    C(runner_down) (connection refused, or the unit or container stopped or failed: read its logs, restart it,
+    raise its restart limit), C(corrupted_model) (a model file that no longer matches its checksum, or an answer
     that does not match the expected one: re-download, verify the checksum), C(vram_leak) (time to first
     token at or over O(settings.ttft_crit_s): restart the runner), C(context_too_long) (a GPU at or over
     O(settings.gpu_busy_pct) utilisation with decode under O(settings.low_tokens_per_s): lower the maximum
     tokens or summarise), C(oom_near_miss) (VRAM at or over O(settings.vram_high_pct), out-of-memory lines
-    in the journal or the runner logs)."
+    in the journal or the runner logs, a runner the OOM killer ended)."
   - Nothing matched is C(ok) only when every area and every rule's input was read; otherwise C(unknown),
     with what could not be looked at. It never says "all fine" about what it did not read.
-  - The safe fixes (restarting the runner unit, nothing else) are returned as a plan in RV(triage.fixes);
+  - The safe fixes (restarting the runner unit or container, nothing else) are returned as a plan in RV(triage.fixes);
     the triage role applies them only with C(triage_fix=true).
   - Runs on the controller (action plugin); nothing is sent to the host.
 author:
@@ -60,8 +60,9 @@ options:
     type: dict
   runner:
     description:
-      - The registered result of C(ansible.builtin.systemd_service) for the runner's unit (its C(status)), plus
-        C(name). A failed read is kept as it is and reported as not looked at.
+      - The registered result of C(ansible.builtin.systemd_service) for the runner's unit (its C(status)) or of
+        C(community.docker.docker_container_info) for its container (C(exists), C(container)), plus C(name) and
+        C(kind) (C(systemd) or C(container)). A failed read is kept as it is and reported as not looked at.
     type: dict
   fix:
     description:
@@ -91,7 +92,11 @@ options:
         type: float
         default: 10.0
       runner_unit:
-        description: The runner's systemd unit, for the commands and the restart plan; V("") for none.
+        description: The runner's systemd unit, for the commands; V("") for none.
+        type: str
+        default: ""
+      runner_container:
+        description: The runner's Docker container, for the commands (it wins over O(settings.runner_unit)); V("") for none.
         type: str
         default: ""
       endpoint:
@@ -162,11 +167,28 @@ triage:
       description: The diagnosis as printed.
       type: list
       elements: str
-    fixes:
+    runner:
       description:
-        - The safe fixes planned, C(actions) (C(action=restart), C(kind=systemd), C(name), C(reason)), C(skipped)
-          (why a wanted restart was not planned) and C(lines) (what the play will do, as printed).
+        - The runner as read (C(kind) C(systemd) or C(container), C(name), C(read), C(reason), C(installed), C(down),
+          C(text), C(restarts), C(limit_hit), C(oom_killed)).
       type: dict
+    fixes:
+      description: The safe fixes planned.
+      type: dict
+      contains:
+        actions:
+          description: The restarts to do (C(action=restart), C(kind) C(systemd) or C(container), C(name), C(reason)).
+          type: list
+          elements: dict
+        skipped:
+          description: Why a restart a cause asked for was not planned.
+          type: list
+          elements: str
+        lines:
+          description: What the play will do with the plan, as printed.
+          type: list
+          elements: str
+          sample: ["would restart ollama (systemd) for vram_leak (check mode: nothing is restarted)"]
 """
 
 from ansible.module_utils.basic import AnsibleModule

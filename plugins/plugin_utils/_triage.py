@@ -5,7 +5,8 @@
 
 Each rule is a pure function ``rule(facts, settings)`` over the ``gpufleet_*`` facts of one host
 (``gpufleet_gpu``, ``gpufleet_driver_stack``, ``gpufleet_models``, ``gpufleet_maintenance``,
-``gpufleet_benchmark``) plus ``runner`` (the runner's systemd unit as the triage play read it). It
+``gpufleet_benchmark``) plus ``runner`` (the runner's systemd unit or Docker container as the triage play
+read it). It
 returns a :func:`finding`: whether its cause matched, the evidence (what was read, in numbers), a
 confidence (0-100, the rank), the fix and the exact command, the safe remedy the play may apply
 (``restart``, or None) and what it could not look at. :func:`diagnose` runs every rule and ranks
@@ -25,8 +26,9 @@ SCHEMA_VERSION = 1
 
 # The settings the rules read and their defaults (the guides' numbers), from the action's argument spec:
 # ttft_crit_s 10 ("TTFT over 10 s"), vram_high_pct 95 (near an out-of-memory error), gpu_busy_pct 95
-# ("GPU at 100 %"), low_tokens_per_s 10 (decode slower than this under a busy GPU), runner_unit (the
-# runner's systemd unit), endpoint and model (what the play probed; "" = not probed).
+# ("GPU at 100 %"), low_tokens_per_s 10 (decode slower than this under a busy GPU), runner_unit or
+# runner_container (the runner's systemd unit or Docker container), endpoint and model (what the play probed;
+# "" = not probed).
 DEFAULTS = dict((name, spec["default"]) for name, spec in TRIAGE["settings"]["options"].items())
 
 # The facts triage reads, with the area that sets each (for "could not look at").
@@ -133,34 +135,25 @@ def _not_probed(settings):
     return "the LLM endpoint was not probed (set triage_llm_endpoint and triage_llm_model)"
 
 
-def _unit_name(settings):
-    return settings.get("runner_unit") or ""
+def named_runner(settings):
+    """``(kind, name)`` of the runner the operator named: ``systemd`` (runner_unit), ``container``
+    (runner_container), or ``(None, "")``."""
+    if settings.get("runner_container"):
+        return "container", settings["runner_container"]
+    if settings.get("runner_unit"):
+        return "systemd", settings["runner_unit"]
+    return None, ""
 
 
-def _restart_command(settings):
-    unit = _unit_name(settings)
-    return "systemctl restart %s" % unit if unit else "restart the runner (name its unit with triage_runner_unit)"
-
-
-def unit_state(runner):
-    """The runner unit as read by ``ansible.builtin.systemd_service`` (its registered result):
-    ``{name, read, reason, load, active, sub, result, restarts, start_limit_burst}``."""
-    runner = runner or {}
-    name = runner.get("name") or ""
-    state = dict(name=name, read=False, reason=None, load=None, active=None, sub=None, result=None,
-                 restarts=None, start_limit_burst=None)
-    if not name:
-        state["reason"] = "no runner unit named (triage_runner_unit)"
-        return state
-    status = runner.get("status")
-    if runner.get("failed") or not isinstance(status, dict) or not status:
-        said = " ".join((runner.get("msg") or "no status returned").split())
-        state["reason"] = "could not read unit %s: %s" % (name, said[:300])
-        return state
-    state.update(read=True, load=status.get("LoadState"), active=status.get("ActiveState"), sub=status.get("SubState"),
-                 result=status.get("Result"), restarts=_int(status.get("NRestarts")),
-                 start_limit_burst=_int(status.get("StartLimitBurst")))
-    return state
+def _commands(settings):
+    """``(logs, restart)`` commands for the named runner."""
+    kind, name = named_runner(settings)
+    if kind == "container":
+        return "docker logs --tail 200 %s" % name, "docker restart %s" % name
+    if kind == "systemd":
+        return "journalctl -u %s -n 200 --no-pager" % name, "systemctl restart %s" % name
+    return ("read the runner's logs (journalctl -u UNIT, docker logs CONTAINER)",
+            "restart the runner (name it with triage_runner_unit or triage_runner_container)")
 
 
 def _int(value):
@@ -170,28 +163,67 @@ def _int(value):
         return None
 
 
-def _unit_down(unit):
-    return unit["read"] and (unit["load"] == "not-found" or unit["active"] in ("inactive", "failed"))
+def runner_state(runner):
+    """The runner as the play read it: the registered result of ``ansible.builtin.systemd_service`` (``kind``
+    systemd: its ``status``) or of ``community.docker.docker_container_info`` (``kind`` container: ``exists``
+    and ``container``), with ``name`` and ``kind`` added by the play.
+
+    ``{kind, name, read, reason, installed, down, text, restarts, limit_hit, oom_killed}``: ``read`` is False
+    (with the ``reason``) when nothing was named or the read failed; ``text`` is the evidence line.
+    """
+    runner = runner or {}
+    kind, name = runner.get("kind") or "systemd", runner.get("name") or ""
+    state = dict(kind=kind, name=name, read=False, reason=None, installed=None, down=False, text=None,
+                 restarts=None, limit_hit=False, oom_killed=False)
+    if not name:
+        state["reason"] = "no runner named (triage_runner_unit or triage_runner_container)"
+        return state
+    what = "container" if kind == "container" else "unit"
+    if runner.get("failed") or (kind == "container" and "exists" not in runner) or (
+            kind != "container" and not (isinstance(runner.get("status"), dict) and runner["status"])):
+        said = " ".join((runner.get("msg") or "nothing returned").split())
+        state["reason"] = "could not read %s %s: %s" % (what, name, said[:300])
+        return state
+    state["read"] = True
+    if kind == "container":
+        _container_state(state, runner)
+    else:
+        _unit_state(state, runner["status"])
+    return state
 
 
-def start_limit_hit(unit):
-    """Whether systemd gave up restarting the unit: ``Result=start-limit-hit``, or (systemd 252 keeps the last
-    exit's result) ``failed`` after as many restarts as its ``StartLimitBurst``."""
-    if not unit["read"]:
-        return False
-    if unit["result"] in _START_LIMIT:
-        return True
-    return (unit["active"] == "failed" and unit["restarts"] is not None and unit["start_limit_burst"] is not None
-            and unit["restarts"] >= unit["start_limit_burst"])
+def _unit_state(state, status):
+    name = state["name"]
+    active, result = status.get("ActiveState"), status.get("Result")
+    restarts, burst = _int(status.get("NRestarts")), _int(status.get("StartLimitBurst"))
+    state.update(installed=status.get("LoadState") != "not-found", restarts=restarts, oom_killed=result == "oom-kill")
+    if not state["installed"]:
+        state.update(down=True, text="unit %s is not installed (LoadState=not-found)" % name)
+        return
+    state["down"] = active in ("inactive", "failed")
+    state["text"] = "unit %s is %s (%s), Result=%s" % (name, active, status.get("SubState"), result)
+    if restarts is not None:
+        state["text"] += ", NRestarts=%d" % restarts
+    # systemd gave up restarting it: Result=start-limit-hit, or (systemd 252 keeps the last exit's result)
+    # failed after as many restarts as its StartLimitBurst
+    state["limit_hit"] = result in _START_LIMIT or (
+        active == "failed" and restarts is not None and burst is not None and restarts >= burst)
+    if state["limit_hit"]:
+        state["limit_text"] = "systemd stopped restarting %s: %s restart(s), StartLimitBurst=%s" % (name, restarts, burst)
 
 
-def _unit_text(unit):
-    if unit["load"] == "not-found":
-        return "unit %s is not installed (LoadState=not-found)" % unit["name"]
-    text = "unit %s is %s (%s), Result=%s" % (unit["name"], unit["active"], unit["sub"], unit["result"])
-    if unit["restarts"] is not None:
-        text += ", NRestarts=%d" % unit["restarts"]
-    return text
+def _container_state(state, runner):
+    name = state["name"]
+    if not runner.get("exists"):
+        state.update(installed=False, down=True, text="container %s does not exist" % name)
+        return
+    container = runner.get("container") or {}
+    status = container.get("State") or {}
+    restarts = _int(container.get("RestartCount"))
+    state.update(installed=True, restarts=restarts, oom_killed=bool(status.get("OOMKilled")),
+                 down=not status.get("Running") or bool(status.get("Restarting")))
+    state["text"] = "container %s is %s (exit code %s%s), RestartCount=%s" % (
+        name, status.get("Status"), status.get("ExitCode"), ", OOMKilled" if state["oom_killed"] else "", restarts)
 
 
 # --- the rules, in the runbook's order -------------------------------------------------------------
@@ -216,37 +248,35 @@ def driver_library_mismatch(facts, settings):
 
 
 def runner_down(facts, settings):
-    """Connection refused: the runner is down (nothing listening, or its unit is stopped or failed)."""
+    """Connection refused: the runner is down (nothing listening, or its unit or container stopped or failed)."""
     evidence, unread = [], []
-    refused = [c for c in _probe_checks(facts, "llm_endpoint", ("crit",))]
-    for check in refused:
-        evidence.append("LLM probe: %s" % check.get("message"))
-    unit = unit_state(facts.get("runner"))
-    down = _unit_down(unit)
-    if down:
-        evidence.append(_unit_text(unit))
-    elif unit["read"] and refused:
-        evidence.append(_unit_text(unit) + " but its endpoint refuses connections")
-    if not unit["read"] and _unit_name(settings):
-        unread.append(unit["reason"])
+    refused = _probe_checks(facts, "llm_endpoint", ("crit",))
+    evidence.extend("LLM probe: %s" % check.get("message") for check in refused)
+    runner = runner_state(facts.get("runner"))
+    if runner["down"]:
+        evidence.append(runner["text"])
+    elif runner["read"] and refused:
+        evidence.append(runner["text"] + " but its endpoint refuses connections")
+    if not runner["read"] and named_runner(settings)[1]:
+        unread.append(runner["reason"])
     if _probe(facts) is None:
         unread.append(_not_probed(settings))
-    limit_hit = start_limit_hit(unit)
-    name = _unit_name(settings)
+    logs, restart = _commands(settings)
+    kind, name = named_runner(settings)
     fix = "read the runner's logs, restart it"
-    command = "journalctl -u %s -n 200 --no-pager; systemctl restart %s" % (name, name) if name else \
-        "read the runner's logs (journalctl -u RUNNER or docker logs RUNNER), then restart it"
-    if limit_hit:
-        evidence.append("systemd stopped restarting %s: %s restart(s), StartLimitBurst=%s"
-                        % (unit["name"], unit["restarts"], unit["start_limit_burst"]))
+    command = "%s; %s" % (logs, restart)
+    if runner["limit_hit"]:
+        evidence.append(runner["limit_text"])
         fix += ("; systemd stopped restarting it (start limit hit): raise StartLimitBurst/StartLimitIntervalSec "
                 "in the unit's [Unit] section (systemctl edit %s) after finding why it crashes" % name)
-        command = "journalctl -u %s -n 200 --no-pager; systemctl reset-failed %s; systemctl restart %s" % (name, name, name)
+        command = "%s; systemctl reset-failed %s; %s" % (logs, name, restart)
+    elif kind == "container":
+        fix += "; if it keeps stopping, give it a restart policy (--restart unless-stopped) after finding why it crashes"
     else:
         fix += "; if it keeps stopping, raise the unit's restart limit (StartLimitBurst) after finding why it crashes"
-    confidence = 90 if refused and down else 80 if refused else 70
-    return finding("runner_down", "the runner is down (connection refused)", refused or down, confidence, evidence,
-                   fix, command, remedy="restart", unread=unread)
+    confidence = 90 if refused and runner["down"] else 80 if refused else 70
+    return finding("runner_down", "the runner is down (connection refused)", refused or runner["down"], confidence,
+                   evidence, fix, command, remedy="restart", unread=unread)
 
 
 def corrupted_model(facts, settings):
@@ -296,7 +326,7 @@ def vram_leak(facts, settings):
         "vram_leak", "the runner leaks VRAM (time to first token over %s s)" % fmt_number(limit), slow,
         85 if full else 55, evidence,
         "restart the runner; if it recurs, turn on gpufleet_restart_on_vram_exhaustion (daily vram_guard) and look "
-        "for the leak (runner version, models loaded twice)", _restart_command(settings), remedy="restart",
+        "for the leak (runner version, models loaded twice)", _commands(settings)[1], remedy="restart",
         unread=unread)
 
 
@@ -326,7 +356,8 @@ def context_too_long(facts, settings):
 
 
 def oom_near_miss(facts, settings):
-    """Out-of-memory near-misses: VRAM near full, OOM lines in the journal or the runner logs."""
+    """Out-of-memory near-misses: VRAM near full, OOM lines in the journal or the runner logs, a runner the
+    OOM killer ended (systemd ``Result=oom-kill``, Docker ``OOMKilled``), a probe answered with an OOM error."""
     unread = []
     evidence = full_vram(facts, settings)
     full = bool(evidence)
@@ -348,6 +379,10 @@ def oom_near_miss(facts, settings):
                             % (runner_logs["oom"], runner_logs.get("files") or 0))
         for unread_log in maintenance.get("runner_logs_unread") or []:
             unread.append("runner log: %s" % unread_log)
+    runner = runner_state(facts.get("runner"))
+    if runner["oom_killed"]:
+        lines += 1
+        evidence.append("the out-of-memory killer ended the runner: %s" % runner["text"])
     for check in _probe_checks(facts, "llm_request", ("crit",)):
         # what the runner said, without the advice the probe adds to any HTTP 5xx ("out of memory, model failed ...")
         said = (check.get("message") or "").split(": check the runner's logs")[0]
@@ -390,8 +425,8 @@ def diagnose(facts, given=None):
     """Every rule over ``facts``; returns the diagnosis.
 
     ``{schema_version, status, causes (matched, ranked), unmatched (rule names), not_looked (unknown
-    checks of the areas), unread (what the rules needed and could not read), unit (the runner unit as
-    read, :func:`unit_state`), lines (to print)}``.
+    checks of the areas), unread (what the rules needed and could not read), runner (the runner as read,
+    :func:`runner_state`), lines (to print)}``.
     ``status``: ``crit`` when a cause matched, ``unknown`` when none did but something could not be
     read, ``ok`` only when every rule had its inputs and none matched.
     """
@@ -414,7 +449,7 @@ def diagnose(facts, given=None):
     else:
         status = "ok"
     result = dict(schema_version=SCHEMA_VERSION, status=status, causes=causes, unmatched=unmatched,
-                  not_looked=unknowns, unread=unread, settings=settings, unit=unit_state(facts.get("runner")))
+                  not_looked=unknowns, unread=unread, settings=settings, runner=runner_state(facts.get("runner")))
     result["lines"] = lines(result)
     return result
 
@@ -445,25 +480,25 @@ def plan_fixes(diagnosis, apply=False, check_mode=False):
     """The safe fixes of the matched causes: ``{actions, skipped, lines}``.
 
     Only restarting the runner is safe to apply unattended. It is planned once, when a matched cause's
-    remedy is ``restart`` and the runner unit was read and is installed; never when the driver/library
+    remedy is ``restart`` and the runner (unit or container) was read and exists; never when the driver/library
     mismatch matched (the runner cannot get the GPU back before a reboot). ``skipped`` says why a wanted
     restart was not planned; ``lines`` say what the play will do with the plan (``apply``: triage_fix is
     on; ``check_mode``: it only says so).
     """
     actions, skipped = [], []
     causes = diagnosis.get("causes") or []
-    unit = diagnosis.get("unit") or unit_state(None)
+    runner = diagnosis.get("runner") or runner_state(None)
     wanting = [c for c in causes if c.get("remedy") == "restart"]
     if wanting:
         reasons = ", ".join(c["rule"] for c in wanting)
         if any(c["rule"] == "driver_library_mismatch" for c in causes):
             skipped.append("no restart (%s): the driver/library mismatch needs a reboot first" % reasons)
-        elif not unit["read"]:
-            skipped.append("no restart (%s): %s" % (reasons, unit["reason"]))
-        elif unit["load"] == "not-found":
-            skipped.append("no restart (%s): unit %s is not installed" % (reasons, unit["name"]))
+        elif not runner["read"]:
+            skipped.append("no restart (%s): %s" % (reasons, runner["reason"]))
+        elif not runner["installed"]:
+            skipped.append("no restart (%s): %s" % (reasons, runner["text"]))
         else:
-            actions.append(dict(action="restart", kind="systemd", name=unit["name"], reason=reasons))
+            actions.append(dict(action="restart", kind=runner["kind"], name=runner["name"], reason=reasons))
     lines = []
     for action in actions:
         what = "restart %s (%s) for %s" % (action["name"], action["kind"], action["reason"])

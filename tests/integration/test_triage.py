@@ -2,7 +2,8 @@
 the real nvidia-ml-py reads the NVML double (VRAM set on a real A100 capture), the runner is the replay LLM
 server (slowed down), nothing listens at a free port, a model file is changed after its manifest was written
 by the real model_manifest. On a Debian container with systemd as PID 1 (tests/testlib/systemd_host.py),
-a stopped runner unit is found and restarted by triage_fix, and check mode restarts nothing."""
+a stopped runner unit is found and restarted by triage_fix, and check mode restarts nothing; the same for a
+runner container on a private Docker engine (tests/testlib/docker_lab.py)."""
 
 import hashlib
 import json
@@ -13,6 +14,7 @@ import yaml
 
 from testlib import nvml_double
 from testlib.ansible_run import REPO_ROOT, run_module, run_playbook
+from testlib.docker_lab import Dockerd
 from testlib.llm_servers import free_port, replay_servers
 from testlib.systemd_host import exec_, systemd_host, unit_property
 
@@ -115,7 +117,7 @@ def test_nothing_listening_is_the_runner_down(tmp_path, library):
     assert printed[1] == "1. the runner is down (connection refused) (confidence 80 %)"
     assert printed[3].startswith("   fix: read the runner's logs, restart it; if it keeps stopping, raise the unit's "
                                  "restart limit (StartLimitBurst)")
-    assert printed[-1] == "no restart (runner_down): no runner unit named (triage_runner_unit)"
+    assert printed[-1] == "no restart (runner_down): no runner named (triage_runner_unit or triage_runner_container)"
 
 
 def test_a_busy_gpu_with_few_tokens_per_second_is_a_too_long_context(tmp_path, library, replay):
@@ -224,7 +226,7 @@ def test_a_stopped_runner_unit_is_found_and_only_triage_fix_outside_check_mode_r
 
     report, printed, tasks = _triage(evars, inventory=inventory)
     assert printed[-1] == "will restart gpf-runner (systemd) for runner_down"
-    assert tasks["Restart the runner (triage_fix; check mode restarts nothing)"]["changed"] is True
+    assert tasks["Restart the runner unit (triage_fix; check mode restarts nothing)"]["changed"] is True
     assert unit_property(name, "gpf-runner", "ActiveState") == "active"
 
     # Running now: nothing matches the runner any more, and nothing is restarted again.
@@ -232,3 +234,36 @@ def test_a_stopped_runner_unit_is_found_and_only_triage_fix_outside_check_mode_r
     report, printed, tasks = _triage(evars, inventory=inventory)
     assert "runner_down" in report["unmatched"] and report["fixes"]["actions"] == []
     assert unit_property(name, "gpf-runner", "InvocationID") == invocation
+
+
+# --- a real Docker engine ---------------------------------------------------------------------------
+
+RUNNER = "gpf-h-triage-runner"
+
+
+def test_a_stopped_runner_container_is_found_and_only_triage_fix_outside_check_mode_restarts_it(tmp_path, library):
+    env = _nvml(tmp_path, library, 40.0)
+    with Dockerd() as engine:
+        engine.make_image("gpf/runner:1", "an inference runner")
+        # --init: a runner that stops on SIGTERM (sleep as PID 1 would ignore it and wait out the grace period)
+        engine.docker("run", "-d", "--init", "--network", "none", "--name", RUNNER, "gpf/runner:1")
+        engine.docker("stop", RUNNER)
+        container_id = engine.inspect(RUNNER, kind="container")[0]["Id"]
+        evars = {"triage_runner_container": RUNNER, "triage_docker_host": engine.host, "triage_fix": True}
+
+        report, printed, _tasks = _triage(evars, env=env, check=True)
+        assert [c["rule"] for c in report["causes"]] == ["runner_down"]
+        assert report["causes"][0]["evidence"] == ["container %s is exited (exit code 143), RestartCount=0" % RUNNER]
+        assert report["causes"][0]["command"] == "docker logs --tail 200 %s; docker restart %s" % (RUNNER, RUNNER)
+        assert printed[-1] == "would restart %s (container) for runner_down (check mode: nothing is restarted)" % RUNNER
+        assert engine.inspect(RUNNER, kind="container")[0]["State"]["Running"] is False
+
+        report, printed, tasks = _triage(evars, env=env)
+        assert printed[-1] == "will restart %s (container) for runner_down" % RUNNER
+        assert tasks["Restart the runner container (triage_fix; check mode restarts nothing)"]["changed"] is True
+        assert engine.inspect(RUNNER, kind="container")[0]["State"]["Running"] is True
+        assert engine.inspect(RUNNER, kind="container")[0]["Id"] == container_id  # restarted, not re-created
+
+        report, printed, tasks = _triage(evars, env=env)
+        assert "runner_down" in report["unmatched"] and report["fixes"]["actions"] == []
+        assert printed[-1] == "no safe fix to apply"

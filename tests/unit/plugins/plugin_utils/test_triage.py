@@ -6,6 +6,7 @@ from the runbook table."""
 
 import copy
 import functools
+import json
 import os
 import re
 import subprocess
@@ -65,7 +66,8 @@ def _gpu(tmp_path, fixture_path, used_mib=None, util_pct=None, stdout=None, rc=0
 def probes():
     """Real probe results (``gpufleet_benchmark`` facts) of the replay server in six states."""
     servers = replay_servers()
-    start = next(servers)
+    start = next(servers, None)
+    assert start is not None
     prompt = dict(name="health", prompt="Reply with one word: ready.", max_tokens=8)
 
     def run(url, expect=None, **limits):
@@ -145,7 +147,7 @@ def _show(fixture_path, name, unit):
     for line in _read(fixture_path("systemd", name)).splitlines():
         key, _sep, value = line.partition("=")
         status[key] = value
-    return dict(changed=False, name=unit, status=status)
+    return dict(changed=False, name=unit, kind="systemd", status=status)
 
 
 def _rules(diagnosis):
@@ -189,10 +191,10 @@ def test_slow_first_token_alone_is_a_less_certain_leak(tmp_path, fixture_path, p
     diagnosis = _triage.diagnose(facts, dict(ttft_crit_s=0.5))
     assert _rules(diagnosis) == ["vram_leak"] and _cause(diagnosis, "vram_leak")["confidence"] == 55
     # no unit named: the fix says how to name it, and nothing is planned
-    assert _cause(diagnosis, "vram_leak")["command"] == "restart the runner (name its unit with triage_runner_unit)"
+    assert _cause(diagnosis, "vram_leak")["command"] == "restart the runner (name it with triage_runner_unit or triage_runner_container)"
     plan = _triage.plan_fixes(diagnosis, apply=True)
     assert plan["actions"] == [] and plan["skipped"] == plan["lines"] == [
-        "no restart (vram_leak): no runner unit named (triage_runner_unit)"]
+        "no restart (vram_leak): no runner named (triage_runner_unit or triage_runner_container)"]
 
 
 def test_the_same_probe_under_the_runbooks_ten_seconds_is_no_leak(tmp_path, fixture_path, probes):
@@ -288,7 +290,7 @@ def test_a_unit_that_is_not_installed_is_the_runner_down(fixture_path):
     diagnosis = _triage.diagnose(facts, dict(runner_unit="nosuch"))
     assert _cause(diagnosis, "runner_down")["evidence"] == ["unit nosuch is not installed (LoadState=not-found)"]
     assert _triage.plan_fixes(diagnosis, apply=True)["skipped"] == [
-        "no restart (runner_down): unit nosuch is not installed"]
+        "no restart (runner_down): unit nosuch is not installed (LoadState=not-found)"]
 
 
 def test_a_running_unit_is_not_down_and_a_unit_that_could_not_be_read_is_unread(fixture_path, probes):
@@ -296,7 +298,7 @@ def test_a_running_unit_is_not_down_and_a_unit_that_could_not_be_read_is_unread(
     running["status"] = dict(running["status"], ActiveState="active", SubState="running")
     diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["healthy"], runner=running), dict(runner_unit="llama-server"))
     assert "runner_down" not in _rules(diagnosis)
-    failed = dict(failed=True, msg="Service is in unknown state", status={}, name="ollama")
+    failed = dict(failed=True, msg="Service is in unknown state", status={}, name="ollama", kind="systemd")
     diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["healthy"], runner=failed), dict(runner_unit="ollama"))
     assert "runner_down" not in _rules(diagnosis)
     assert "could not read unit ollama: Service is in unknown state" in diagnosis["unread"]
@@ -304,6 +306,49 @@ def test_a_running_unit_is_not_down_and_a_unit_that_could_not_be_read_is_unread(
     diagnosis = _triage.diagnose(dict(gpufleet_benchmark=probes["refused"], runner=failed), dict(runner_unit="ollama"))
     assert _triage.plan_fixes(diagnosis, apply=True)["skipped"] == [
         "no restart (runner_down): could not read unit ollama: Service is in unknown state"]
+
+
+def _inspect(fixture_path, name, container):
+    """The registered result of ``community.docker.docker_container_info`` for ``container`` as the triage
+    role passes it: ``container`` is the ``docker inspect`` capture."""
+    with open(fixture_path("docker_api", name)) as handle:
+        return dict(changed=False, exists=True, container=json.load(handle), name=container, kind="container")
+
+
+def test_a_stopped_container_is_the_runner_down_and_restarted_with_docker(fixture_path, probes):
+    facts = dict(gpufleet_benchmark=probes["refused"],
+                 runner=_inspect(fixture_path, "container-inspect-stopped-engine20.10.json", "ollama"))
+    diagnosis = _triage.diagnose(facts, dict(runner_container="ollama"))
+    cause = _cause(diagnosis, "runner_down")
+    assert cause["confidence"] == 90
+    assert cause["evidence"][1] == "container ollama is exited (exit code 143), RestartCount=0"
+    assert cause["command"] == "docker logs --tail 200 ollama; docker restart ollama"
+    assert "give it a restart policy (--restart unless-stopped)" in cause["fix"]
+    assert "oom_near_miss" not in _rules(diagnosis)
+    assert _triage.plan_fixes(diagnosis, apply=True)["actions"] == [
+        dict(action="restart", kind="container", name="ollama", reason="runner_down")]
+
+
+def test_a_container_the_oom_killer_ended_is_down_and_an_oom_near_miss(fixture_path):
+    facts = dict(runner=_inspect(fixture_path, "container-inspect-oomkilled-engine20.10.json", "vllm"))
+    diagnosis = _triage.diagnose(facts, dict(runner_container="vllm"))
+    assert _rules(diagnosis) == ["runner_down", "oom_near_miss"]
+    assert _cause(diagnosis, "oom_near_miss")["evidence"] == [
+        "the out-of-memory killer ended the runner: container vllm is exited (exit code 137, OOMKilled), RestartCount=0"]
+    assert _cause(diagnosis, "oom_near_miss")["confidence"] == 70
+
+
+def test_a_container_that_does_not_exist_is_down_and_not_restarted():
+    facts = dict(runner=dict(changed=False, exists=False, container=None, name="ollama", kind="container"))
+    diagnosis = _triage.diagnose(facts, dict(runner_container="ollama"))
+    assert _cause(diagnosis, "runner_down")["evidence"] == ["container ollama does not exist"]
+    assert _triage.plan_fixes(diagnosis, apply=True)["skipped"] == [
+        "no restart (runner_down): container ollama does not exist"]
+    unreadable = dict(failed=True, msg="Error connecting: Error while fetching server API version", name="ollama",
+                      kind="container")
+    diagnosis = _triage.diagnose(dict(runner=unreadable), dict(runner_container="ollama"))
+    assert diagnosis["causes"] == [] and diagnosis["status"] == "unknown"
+    assert "could not read container ollama: Error connecting: Error while fetching server API version" in diagnosis["unread"]
 
 
 def test_oom_lines_in_the_journal_and_the_runner_log_with_full_vram(tmp_path, fixture_path):
