@@ -31,6 +31,8 @@ class ActionModule(ActionBase):
         try:
             if args["probe"]:
                 facts["gpufleet_benchmark"] = build_fact("health", args["probe"])
+            if args["models_error"]:
+                facts["models_error"] = args["models_error"]
             if args["runner"]:
                 facts["runner"] = args["runner"]
             diagnosis = _triage.diagnose(facts, args["settings"])

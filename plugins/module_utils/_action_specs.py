@@ -106,6 +106,7 @@ TRIAGE = dict(
     driver_stack=dict(type="dict"),
     maintenance=dict(type="dict"),
     models=dict(type="dict"),
+    models_error=dict(type="str"),
     probe=dict(type="dict"),
     runner=dict(type="dict"),
     fix=dict(type="bool", default=False),

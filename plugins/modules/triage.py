@@ -55,6 +55,9 @@ options:
   models:
     description: The C(gpufleet_models) fact of M(gpufleet.maintenance.model_manifest) C(mode=verify).
     type: dict
+  models_error:
+    description: Why M(gpufleet.maintenance.model_manifest) could not verify the model files (its message), when it failed.
+    type: str
   probe:
     description: The registered result of M(gpufleet.maintenance.llm_probe) (omitted when no endpoint was probed).
     type: dict

@@ -6,7 +6,7 @@
 Each rule is a pure function ``rule(facts, settings)`` over the ``gpufleet_*`` facts of one host
 (``gpufleet_gpu``, ``gpufleet_driver_stack``, ``gpufleet_models``, ``gpufleet_maintenance``,
 ``gpufleet_benchmark``) plus ``runner`` (the runner's systemd unit or Docker container as the triage play
-read it). It
+read it) and ``models_error`` (why the model files could not be verified). It
 returns a :func:`finding`: whether its cause matched, the evidence (what was read, in numbers), a
 confidence (0-100, the rank), the fix and the exact command, the safe remedy the play may apply
 (``restart``, or None) and what it could not look at. :func:`diagnose` runs every rule and ranks
@@ -288,7 +288,9 @@ def corrupted_model(facts, settings):
         evidence.append("model file %s: %s (%s)" % (problem.get("path"), problem.get("problem"), problem.get("detail")))
     if len(changed) > 5:
         evidence.append("... and %d more model file(s)" % (len(changed) - 5))
-    if models is None:
+    if models is None and facts.get("models_error"):
+        unread.append("could not verify the model files: %s" % " ".join(str(facts["models_error"]).split())[:300])
+    elif models is None:
         unread.append("model checksums were not verified (set triage_model_manifest)")
     gibberish = _probe_checks(facts, "llm_expect", ("crit",))
     for check in gibberish:

@@ -166,6 +166,13 @@ def test_nothing_wrong_found_is_not_an_all_clear(tmp_path, library, replay):
     assert printed[0].startswith("no runbook cause matched what the checks read (")
     assert printed[1] == "could not look at (this is not an all-clear for them):"
     assert "- model checksums were not verified (set triage_model_manifest)" in printed
+    # a manifest that is not there: said, and triage goes on
+    report, printed, _tasks = _triage({"triage_llm_endpoint": server.url, "triage_llm_model": MODEL,
+                                       "triage_model_manifest": str(tmp_path / "gone.json"),
+                                       "triage_model_roots": [str(tmp_path)]}, env=_nvml(tmp_path, library, 40.0))
+    assert report["causes"] == [] and report["status"] == "unknown"
+    [said] = [line for line in printed if line.startswith("- could not verify the model files: ")]
+    assert "gone.json" in said
 
 
 def test_check_mode_changes_nothing(tmp_path, library, replay):

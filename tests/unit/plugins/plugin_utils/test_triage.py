@@ -241,6 +241,18 @@ def test_gibberish_and_a_changed_file_together_are_the_most_certain(tmp_path, fi
         "LLM probe: prompt health: answer does not match '(?i)ready' (got 'zq## vlorp")
 
 
+def test_a_manifest_that_could_not_be_used_is_said_not_taken_for_verified(tmp_path):
+    store = tmp_path / "models"
+    store.mkdir()
+    params = dict((name, spec.get("default")) for name, spec in MODELS.argument_spec().items())
+    params.update(roots=[str(store)], manifest=str(tmp_path / "no-such-manifest.json"), mode="verify")
+    with pytest.raises(model_manifest.ManifestError) as raised:
+        model_manifest.run(params)
+    diagnosis = _triage.diagnose(dict(models_error=str(raised.value)))
+    assert "could not verify the model files: %s" % str(raised.value) in diagnosis["unread"]
+    assert "model checksums were not verified (set triage_model_manifest)" not in diagnosis["unread"]
+
+
 def test_gibberish_alone_is_a_possible_corrupted_model(tmp_path, fixture_path, probes):
     facts = dict(gpufleet_models=_models(tmp_path), gpufleet_benchmark=probes["gibberish"])
     diagnosis = _triage.diagnose(facts)
