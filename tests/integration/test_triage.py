@@ -242,6 +242,11 @@ def test_a_stopped_runner_unit_is_found_and_only_triage_fix_outside_check_mode_r
     assert "runner_down" in report["unmatched"] and report["fixes"]["actions"] == []
     assert unit_property(name, "gpf-runner", "InvocationID") == invocation
 
+    # A unit that is not installed: systemd_service reads it (LoadState=not-found) without failing; not restarted.
+    report, printed, tasks = _triage(dict(evars, triage_runner_unit="gpf-nosuch"), inventory=inventory)
+    assert report["causes"][0]["evidence"] == ["unit gpf-nosuch is not installed (LoadState=not-found)"]
+    assert printed[-1] == "no restart (runner_down): unit gpf-nosuch is not installed (LoadState=not-found)"
+
 
 # --- a real Docker engine ---------------------------------------------------------------------------
 
