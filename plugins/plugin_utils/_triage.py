@@ -258,7 +258,7 @@ def runner_down(facts, settings):
     elif runner["read"] and refused:
         evidence.append(runner["text"] + " but its endpoint refuses connections")
     if not runner["read"] and named_runner(settings)[1]:
-        unread.append(runner["reason"])
+        unread.append(runner["reason"] if facts.get("runner") else "the runner %s was not read" % named_runner(settings)[1])
     if _probe(facts) is None:
         unread.append(_not_probed(settings))
     logs, restart = _commands(settings)

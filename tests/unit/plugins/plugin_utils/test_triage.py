@@ -268,8 +268,8 @@ def test_nothing_listening_is_the_runner_down(probes):
     assert "connection refused" in cause["evidence"][0]
     assert cause["command"] == "journalctl -u ollama -n 200 --no-pager; systemctl restart ollama"
     assert "raise the unit's restart limit (StartLimitBurst)" in cause["fix"]
-    # the unit was named but not read: said, not guessed
-    assert diagnosis["status"] == "crit"
+    # the unit was named but its state not passed: said, not guessed
+    assert diagnosis["status"] == "crit" and "the runner ollama was not read" in diagnosis["unread"]
 
 
 def test_refused_and_a_unit_that_hit_its_start_limit(fixture_path, probes):
