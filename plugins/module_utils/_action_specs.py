@@ -99,3 +99,25 @@ BENCHMARK_REPORT = dict(
     baseline=dict(type="dict"),
     candidates=dict(type="list", elements="dict"),
 )
+
+# gpufleet.maintenance.triage
+TRIAGE = dict(
+    gpu=dict(type="dict"),
+    driver_stack=dict(type="dict"),
+    maintenance=dict(type="dict"),
+    models=dict(type="dict"),
+    models_error=dict(type="str"),
+    probe=dict(type="dict"),
+    runner=dict(type="dict"),
+    fix=dict(type="bool", default=False),
+    settings=dict(type="dict", default={}, options=dict(
+        ttft_crit_s=dict(type="float", default=10.0),
+        vram_high_pct=dict(type="float", default=95.0),
+        gpu_busy_pct=dict(type="float", default=95.0),
+        low_tokens_per_s=dict(type="float", default=10.0, no_log=False),  # a decode rate, not a secret
+        runner_unit=dict(type="str", default=""),
+        runner_container=dict(type="str", default=""),
+        endpoint=dict(type="str", default=""),
+        model=dict(type="str", default=""),
+    )),
+)
