@@ -29,6 +29,7 @@ class AptRoot(DpkgRoot):
         with open(os.path.join(self.etc, "sources.list"), "w") as handle:
             handle.write("deb [trusted=yes allow-insecure=yes] file:%s ./\n" % self.repo)
         self.config = os.path.join(self.etc, "apt.conf")
+        arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
         with open(self.config, "w") as handle:
             handle.write("\n".join([
                 'Dir "%s/";' % self.root,
@@ -42,8 +43,7 @@ class AptRoot(DpkgRoot):
                 'Debug::NoLocking "true";',
                 'APT::Sandbox::User "root";',
                 'Acquire::AllowInsecureRepositories "true";',
-                'APT::Architecture "%s";' % subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
-                                                             text=True, check=True).stdout.strip(),
+                'APT::Architecture "%s";' % arch,
                 "",
             ]))
         self.env = {"APT_CONFIG": self.config, "DPKG_ADMINDIR": self.admindir}
