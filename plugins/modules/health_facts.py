@@ -64,7 +64,8 @@ options:
   wsl:
     description:
       - Options of M(gpufleet.maintenance.wsl_facts) (C(root), C(proc_version_path), C(nvidia_smi_path),
-        C(cuda_init_timeout_s), C(driver_package_patterns), C(state_file)).
+        C(cuda_init_timeout_s), C(driver_package_patterns), C(state_file), C(only_on_wsl)). With C(only_on_wsl),
+        a host that is not WSL gets C(gpufleet_wsl) C(null) (the daily cadence).
     type: dict
     default: {}
   exposure:

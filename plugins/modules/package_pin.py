@@ -150,7 +150,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 packages:
-  description: One entry per package the request matched.
+  description:
+    - One entry per package the request matched.
+    - C(candidate_version) is apt's candidate (C(apt-cache policy)); C(newer_version) the newest version apt
+      could install that is newer than the installed one, read from the policy's version table (a preferences
+      pin keeps the candidate at the pinned version), or V(null) when there is none.
   returned: always
   type: list
   elements: dict
@@ -159,6 +163,7 @@ packages:
       pattern: nvidia-driver-*
       installed_version: 535.183.01-0ubuntu1
       candidate_version: 535.183.06-0ubuntu1
+      newer_version: 535.183.06-0ubuntu1
       pinned_version: 535.183.01-0ubuntu1
       held_before: false
       held_after: true
@@ -190,7 +195,8 @@ unmatched:
 checks:
   description:
     - Checks C(package_pin_drift), C(package_pin_hold) and C(package_pin_upgrade_moves) per package (subject
-      C(package)), and C(package_pin_match) (C(warn), "nothing is held") when O(state=held) was asked for
+      C(package)), C(package_pin_newer_candidate) (C(warn)) for a held package of which apt knows a newer version
+      than the installed one, and C(package_pin_match) (C(warn), "nothing is held") when O(state=held) was asked for
       names or patterns and none matches an installed package.
   returned: always
   type: list

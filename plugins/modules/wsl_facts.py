@@ -72,6 +72,14 @@ options:
         version, WSL kernel release), relative to O(root). When given, a change since that snapshot
         gives a C(wsl_host_changed) warning. The module itself never writes it.
     type: path
+  only_on_wsl:
+    description:
+      - On a host that is not WSL, set C(gpufleet_wsl) to C(null) (not reported) instead of a fact with the
+        C(ok) check "not a WSL host". The daily cadence uses it, so that hosts that are not WSL pay one read
+        of C(/proc/version) and their report has no C(wsl) column.
+      - A host whose kernel string cannot be read still gets the fact, with its C(unknown) check.
+    type: bool
+    default: false
 seealso:
   - name: WSL2 GPU passthrough
     description: docs/wsl.md in this collection.
@@ -103,7 +111,9 @@ ansible_facts:
   type: dict
   contains:
     gpufleet_wsl:
-      description: WSL detection, GPU passthrough state, checks and the worst status.
+      description:
+        - WSL detection, GPU passthrough state, checks and the worst status.
+        - C(null) on a host that is not WSL when O(only_on_wsl=true).
       returned: always
       type: dict
       contains:

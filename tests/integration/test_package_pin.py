@@ -2,7 +2,8 @@
 
 The state-changing paths (holds, pin files, upgrades, drift, bump and rollback, the dpkg lock) run
 on throw-away containers in molecule/driver_pin; here the module only reads this host's real
-package database (audit and check mode), so the machine running the tests is never changed.
+package database (audit and check mode), so the machine running the tests is never changed, or a
+private APT/dpkg root (tests/testlib/aptroot.py) below the test's temporary directory.
 """
 
 import os
@@ -91,3 +92,56 @@ def test_a_pattern_matching_nothing_warns_that_nothing_is_held():
 def test_a_negative_lock_timeout_fails_naming_the_option():
     result = run_module("gpufleet.maintenance.package_pin", {"names": ["dpkg"], "lock_timeout": -1}, check=True)
     assert result["failed"] is True and result["msg"] == "lock_timeout must be at least 0 (got -1)"
+
+
+# ---------------------------------------------------------------- a newer version appears while held
+
+def test_a_newer_version_appearing_after_the_hold_warns_in_the_monthly_audit(tmp_path):
+    """A private APT/dpkg root (tests/testlib/aptroot.py: the real apt-get, apt-mark, apt-cache and
+    dpkg-query of this machine through APT_CONFIG and DPKG_ADMINDIR) with the local repository of
+    tests/testlib/aptrepo.py: the old GPU stack is installed and pinned by package_pin in enforce
+    mode, then the repository gains the newer versions; the audit (what the monthly runs) says so,
+    although the preferences pin keeps apt's candidate at the installed version."""
+    from testlib import aptrepo
+    from testlib.aptroot import AptRoot
+
+    repo = tmp_path / "repo"
+    aptrepo.build(str(repo), only=aptrepo.OLD)
+    root = AptRoot(tmp_path / "root", repo)
+    root.update()
+    root.run("apt-get", "install", "-y", "nvidia-driver-535")
+    args = {"names": ["nvidia-driver-535", "nvidia-utils-535"], "verify_upgrade": ["upgrade"],
+            "preferences_path": os.path.join(root.preferences_dir, "gpufleet-package-pin.pref"),
+            "blacklist_path": os.path.join(root.etc, "apt.conf.d", "51gpufleet-package-pin")}
+
+    pinned = run_module("gpufleet.maintenance.package_pin", args, env=root.env)
+    assert pinned.get("failed") is not True, pinned
+    assert pinned["changed"] is True and pinned["plan"]["hold"] == ["nvidia-driver-535", "nvidia-utils-535"]
+    assert root.run("apt-mark", "showhold").stdout.split() == ["nvidia-driver-535", "nvidia-utils-535"]
+    assert pinned["checks"] == [] and pinned["status"] == "ok"
+    assert [p["newer_version"] for p in pinned["packages"]] == [None, None]
+
+    aptrepo.build(str(repo))  # the vendor publishes 535.183.06
+    root.update()
+    policy = root.policy("nvidia-driver-535")
+    assert "Candidate: %s" % aptrepo.NV_OLD in policy and aptrepo.NV_NEW in policy  # the pin hides it from Candidate
+
+    audit = run_module("gpufleet.maintenance.package_pin", dict(args, mode="audit"), env=root.env)
+    assert audit.get("failed") is not True, audit
+    assert audit["changed"] is False
+    by_name = {p["name"]: p for p in audit["packages"]}
+    assert by_name["nvidia-driver-535"]["candidate_version"] == aptrepo.NV_OLD
+    assert by_name["nvidia-driver-535"]["newer_version"] == aptrepo.NV_NEW
+    newer = [c for c in audit["checks"] if c["check"] == "package_pin_newer_candidate"]
+    assert [(c["package"], c["status"], c["value"], c["threshold"]) for c in newer] == [
+        ("nvidia-driver-535", "warn", aptrepo.NV_NEW, aptrepo.NV_OLD),
+        ("nvidia-utils-535", "warn", aptrepo.NV_NEW, aptrepo.NV_OLD)]
+    assert newer[0]["message"] == (
+        "a newer nvidia-driver-535 %s is available while %s is held: read the release notes and bump the pin in a "
+        "planned window (playbooks/driver_bump.yml)" % (aptrepo.NV_NEW, aptrepo.NV_OLD))
+    # Nothing moved: the hold and the pin keep the old stack, and the simulated upgrade leaves it alone.
+    assert [c["check"] for c in audit["checks"]] == ["package_pin_newer_candidate"] * 2
+    assert audit["status"] == "warn"
+    versions = dict(line.split() for line in root.query("${Package} ${Version}\n").splitlines())
+    assert versions["nvidia-driver-535"] == versions["nvidia-utils-535"] == aptrepo.NV_OLD
+    assert audit["simulation"]["upgrade"]["moves"] == {}

@@ -4,6 +4,7 @@ The trees carry gcc-built libcuda stand-ins; the module loads them with ctypes i
 runs ldconfig -p -C, reads their dpkg database, and replays nvidia-smi captures.
 """
 
+import json
 import os
 import platform
 
@@ -120,11 +121,42 @@ def test_wsl_guard_refuses_an_unknown_action(tmp_path):
     assert "wsl_guard_linux_driver_action" in proc.stdout and "hold, remove" in proc.stdout
 
 
-def test_daily_playbook_with_the_wsl_area():
-    proc = run_playbook("playbooks/daily.yml", ["-e", '{"gpufleet_daily_areas": ["host", "wsl"]}'])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "wsl: not a WSL host" in proc.stdout
-    assert "failed=0" in proc.stdout
+def _daily_report(tmp_path, extra):
+    reports = tmp_path / "reports"
+    extra = dict({"gpufleet_daily_areas": ["host", "wsl"], "gpufleet_disk_paths": ["/"],
+                  "gpufleet_report_dir": str(reports), "gpufleet_report_formats": ["json"],
+                  "gpufleet_history_path": str(tmp_path / "history.db")}, **extra)
+    proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(extra)])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    [name] = os.listdir(str(reports))
+    with open(str(reports / name)) as handle:
+        return proc, json.load(handle)
+
+
+def test_the_daily_on_a_host_that_is_not_wsl_reports_no_wsl_area(tmp_path):
+    # This machine is not WSL. A gpufleet_wsl from an earlier run (the quarterly's wsl_guard sets one on
+    # every host) is in the fact cache for a day: the daily must not show it as today's reading.
+    cached = run_module(MODULE)
+    assert cached["ansible_facts"]["gpufleet_wsl"]["is_wsl"] is False
+    proc, report = _daily_report(tmp_path, {})
+    assert report["areas"] == ["host"]
+    assert [row["areas"] for row in report["hosts"]] == [{"host": report["hosts"][0]["areas"]["host"]}]
+    assert not [p for p in report["problems"] if p["area"] == "wsl"]
+    assert "wsl: not a WSL host" not in proc.stdout and "failed=0" in proc.stdout
+
+
+def test_the_daily_looks_at_cuda_init_on_a_wsl_host(tmp_path, libs):
+    # A WSL tree whose nvidia-smi works and whose libcuda's cuInit fails (CUDA_ERROR_INSUFFICIENT_DRIVER
+    # from the gcc-built stand-in): the guides' "nvidia-smi works, CUDA broken", found by the daily.
+    root = make_tree(tmp_path / "wsl", libs, wsl_variant="insufficient_driver")
+    _proc, report = _daily_report(tmp_path, {"host_health_wsl_root": root})
+    assert report["areas"] == ["host", "wsl"]
+    assert report["hosts"][0]["areas"]["wsl"] == "crit"
+    # Only this problem: no wsl_host_changed either, the snapshot comparison stays with the quarterly guard.
+    [problem] = [p for p in report["problems"] if p["area"] == "wsl"]
+    assert (problem["check"], problem["status"], problem["value"]) == (
+        "nvidia_smi_ok_cuda_broken", "crit", "CUDA_ERROR_INSUFFICIENT_DRIVER")
+    assert problem["message"].startswith("nvidia-smi works but CUDA does not (")
 
 
 # ------------------------------------------------------------------ the Windows host side (tasks_from: windows)

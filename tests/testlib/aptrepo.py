@@ -78,14 +78,20 @@ def _deb(workdir, outdir, name, version, depends, description):
     return filename
 
 
-def build(outdir):
-    """Build every package at every version into ``outdir`` and index it; return the .deb names."""
+def build(outdir, only=None):
+    """Build every package at every version into ``outdir`` and index it; return the .deb names.
+
+    ``only`` (``{name: version}``, e.g. :data:`OLD`) builds just those packages at those versions:
+    building again without it into the same directory is "a newer version appears" for ``apt-get
+    update``."""
     os.makedirs(outdir, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="gpufleet-aptrepo-")
     debs = []
     try:
         for name, (description, versions) in sorted(PACKAGES.items()):
             for version, depends in sorted(versions.items()):
+                if only is not None and only.get(name) != version:
+                    continue
                 debs.append(_deb(workdir, outdir, name, version, depends, description))
     finally:
         shutil.rmtree(workdir)

@@ -43,7 +43,9 @@ class Area(object):
     argument spec cannot say, such as ranges. ``present(fact)`` → summary lines. ``readings``: the
     :class:`~.readings.Reading` rows the history records (nothing else is recorded). ``metrics(fact, families)`` adds
     its Prometheus metrics. Keys of ``data`` that start with ``_`` are for ``evaluate`` only (what a
-    tool said, to judge it) and are left out of the fact.
+    tool said, to judge it) and are left out of the fact. ``collect`` returns ``None`` as its data when
+    an option asked for nothing on a host the area does not apply to (the wsl area's ``only_on_wsl``
+    off WSL): the fact is then ``None`` ("not reported"), which also replaces a cached older one.
 
     What an argument spec cannot say about options: ``ranges``, ``{option: (minimum, maximum)}``
     (either None) for numeric options (``timeout`` at least 1: 0 would mean no timeout at all), and
@@ -141,6 +143,8 @@ class Area(object):
         if self.collect is None:
             raise AreaError("%s: this area is set by %s, not gathered by health_facts" % (self.name, self.module))
         data, warnings = self.collect(run_command, params)
+        if data is None:
+            return None, list(warnings)
         if self.evaluate is None:
             return data, list(warnings)
         # None: a check with nothing to judge (a reading the device does not have); not a verdict.

@@ -27,6 +27,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt im
     parse_blacklist,
     parse_preferences,
     render_blacklist,
+    newer_version,
     render_preferences,
     wait_for_lock,
 )
@@ -132,6 +133,10 @@ def _held_entry(name, entry, target, installed_version, current_pins, recorded, 
     elif not held_before and mode == "audit":
         checks.append(CHECKS["package_pin_hold"].result("warn", "not held", "held", "%s is not held" % name,
                                                         subject=subject))
+    if entry["held_after"] and entry.get("newer_version"):
+        checks.append(CHECKS["package_pin_newer_candidate"].result(
+            "warn", entry["newer_version"], installed_version, "a newer %s %s is available while %s is held"
+            % (name, entry["newer_version"], installed_version), subject=subject))
     return None
 
 
@@ -166,6 +171,7 @@ def build_plan(requests, state, mode, installed, holds, policy, prefs_text, blac
             "pattern": target["pattern"],
             "installed_version": installed_version,
             "candidate_version": (policy.get(name) or {}).get("candidate"),
+            "newer_version": newer_version(policy.get(name)),
             "held_before": name in holds,
             "drift": False,
             "drift_reason": None,

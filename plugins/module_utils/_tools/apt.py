@@ -62,22 +62,61 @@ def parse_dpkg_query(text):
 
 
 def parse_policy(text):
-    """``apt-cache policy NAME...`` → ``{name: {installed, candidate}}`` (``None`` for ``(none)``)."""
+    """``apt-cache policy NAME...`` → ``{name: {installed, candidate, versions}}`` (``None`` for ``(none)``).
+
+    ``versions`` is the version table in apt's order, newest first: ``[{version, priority,
+    installed}]`` (``priority`` the version's pin priority, ``installed`` for the ``***`` line). The
+    candidate alone does not say whether something newer exists: an APT preferences pin
+    (``Pin-Priority`` over 1000) makes the pinned version the candidate, and the newer one is then
+    only in the table.
+    """
     result = {}
     current = None
+    in_table = False
     for line in (text or "").splitlines():
         if line and not line[0].isspace() and line.rstrip().endswith(":"):
             current = line.rstrip()[:-1].strip()
-            result[current] = {"installed": None, "candidate": None}
+            result[current] = {"installed": None, "candidate": None, "versions": []}
+            in_table = False
             continue
         if current is None:
             continue
+        if in_table:
+            # "     VERSION PRIORITY" or " *** VERSION PRIORITY"; the indented source lines under it have
+            # a number first ("500 file:/srv/repo ./ Packages", "100 /var/lib/dpkg/status").
+            match = re.match(r"^ (\*\*\*| {3}) (\S+) (-?\d+)\s*$", line)
+            if match:
+                result[current]["versions"].append({"version": match.group(2), "priority": int(match.group(3)),
+                                                    "installed": match.group(1) == "***"})
+            continue
         key, sep, value = line.strip().partition(":")
+        if key == "Version table" and sep:
+            in_table = True
+            continue
         if not sep or key not in ("Installed", "Candidate"):
             continue
         value = value.strip()
         result[current][key.lower()] = None if value in ("(none)", "") else value
     return result
+
+
+def newer_version(entry):
+    """The newest version apt could install that is newer than the installed one, or ``None``.
+
+    Read from the version table of :func:`parse_policy` (apt sorts it newest first, so every version
+    above the ``***`` line is newer than the installed one), not from the candidate: a preferences
+    pin keeps the candidate at the pinned version. Versions with a negative priority are never
+    installed by apt and do not count. ``None`` as well when nothing is installed, or the installed
+    version is not in the table (nothing to compare with).
+    """
+    versions = (entry or {}).get("versions") or []
+    installed = [index for index, version in enumerate(versions) if version["installed"]]
+    if not installed:
+        return None
+    for version in versions[:installed[0]]:
+        if version["priority"] >= 0:
+            return version["version"]
+    return None
 
 
 def parse_simulation(text):

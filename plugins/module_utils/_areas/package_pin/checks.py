@@ -16,6 +16,10 @@ CHECKS = CheckTable(
           fix="run package_pin (or the driver_pin role) in enforce mode"),
     Check("package_pin_upgrade_moves", "Whether apt-get upgrade/dist-upgrade (simulated) would move a pinned package.",
           subject=("package",), fix="check the hold (apt-mark showhold) and the preferences file"),
+    Check("package_pin_newer_candidate", "Whether apt knows a newer version of a held package than the installed "
+          "one (apt-cache policy's version table: a preferences pin keeps the candidate at the pinned version).",
+          subject=("package",),
+          fix="read the release notes and bump the pin in a planned window (playbooks/driver_bump.yml)"),
     Check("package_pin_match", "Whether the names and patterns to hold match any installed package; reported when none does.",
           fix="fix the names or patterns (dpkg-query -W 'nvidia-*' lists what is installed), or install the stack first"),
 )

@@ -14,6 +14,8 @@ def summary_lines(fact):
         held = "held" if entry.get("held_after") else "NOT held"
         line = "pin %s %s (pinned at %s, %s)" % (entry.get("name"), entry.get("installed_version") or "not installed",
                                                  entry.get("pinned_version") or "-", held)
+        if entry.get("newer_version"):
+            line += ", %s available" % entry["newer_version"]
         if entry.get("drift"):
             line += ": DRIFT: %s" % entry.get("drift_reason")
         lines.append(line)

@@ -23,6 +23,7 @@ AREA = Area(
         cuda_init_timeout_s=dict(type="int", default=15),
         driver_package_patterns=dict(type="list", elements="str"),
         state_file=dict(type="path"),
+        only_on_wsl=dict(type="bool", default=False),
     ),
     check_options=collect.check_options,
     checks=checks.CHECKS,

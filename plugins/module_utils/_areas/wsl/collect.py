@@ -160,6 +160,9 @@ def _nvidia_smi(run_command, root, data, nvidia_smi_path, warnings):
 def collect(run_command, params, environ=None, python=None, machine=None):
     """``(data, warnings)``: the ``gpufleet_wsl`` readings; every file is read below ``root``.
 
+    With ``only_on_wsl``, a host that is not WSL (its kernel string read, and not a WSL kernel) gives
+    ``(None, warnings)``: no fact, at the cost of reading ``/proc/version``.
+
     ``environ`` (for ``WSL_DISTRO_NAME``), ``python`` (runs the cuInit child) and ``machine`` default
     to this process's own.
     """
@@ -187,6 +190,10 @@ def collect(run_command, params, environ=None, python=None, machine=None):
     # The patterns in force, in the fact: wsl_guard pins exactly these away.
     data["driver_package_patterns"] = list(params["driver_package_patterns"] or gpu_packages.NVIDIA_DRIVER)
     if not data["is_wsl"]:
+        # only_on_wsl (the daily): a host known not to be WSL reports nothing; one whose kernel string
+        # could not be read still gets its unknown check.
+        if params.get("only_on_wsl") and not unread:
+            return None, warnings
         return data, warnings
 
     data["dxg_present"] = os.path.exists(_root_path(root, "/dev/dxg"))

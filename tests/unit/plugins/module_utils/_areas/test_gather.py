@@ -59,3 +59,18 @@ def test_an_area_failing_while_gathering_is_an_error_and_the_others_still_report
     facts, _warnings, errors, _seconds = gather_areas(run_command, ["host", "gpu"], {"gpu": {"source": "none"}})
     assert errors == ["gpu: could not gather: the collector failed"]
     assert list(facts) == ["gpufleet_host"]
+
+
+def test_the_daily_wsl_area_on_a_host_that_is_not_wsl_sets_null_and_runs_nothing(fixture_path):
+    # The daily's wsl area (only_on_wsl): a kernel string that is not WSL's (this machine's, captured)
+    # gives gpufleet_wsl None ("not reported", replacing a cached fact) without running any command.
+    calls = []
+
+    def recording(args, **kwargs):
+        calls.append(args)
+        return run_command(args, **kwargs)
+
+    facts, warnings, errors, seconds = gather_areas(recording, ["wsl"], {"wsl": {
+        "only_on_wsl": True, "proc_version_path": fixture_path("proc", "proc-version-linux-6.18.44-this-ci-machine.txt")}})
+    assert (facts, warnings, errors, calls) == ({"gpufleet_wsl": None}, [], [], [])
+    assert set(seconds) == {"wsl"}

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import package_pin
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt import parse_preferences
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt import parse_policy, parse_preferences
 
 NV_OLD, NV_NEW = "535.183.01-0ubuntu1", "535.183.06-0ubuntu1"
 
@@ -80,7 +80,7 @@ def test_first_pin_holds_and_writes_both_files():
         "libnvidia-compute-535", "nvidia-dkms-535", "nvidia-driver-535"]
     driver = [p for p in plan["packages"] if p["name"] == "nvidia-driver-535"][0]
     assert driver == {"name": "nvidia-driver-535", "pattern": "nvidia-*", "installed_version": NV_OLD,
-                      "candidate_version": NV_NEW, "pinned_version": NV_OLD, "held_before": False,
+                      "candidate_version": NV_NEW, "newer_version": None, "pinned_version": NV_OLD, "held_before": False,
                       "held_after": True, "drift": False, "drift_reason": None, "changed": True}
     diff = package_pin.plan_diff(plan)
     assert diff[0]["before_header"] == "apt-mark showhold"
@@ -212,3 +212,60 @@ def test_a_negative_lock_timeout_fails_naming_the_option_before_anything_runs():
     params = dict((name, spec.get("default")) for name, spec in package_pin.ARGUMENT_SPEC.items())
     with pytest.raises(package_pin.AptError, match=r"^lock_timeout must be at least 0 \(got -1\)$"):
         package_pin.run(None, dict(params, lock_timeout=-1), find=lambda name: pytest.fail("looked for %s" % name))
+
+
+# ---------------------------------------------------------------- a newer version while held (monthly)
+
+def _policy(fixture_path, name):
+    with open(fixture_path("apt", name)) as handle:
+        return parse_policy(handle.read())
+
+
+NEWER_MESSAGE = ("a newer nvidia-driver-535 %s is available while %s is held: read the release notes and bump the pin "
+                 "in a planned window (playbooks/driver_bump.yml)" % (NV_NEW, NV_OLD))
+
+
+@pytest.mark.parametrize("capture", ["apt-cache-policy-held-newer.txt", "apt-cache-policy-pinned-newer.txt"])
+def test_a_held_package_with_a_newer_version_warns_in_audit(fixture_path, capture):
+    # Both real shapes: held with apt-mark only (candidate = newer), and also pinned by our
+    # preferences file (candidate = installed; the newer version only in the table).
+    policy = _policy(fixture_path, capture)
+    prefs = package_pin.render_preferences({"nvidia-driver-535": NV_OLD})
+    plan = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "audit", INSTALLED,
+                                  ["nvidia-driver-535"], policy, prefs, "")
+    assert plan["errors"] == [] and plan["drift"] == []
+    assert plan["packages"][0]["newer_version"] == NV_NEW
+    assert [(c["check"], c["status"], c["package"], c["value"], c["threshold"]) for c in plan["checks"]] == [
+        ("package_pin_newer_candidate", "warn", "nvidia-driver-535", NV_NEW, NV_OLD)]
+    assert plan["checks"][0]["message"] == NEWER_MESSAGE
+    assert plan["status"] == "warn"
+
+
+def test_a_newer_version_of_a_package_that_is_not_held_is_the_hold_check_only(fixture_path):
+    policy = _policy(fixture_path, "apt-cache-policy-held-newer.txt")
+    plan = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "audit", INSTALLED, [], policy, "", "")
+    assert [(c["check"], c["status"]) for c in plan["checks"]] == [("package_pin_hold", "warn")]
+
+
+def test_enforce_holds_and_still_says_a_newer_version_waits(fixture_path):
+    policy = _policy(fixture_path, "apt-cache-policy-held-newer.txt")
+    plan = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "enforce", INSTALLED, [], policy, "", "")
+    assert plan["hold"] == ["nvidia-driver-535"]
+    assert [(c["check"], c["status"]) for c in plan["checks"]] == [("package_pin_newer_candidate", "warn")]
+
+
+def test_nothing_newer_is_no_check(fixture_path):
+    policy = _policy(fixture_path, "apt-cache-policy-up-to-date.txt")
+    plan = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "audit", INSTALLED,
+                                  ["nvidia-driver-535"], policy, "", "")
+    assert plan["checks"] == [] and plan["status"] == "ok"
+    assert plan["packages"][0]["newer_version"] is None
+
+
+def test_version_drift_is_reported_instead_of_a_newer_version(fixture_path):
+    # Installed is not the pinned version: the drift is the problem to fix first.
+    policy = _policy(fixture_path, "apt-cache-policy-held-newer.txt")
+    prefs = package_pin.render_preferences({"nvidia-driver-535": "535.100.*"})
+    plan = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "audit", INSTALLED,
+                                  ["nvidia-driver-535"], policy, prefs, "")
+    assert [c["check"] for c in plan["checks"]] == ["package_pin_drift"]

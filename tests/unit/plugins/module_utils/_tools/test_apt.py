@@ -55,16 +55,69 @@ def test_parse_dpkg_query_leaves_out_removed_and_keeps_holds():
     }
 
 
+def _installed_and_candidate(entry):
+    return {"installed": entry["installed"], "candidate": entry["candidate"]}
+
+
 def test_parse_policy_real_capture(fixture_path):
     policy = _apt.parse_policy(_read(fixture_path, "apt-cache-policy-three.txt"))
-    assert policy["nvidia-driver-535"] == {"installed": NV_OLD, "candidate": NV_NEW}
-    assert policy["gpufleet-unrelated"] == {"installed": "1.0-1", "candidate": "2.0-1"}
+    assert _installed_and_candidate(policy["nvidia-driver-535"]) == {"installed": NV_OLD, "candidate": NV_NEW}
+    assert _installed_and_candidate(policy["gpufleet-unrelated"]) == {"installed": "1.0-1", "candidate": "2.0-1"}
     assert set(policy) == {"nvidia-driver-535", "gpufleet-unrelated", "nvidia-utils-535"}
 
 
 def test_parse_policy_not_installed():
     text = "nvidia-driver-550:\n  Installed: (none)\n  Candidate: 550.1-1\n  Version table:\n     550.1-1 500\n"
-    assert _apt.parse_policy(text) == {"nvidia-driver-550": {"installed": None, "candidate": "550.1-1"}}
+    assert _apt.parse_policy(text) == {"nvidia-driver-550": {
+        "installed": None, "candidate": "550.1-1",
+        "versions": [{"version": "550.1-1", "priority": 500, "installed": False}]}}
+    assert _apt.newer_version(_apt.parse_policy(text)["nvidia-driver-550"]) is None
+
+
+def test_parse_policy_version_table_of_a_held_package_with_a_newer_version(fixture_path):
+    # Held with apt-mark only: the hold does not change the candidate, the newer version is both.
+    policy = _apt.parse_policy(_read(fixture_path, "apt-cache-policy-held-newer.txt"))
+    assert set(policy) == {"nvidia-driver-535", "nvidia-utils-535", "gpufleet-unrelated"}
+    assert policy["nvidia-driver-535"] == {"installed": NV_OLD, "candidate": NV_NEW, "versions": [
+        {"version": NV_NEW, "priority": 500, "installed": False},
+        {"version": NV_OLD, "priority": 500, "installed": True}]}
+    assert _apt.newer_version(policy["nvidia-driver-535"]) == NV_NEW
+    assert _apt.newer_version(policy["gpufleet-unrelated"]) == "2.0-1"
+
+
+def test_parse_policy_preferences_pin_keeps_the_candidate_but_not_the_table(fixture_path):
+    # Pin-Priority 1001 at the installed version (what package_pin writes): Candidate is the pinned
+    # version, so only the version table says that a newer one exists.
+    policy = _apt.parse_policy(_read(fixture_path, "apt-cache-policy-pinned-newer.txt"))
+    driver = policy["nvidia-driver-535"]
+    assert driver["candidate"] == NV_OLD == driver["installed"]
+    assert driver["versions"] == [{"version": NV_NEW, "priority": 500, "installed": False},
+                                  {"version": NV_OLD, "priority": 1001, "installed": True}]
+    assert _apt.newer_version(driver) == NV_NEW
+    assert _apt.newer_version(policy["nvidia-utils-535"]) == NV_NEW
+
+
+def test_parse_policy_nothing_newer(fixture_path):
+    policy = _apt.parse_policy(_read(fixture_path, "apt-cache-policy-up-to-date.txt"))
+    assert policy["nvidia-driver-535"]["versions"] == [{"version": NV_OLD, "priority": 500, "installed": True}]
+    assert _apt.newer_version(policy["nvidia-driver-535"]) is None
+    assert _apt.newer_version(policy["gpufleet-unrelated"]) is None
+
+
+@pytest.mark.parametrize("versions, expected", [
+    # a newer version pinned away (Pin-Priority -1) is never installed: the next one counts
+    ([("3.0", -1, False), ("2.0", 500, False), ("1.0", 500, True)], "2.0"),
+    ([("2.0", -1, False), ("1.0", 1001, True)], None),
+    # the installed version newer than everything the sources have (a local build)
+    ([("2.0", 100, True), ("1.0", 500, False)], None),
+    # nothing installed, or no table at all: nothing to compare with
+    ([("2.0", 500, False)], None),
+    ([], None),
+])
+def test_newer_version_table(versions, expected):
+    entry = {"versions": [{"version": v, "priority": p, "installed": i} for v, p, i in versions]}
+    assert _apt.newer_version(entry) == expected
+    assert _apt.newer_version(None) is None
 
 
 def test_parse_simulation_kept_back(fixture_path):

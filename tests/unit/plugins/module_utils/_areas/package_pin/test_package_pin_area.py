@@ -4,6 +4,8 @@ makes them, and its summary lines. Versions are the fake GPU stack of tests/test
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA, present
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import package_pin
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.apt import parse_policy
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _report
 
 OLD = "535.183.01-0ubuntu1"
 NEW = "535.216.01-0ubuntu1"
@@ -53,3 +55,27 @@ def test_summary_lines():
         "pin nvidia-driver-535 %s (pinned at %s, held): DRIFT: it moved behind the pin" % (OLD, NEW),
         "pin nvidia-dkms-535 %s (pinned at %s, NOT held)" % (OLD, OLD)]
     assert present.summary_lines({"packages": []}) == ["pin: no package of the GPU stack is installed"]
+    newer = {"packages": [{"name": "nvidia-driver-535", "installed_version": OLD, "pinned_version": OLD, "held_after": True,
+                           "newer_version": NEW}]}
+    assert present.summary_lines(newer) == ["pin nvidia-driver-535 %s (pinned at %s, held), %s available" % (OLD, OLD, NEW)]
+
+
+def test_a_newer_version_while_held_reaches_the_report_and_the_alerts(fixture_path):
+    # The monthly's fact (playbooks/monthly.yml builds it from the driver_pin audit) on the real
+    # apt-cache policy of a held and preferences-pinned package with a newer version in the repository.
+    with open(fixture_path("apt", "apt-cache-policy-pinned-newer.txt")) as handle:
+        policy = parse_policy(handle.read())
+    installed = {"nvidia-driver-535": {"version": "535.183.01-0ubuntu1"}}
+    audit = package_pin.build_plan([{"name": "nvidia-driver-535"}], "held", "audit", installed, ["nvidia-driver-535"],
+                                   policy, package_pin.render_preferences({"nvidia-driver-535": "535.183.01-0ubuntu1"}), "")
+    fact = {"schema_version": 1, "packages": audit["packages"], "drift": audit["drift"], "checks": audit["checks"],
+            "status": audit["status"]}
+    areas, rows, problems = _report.host_rows({"gpu-box-1": {"gpufleet_package_pin": fact}})
+    assert areas == ["package_pin"] and rows[0]["areas"] == {"package_pin": "warn"}
+    [problem] = problems
+    assert (problem["area"], problem["check"], problem["subject"], problem["status"]) == (
+        "package_pin", "package_pin_newer_candidate", "package=nvidia-driver-535", "warn")
+    assert problem["message"].startswith("a newer nvidia-driver-535 535.183.06-0ubuntu1 is available while "
+                                         "535.183.01-0ubuntu1 is held: read the release notes")
+    assert list(_alerts.keyed(problems)) == [
+        ("gpu-box-1", "package_pin/package_pin_newer_candidate/package=nvidia-driver-535")]

@@ -177,6 +177,25 @@ def test_gather_on_an_ordinary_kernel_does_nothing(tmp_path):
     assert warnings == []
 
 
+def test_only_on_wsl_an_ordinary_kernel_reports_nothing(tmp_path):
+    """The daily's setting: a host that is not WSL gets no fact (None: not reported), no check, no warning."""
+    wsl_tree.place(str(tmp_path), "/proc/version", fixture("proc-version-linux-6.18.44-this-ci-machine.txt"))
+    assert gather(tmp_path, only_on_wsl=True) == (None, [])
+
+
+def test_only_on_wsl_an_unreadable_kernel_string_is_still_unknown(tmp_path):
+    fact, warnings = gather(tmp_path, only_on_wsl=True)
+    assert fact["status"] == "unknown" and [c["check"] for c in fact["checks"]] == ["wsl"]
+    assert warnings and "could not read /proc/version" in warnings[0]
+
+
+def test_only_on_wsl_a_wsl_host_is_looked_at_in_full(tmp_path, libs):
+    root = make_tree(tmp_path, libs, wsl_variant="insufficient_driver")
+    fact, _warnings = gather(root, only_on_wsl=True)
+    assert fact["is_wsl"] is True and fact["cuda_init"]["name"] == "CUDA_ERROR_INSUFFICIENT_DRIVER"
+    assert by_check(fact)["nvidia_smi_ok_cuda_broken"]["status"] == "crit"
+
+
 def test_gather_unreadable_proc_version_is_unknown(tmp_path):
     """issue 18: a kernel string that could not be read says nothing about WSL: unknown, never "not a WSL host"."""
     fact, warnings = gather(tmp_path)
