@@ -36,6 +36,7 @@ ALL_ON = {
     "gpufleet_image_audit": True,
     "gpufleet_package_pin_audit": True,
     "gpufleet_model_manifest": "/etc/gpufleet/models.yml",
+    "gpufleet_model_serving": [{"name": "llama3.1:8b"}],   # an option of the model verify (vram_headroom), not a step
     "gpufleet_backup_target": "/srv/backup",
     "gpufleet_wsl_guard": True,
 }
