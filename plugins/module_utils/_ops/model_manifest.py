@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA, build_fact
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import collect
@@ -70,6 +71,11 @@ def run(params, check_mode=False, diff=False, now=None):
     cache_path = params["cache"] or params["manifest"] + ".hashcache.json"
     cache, warnings = collect.load_cache(cache_path)
     max_bytes = params["max_bytes_per_run"] or None
+    if params.get("now") is not None:
+        now = params["now"]
+    if now is None:
+        now = time.time()
+    stale_before = now - params["rehash_days"] * 86400 if params.get("rehash_days") else None
     if params["mode"] == "scan":
         manifest, more = collect.scan(params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
         text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
@@ -85,7 +91,8 @@ def run(params, check_mode=False, diff=False, now=None):
             _write(params["manifest"], text)
     else:
         manifest = read_manifest(params["manifest"])
-        observed, more = collect.observe(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
+        observed, more = collect.observe(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now,
+                                         stale_before=stale_before)
         result = dict(changed=False, ansible_facts={AREA.fact: build_fact(observed, params["manifest"])})
     if not check_mode:
         try:
