@@ -46,7 +46,7 @@ DAY = 86400
 # with several the weekly runs first and the daily last, as on a real controller.
 CADENCE_HOUR = {"weekly": 3, "monthly": 4, "quarterly": 5, "annual": 5.5, "daily": 6}
 CADENCE_ORDER = ["weekly", "monthly", "quarterly", "annual", "daily"]
-STATUS_RANK = {"ok": 0, "unknown": 1, "warn": 2, "crit": 3}
+MODEL_ROT = "llama-3.2-1b-instruct-q4_k_m.gguf"   # the model file that rots (random bytes: a stand-in of the size class)
 
 
 # ------------------------------------------------------------------ pure: scenario values and calendar
@@ -293,8 +293,8 @@ class Host:
         if self.spec.get("driver_packages"):
             self.install_driver(self.spec["driver_packages"], hold=True)
         if self.spec.get("models"):
-            self.exec("mkdir -p /srv/models/blobs /etc/gpufleet && head -c 4194304 /dev/urandom > /srv/models/blobs/sha256-model-a"
-                      " && head -c 2097152 /dev/urandom > /srv/models/blobs/sha256-model-b")
+            self.exec("mkdir -p /srv/models/gguf /etc/gpufleet && head -c 4194304 /dev/urandom > /srv/models/gguf/%s"
+                      " && head -c 2097152 /dev/urandom > /srv/models/gguf/qwen2.5-0.5b-instruct-q8_0.gguf" % MODEL_ROT)
         if self.spec.get("llm"):
             self.llm = self.timeline.start_llm(self.name)
         if self.spec.get("tls"):
@@ -362,9 +362,10 @@ class Host:
                     self.exec(event["run"].replace("{newer_kernel}", newer_kernel()))
 
     def rot_model(self):
-        """Flip bytes in the middle of a blob and put its size and mtime back: what bit rot looks like."""
-        self.exec("f=/srv/models/blobs/sha256-model-a; t=$(stat -c %Y $f); "
-                  "printf 'ROT' | dd of=$f bs=1 seek=1048576 conv=notrunc status=none; touch -d @$t $f")
+        """Other bytes in the middle of a model file, its size and mtime (to the nanosecond) put back:
+        bit rot as the file system shows it."""
+        self.exec("python3 -c \"import os; f='/srv/models/gguf/%s'; st=os.stat(f); fd=os.open(f, os.O_WRONLY); "
+                  "os.pwrite(fd, b'ROT', 1048576); os.close(fd); os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))\"" % MODEL_ROT)
 
     def write_gpu(self, values):
         scenario = json.loads(json.dumps(self.timeline.gpu_base))
@@ -560,7 +561,8 @@ class Timeline:
             yaml.safe_dump([{"name": "Write the model manifests", "hosts": ",".join(names), "gather_facts": False, "become": True,
                              "vars": {"ansible_python_interpreter": "/usr/bin/python3"},   # before the prerequisites: stdlib only
                              "tasks": [{"name": "Scan", "gpufleet.maintenance.model_manifest": {
-                                 "mode": "scan", "roots": ["/srv/models"], "manifest": "/etc/gpufleet/models.json"}}]}], handle)
+                                 "mode": "scan", "roots": ["/srv/models"], "manifest": "/etc/gpufleet/models.json",
+                                 "now": start_epoch(self.scenario)}}]}], handle)   # hashed on day 0 of the timeline
         proc = self.playbook(play, {})
         if proc.returncode != 0:
             raise RuntimeError("model manifest scan failed:\n%s" % proc.stdout[-3000:])
