@@ -128,6 +128,19 @@ options:
             estimate leaves out (CUDA context, the runner's compute buffers).
         type: float
         default: 90
+  rehash_days:
+    description:
+      - In C(verify) mode, read again a file whose cached hash is older than this many days, although its
+        size and mtime did not change. Bit rot changes the bytes and nothing else, so only a re-read finds it;
+        with the monthly verify and the default every file is read again about once a quarter.
+      - C(0) trusts the cache for unchanged files forever. A negative value fails, naming the option.
+    type: int
+    default: 90
+  now:
+    description:
+      - The time of this run in Unix seconds (when files were hashed, and the age of cached hashes). Default
+        the host's clock; the monthly playbook passes C(gpufleet_now) when a replay of a simulated timeline sets it.
+    type: int
 """
 
 EXAMPLES = r"""

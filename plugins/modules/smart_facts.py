@@ -101,6 +101,12 @@ options:
       - An earlier C(gpufleet_smart) fact (for example from the fact cache or the cadence history); drives
         are matched by serial number.
     type: dict
+  now:
+    description:
+      - The time of this reading in Unix seconds (C(collected_epoch_s), the time base of the write rate
+        against O(previous)). Default the host's clock; the ssd_wear role passes C(gpufleet_now) when a
+        replay of a simulated timeline sets it, so that rates are per simulated day.
+    type: int
 seealso:
   - name: SMART and SSD wear
     description: docs/smart.md in this collection.

@@ -36,6 +36,11 @@ options:
     description: Days left that are critical.
     type: float
     default: 7
+  now:
+    description:
+      - The time the days left count from, in Unix seconds. Default the controller's clock; the cadences pass
+        C(gpufleet_now) when a replay of a simulated timeline sets it.
+    type: int
 """
 
 EXAMPLES = r"""

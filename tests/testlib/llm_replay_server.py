@@ -23,6 +23,7 @@ first token is always above the server's ``ttft_s`` for the same request.
 """
 
 import json
+import os
 import sys
 import threading
 import time
@@ -208,7 +209,8 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     if len(sys.argv) > 1:
         STATE.update(json.loads(sys.argv[1]))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    # GPUFLEET_REPLAY_BIND: another local address (the timeline's container hosts reach it on the Docker bridge).
+    server = ThreadingHTTPServer((os.environ.get("GPUFLEET_REPLAY_BIND", "127.0.0.1"), 0), Handler)
     server.daemon_threads = True
     print("PORT %d" % server.server_address[1], flush=True)
     server.serve_forever()

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import json
 import os
+import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA, build_fact
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import collect, parse
@@ -81,6 +82,11 @@ def run(params, check_mode=False, diff=False, now=None):
     cache_path = params["cache"] or params["manifest"] + ".hashcache.json"
     cache, warnings = collect.load_cache(cache_path)
     max_bytes = params["max_bytes_per_run"] or None
+    if params.get("now") is not None:
+        now = params["now"]
+    if now is None:
+        now = time.time()
+    stale_before = now - params["rehash_days"] * 86400 if params.get("rehash_days") else None
     if params["mode"] == "scan":
         manifest, more = collect.scan(params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
         try:
@@ -99,7 +105,8 @@ def run(params, check_mode=False, diff=False, now=None):
             _write(params["manifest"], text)
     else:
         manifest = read_manifest(params["manifest"])
-        observed, more = collect.observe(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now)
+        observed, more = collect.observe(manifest, params["roots"], cache, full=params["full"], max_bytes=max_bytes, now=now,
+                                         stale_before=stale_before)
         serving = params["serving"] if params["serving"] is not None else manifest.get("serving")
         fact = build_fact(observed, params["manifest"], serving=parse.serving_entries(serving),
                           gpu_fact=params["gpu_facts"], thresholds=params["thresholds"])

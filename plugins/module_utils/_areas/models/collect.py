@@ -100,11 +100,13 @@ def walk(roots):
     return artefacts, ollama_manifests, unlisted
 
 
-def _digest(path, stat, cache, full, budget, now):
-    """``(sha256 or None, deferred, cached sha256 or None)``: a cached hash unless ``full``; a file
-    beyond the remaining ``budget`` (bytes, None: no limit) is deferred. Raises IOError/OSError."""
+def _digest(path, stat, cache, full, budget, now, stale_before=None):
+    """``(sha256 or None, deferred, cached sha256 or None)``: a cached hash unless ``full`` or it was
+    hashed before ``stale_before`` (epoch s; bit rot keeps size and mtime, so only a re-read finds
+    it); a file beyond the remaining ``budget`` (bytes, None: no limit) is deferred. Raises IOError/OSError."""
     cached = cache.lookup(path, stat)
-    if cached is not None and not full:
+    fresh = stale_before is None or cache.last_hashed(path) >= stale_before
+    if cached is not None and not full and fresh:
         return cached, False, cached
     if budget is not None and stat.st_size > budget:
         return None, True, cached
@@ -146,14 +148,15 @@ def scan(roots, cache, full=False, max_bytes=None, now=None):
     return parse.manifest([os.path.abspath(r) for r in roots], files, ollama), warnings
 
 
-def observe(manifest, roots, cache, full=False, max_bytes=None, now=None):
+def observe(manifest, roots, cache, full=False, max_bytes=None, now=None, stale_before=None):
     """Read the store under ``roots`` for a comparison with ``manifest``; returns ``(data, warnings)``.
 
     ``data``: ``expected`` (the manifest's files), ``seen`` (each artefact on disk, in the order it
     was looked at: ``{path, size_bytes, sha256, cached_sha256, deferred, error}``; ``sha256`` is
     None when the file was not hashed: not in the manifest, a different size, deferred or
     unreadable) and ``unlisted`` (directories that could not be listed). Within ``max_bytes`` the
-    files hashed longest ago are re-hashed first, so a full pass spreads over several runs.
+    files hashed longest ago are re-hashed first, so a full pass spreads over several runs. A cached
+    hash older than ``stale_before`` (epoch s) is read again: the periodic re-read that finds bit rot.
     """
     expected = dict((f["path"], f) for f in manifest.get("files") or [])
     artefacts, dummy, unlisted = walk(roots)
@@ -170,7 +173,8 @@ def observe(manifest, roots, cache, full=False, max_bytes=None, now=None):
             wanted = expected.get(path)
             if wanted is None or (wanted.get("size_bytes") is not None and wanted["size_bytes"] != stat.st_size):
                 continue  # extra, or a size mismatch: no need to read it
-            entry["sha256"], entry["deferred"], entry["cached_sha256"] = _digest(path, stat, cache, full, budget, now)
+            entry["sha256"], entry["deferred"], entry["cached_sha256"] = _digest(path, stat, cache, full, budget, now,
+                                                                                 stale_before)
         except (IOError, OSError) as exc:
             entry["error"] = exc.strerror or str(exc)
             warnings.append("could not read %s: %s" % (path, exc))

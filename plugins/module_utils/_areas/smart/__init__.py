@@ -31,6 +31,7 @@ AREA = Area(
         critical_paths=dict(type="list", elements="str", default=list(DEFAULT_CRITICAL_PATHS)),
         rated_tbw=dict(type="dict", default={}),
         previous=dict(type="dict"),
+        now=dict(type="int"),
     ),
     # timeout 0 would run smartctl without a time limit (a hung drive stalls the play); below 0 read nothing.
     ranges={"timeout": (1, None)},

@@ -103,7 +103,8 @@ def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=
     except parse.RatedTbwError as exc:
         raise AreaError(str(exc))
     warnings = []
-    now = time.time() if now is None else now
+    if now is None:
+        now = time.time() if params.get("now") is None else params["now"]
     euid = os.geteuid() if euid is None else euid
     timeout = params["timeout"]
     data = {"present": False, "reason": None, "smartctl_path": None, "smartctl_version": None,

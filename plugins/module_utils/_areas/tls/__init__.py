@@ -18,7 +18,7 @@ AREA = Area(
     "tls", "tls",
     summary="TLS certificate expiry of the front doors (Caddy, nginx, Tailscale)",
     module="tls_facts",
-    options=dict(results=dict(type="list", elements="dict", required=True)),
+    options=dict(results=dict(type="list", elements="dict", required=True), now=dict(type="int")),
     flat_thresholds=True,
     checks=checks.CHECKS,
     present=present.summary_lines,
@@ -29,6 +29,8 @@ AREA = Area(
 
 def build(params, now=None):
     """The ``gpufleet_tls`` fact from validated options (``results`` of get_certificate)."""
+    if now is None and params.get("now") is not None:
+        now = datetime.datetime.fromtimestamp(params["now"], datetime.timezone.utc)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     data = {"endpoints": parse.endpoints(params["results"], now)}
     found = checks.evaluate(data, params)

@@ -43,8 +43,39 @@ def test_verify_sets_the_fact_and_a_broken_cache_only_costs_a_rehash(tmp_path):
     assert result["hashed_files"] == 1 and len(warnings) == 1 and "every file is hashed again" in warnings[0]
 
 
+def _rot(path):
+    """Other bytes, same size and mtime: bit rot as the file system shows it."""
+    stat = os.stat(str(path))
+    data = bytearray(path.read_bytes())
+    data[500] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(str(path), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_bit_rot_is_found_once_the_cached_hash_is_older_than_rehash_days(tmp_path):
+    day = 86400
+    model_manifest.run(_params(tmp_path, mode="scan", now=1000000))
+    _rot(tmp_path / "models" / "a.gguf")
+    # 89 days later the cache still answers for the file (size and mtime are the same): nothing read
+    result, dummy = model_manifest.run(_params(tmp_path, now=1000000 + 89 * day))
+    assert result["hashed_files"] == 0 and result["ansible_facts"]["gpufleet_models"]["status"] == "ok"
+    # 91 days after it was hashed, the file is read again and its checksum no longer matches
+    result, dummy = model_manifest.run(_params(tmp_path, now=1000000 + 91 * day))
+    fact = result["ansible_facts"]["gpufleet_models"]
+    assert result["hashed_files"] == 1 and fact["status"] == "crit"
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("model_file", "crit")]
+
+
+def test_rehash_days_zero_trusts_the_cache_for_unchanged_files(tmp_path):
+    model_manifest.run(_params(tmp_path, mode="scan", now=1000000))
+    _rot(tmp_path / "models" / "a.gguf")
+    result, dummy = model_manifest.run(_params(tmp_path, now=1000000 + 400 * 86400, rehash_days=0))
+    assert result["hashed_files"] == 0 and result["ansible_facts"]["gpufleet_models"]["status"] == "ok"
+
+
 @pytest.mark.parametrize("extra, message", [
     ({"max_bytes_per_run": -1}, "models: max_bytes_per_run must be at least 0 (got -1)"),
+    ({"rehash_days": -1}, "models: rehash_days must be at least 0 (got -1)"),
     ({"roots": ["/nonexistent/models"]}, "model store /nonexistent/models does not exist or is not a directory"),
     ({}, "no manifest at %s: run model_manifest with mode=scan first"),
 ])

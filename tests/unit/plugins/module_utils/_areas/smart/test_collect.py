@@ -7,6 +7,7 @@ them, through the collection's runner (coreutils timeout, LC_ALL=C).
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -481,3 +482,14 @@ def test_readings_cover_what_growth_and_rate_checks_need_and_what_the_history_ke
     # the WD HC550 (SATA): reallocated and pending sectors
     assert by_metric["smart.devices.reallocated_sectors"]["device=/dev/sdd"] == 0
     assert by_metric["smart.devices.pending_sectors"]["device=/dev/sdd"] == 0
+
+
+def test_the_now_option_is_the_time_of_the_reading(tmp_path):
+    """A replay passes its simulated time (the ssd_wear role passes gpufleet_now): it is the time base of
+    the write rate against the previous reading; without it the host's clock is."""
+    path, dummy = install_fake_smartctl(tmp_path / "smartctl", {"/dev/nvme1": DRIVES["/dev/nvme1"]})
+    fact, dummy = gather({"smartctl_path": path, "now": 1767225600}, euid=0, mounts_text="")
+    assert fact["collected_epoch_s"] == 1767225600
+    before = int(time.time())
+    fact, dummy = gather({"smartctl_path": path}, euid=0, mounts_text="")
+    assert before <= fact["collected_epoch_s"] <= int(time.time())

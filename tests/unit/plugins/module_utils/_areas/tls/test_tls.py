@@ -30,4 +30,13 @@ def test_tls_fact_levels_and_unreachable():
 def test_the_thresholds_are_top_level_options_with_the_tables_defaults():
     params = AREA.validate({"results": []})
     assert (params["warn_days"], params["crit_days"]) == (21, 7)
-    assert sorted(AREA.argument_spec()) == ["crit_days", "results", "warn_days"]
+    assert sorted(AREA.argument_spec()) == ["crit_days", "now", "results", "warn_days"]
+
+
+def test_now_sets_the_day_the_days_left_count_from():
+    """A replayed timeline passes its simulated time: 2026-12-10 is 24 days after 2026-11-16 (1794787200)."""
+    results = [{"item": {"name": "front", "host": "a", "port": 443}, "not_after": "20261210000000Z"}]
+    fact = build(AREA.validate({"results": results, "now": 1794787200}))
+    assert fact["endpoints"][0]["days_left"] == 24.0 and fact["status"] == "ok"
+    fact = build(AREA.validate({"results": results, "now": 1794787200 + 10 * 86400}))
+    assert fact["endpoints"][0]["days_left"] == 14.0 and fact["status"] == "warn"
