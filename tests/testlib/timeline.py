@@ -223,8 +223,8 @@ def html_report(scenario, verdict, meta):
 def smart_text(template, values):
     """A real smartctl NVMe text capture with the day's counters written in (same layout)."""
     def put(label, value, text, suffix=""):
-        pattern = re.compile(r"^(%s:\s+)[0-9’,]+(%s.*)$" % (re.escape(label), re.escape(suffix)), re.M)
-        number = "{:,}".format(int(round(value))).replace(",", "’")
+        pattern = re.compile(r"^(%s:\s+)[0-9\u2019,]+(%s.*)$" % (re.escape(label), re.escape(suffix)), re.M)
+        number = "{:,}".format(int(round(value))).replace(",", "\u2019")  # smartctl 7.4 groups digits with U+2019
         if label == "Data Units Written":
             tb = int(round(value)) * 512000 / 1e12
             return pattern.sub(lambda m: "%s%s [%.1f TB]" % (m.group(1), number, tb), text)
@@ -619,7 +619,7 @@ class Timeline:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--scenario", default=SCENARIO)
     parser.add_argument("--daily-every", type=int, default=3)

@@ -97,7 +97,7 @@ def test_smart_capture_rewriting_keeps_the_layout():
                                           "smart.unsafe_shutdowns": 47.4})
     lines = dict((line.split(":", 1)[0], line) for line in text.splitlines() if ":" in line)
     # 10^8 units of 512,000 bytes = 51.2 TB, in smartctl 7.4's grouping of this capture
-    assert lines["Data Units Written"] == "Data Units Written:                 100’000’000 [51.2 TB]"
+    assert lines["Data Units Written"] == "Data Units Written:                 100\u2019000\u2019000 [51.2 TB]"
     assert lines["Media and Data Integrity Errors"] == "Media and Data Integrity Errors:    3"
     assert lines["Unsafe Shutdowns"] == "Unsafe Shutdowns:                   47"
     assert len(text.splitlines()) == len(template.splitlines())
