@@ -504,7 +504,10 @@ class Timeline:
         """The replay LLM server for one host, listening on the Docker bridge's gateway (the hosts reach it there)."""
         env = dict(os.environ, GPUFLEET_REPLAY_BIND=self.gateway)
         proc = subprocess.Popen([sys.executable, os.path.join(HERE, "llm_replay_server.py"),
-                                 json.dumps({"first_delay_s": 0.4, "tokens": 24})], stdout=subprocess.PIPE, text=True, env=env)
+                                 # one answer that every prompt of the weekly suite accepts (its expect patterns)
+                                 json.dumps({"first_delay_s": 0.4, "tokens": 24,
+                                             "text": "billing: notice of termination on 2025-03-03."})],
+                                stdout=subprocess.PIPE, text=True, env=env)
         self.servers.append(proc)
         port = int(proc.stdout.readline().split()[1])
         return {"url": "http://%s:%d" % (self.gateway, port), "container_url": "http://%s:%d" % (self.gateway, port)}
