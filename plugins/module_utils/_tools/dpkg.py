@@ -139,3 +139,33 @@ def list_packages(run_command, dpkg_query=None, timeout=60):
     if result.rc != 0:
         raise DpkgError("%s -W: exit %s: %s" % (tool, result.rc, (result.stderr or "").strip()[:300]))
     return parse_query(result.stdout)
+
+
+# The prerequisites role's question, "which of these packages are installed?", answered as its
+# dpkg-query task always did: a package counts as installed when one of its lines reads "ii "
+# (selection install, status installed, no error flag). "hi " (held), "rc " (removed, config files
+# left), "iU " (unpacked) and names dpkg does not know (rc 1, "no packages found matching") do not.
+STATUS_ABBREV_FORMAT = "${Package} ${db:Status-Abbrev}\\n"
+
+
+def status_abbrev_argv(names, dpkg_query="dpkg-query"):
+    """argv asking dpkg for the status abbreviation of each of ``names`` (a non-empty list)."""
+    return [dpkg_query, "--show", "--showformat=" + STATUS_ABBREV_FORMAT] + list(names)
+
+
+def parse_status_abbrev(text):
+    """``dpkg-query --show --showformat=STATUS_ABBREV_FORMAT`` output → ``{name: [abbrev, ...]}``.
+
+    One entry per line dpkg printed (a Multi-Arch package installed for two architectures has two);
+    the abbreviation keeps its three characters, the trailing space of "no error" included."""
+    found = {}
+    for line in (text or "").splitlines():
+        name, sep, abbrev = line.partition(" ")
+        if name and sep:
+            found.setdefault(name, []).append(abbrev)
+    return found
+
+
+def installed_names(statuses):
+    """The names in ``{name: [abbrev, ...]}`` with an "ii " line, sorted."""
+    return sorted(name for name, abbrevs in statuses.items() if "ii " in abbrevs)

@@ -112,3 +112,49 @@ def test_list_packages_reports_a_failing_dpkg_query():
         return 2, "", "dpkg-query: error: database is locked"
     with pytest.raises(_dpkg.DpkgError, match="database is locked"):
         _dpkg.list_packages(run_command, dpkg_query="/usr/bin/dpkg-query")
+
+
+# The prerequisites role's question, on real dpkg-query 1.21.23 output (Debian 12 containers,
+# tests/unit/fixtures/prerequisites/PROVENANCE.md).
+WANTED = ["python3-apt", "python3-yaml", "smartmontools", "iproute2", "dmidecode", "pciutils", "rsync"]
+
+
+def _capture(fixture_path, name):
+    with open(fixture_path("prerequisites", name)) as handle:
+        return handle.read()
+
+
+def test_status_abbrev_argv_is_the_roles_former_dpkg_query_task():
+    assert _dpkg.status_abbrev_argv(["smartmontools", "rsync"], "/usr/bin/dpkg-query") == [
+        "/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n", "smartmontools", "rsync"]
+
+
+def test_installed_ii_only_held_removed_and_unknown_are_not(fixture_path):
+    statuses = _dpkg.parse_status_abbrev(_capture(fixture_path, "dpkg-query-abbrev-held-removed-bookworm.stdout"))
+    assert statuses == {"dmidecode": ["hi "], "rsync": ["rc "], "smartmontools": ["ii "]}
+    assert _dpkg.installed_names(statuses) == ["smartmontools"]
+
+
+def test_a_fresh_box_knows_none_of_them(fixture_path):
+    assert _dpkg.parse_status_abbrev(_capture(fixture_path, "dpkg-query-abbrev-fresh-bookworm.stdout")) == {}
+    stderr = _capture(fixture_path, "dpkg-query-abbrev-fresh-bookworm.stderr")
+    assert stderr.count("no packages found matching") == len(WANTED)
+
+
+def test_all_installed(fixture_path):
+    statuses = _dpkg.parse_status_abbrev(_capture(fixture_path, "dpkg-query-abbrev-installed-bookworm.stdout"))
+    assert _dpkg.installed_names(statuses) == ["iproute2", "python3-apt", "python3-yaml"]
+
+
+def test_the_answer_is_the_roles_former_filter(fixture_path):
+    # tasks/read.yml before: stdout_lines | select('search', ' ii $') | map('split', ' ') | map('first')
+    import re
+    for name in ("dpkg-query-abbrev-held-removed-bookworm.stdout", "dpkg-query-abbrev-installed-bookworm.stdout"):
+        text = _capture(fixture_path, name)
+        former = sorted(line.split(" ")[0] for line in text.splitlines() if re.search(" ii $", line))
+        assert _dpkg.installed_names(_dpkg.parse_status_abbrev(text)) == former
+
+
+def test_a_multi_arch_package_with_one_installed_instance_is_installed():
+    statuses = _dpkg.parse_status_abbrev("libc6 ii \nlibc6 rc \n")
+    assert statuses == {"libc6": ["ii ", "rc "]} and _dpkg.installed_names(statuses) == ["libc6"]
