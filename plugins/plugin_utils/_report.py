@@ -31,6 +31,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text 
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _charts
 
 REPORT_SCHEMA_VERSION = 1
+PROJECTION_HORIZON_DAYS = 36500
 
 
 def projection(trend, limit, now):
@@ -42,6 +43,8 @@ def projection(trend, limit, now):
     if last >= limit:
         return {"limit": limit, "days": 0, "date": _day(now)}
     days = (limit - last) / (slope / 30.0)
+    if days > PROJECTION_HORIZON_DAYS:
+        return None   # a date centuries away is no date (and past the calendar it cannot be written)
     return {"limit": limit, "days": round(days, 1), "date": _day(now + days * 86400.0)}
 
 

@@ -162,13 +162,18 @@ def _level(value, warn, crit, lower_is_worse=True):
     return "ok", warn
 
 
+HORIZON_DAYS = 36500   # a date a century away is no date: a slope of rounding noise gives millions of years
+
+
 def days_to(last, slope_per_30d, limit):
-    """Days until a series at ``last`` rising ``slope_per_30d`` reaches ``limit``; None when not rising, 0 at it."""
+    """Days until a series at ``last`` rising ``slope_per_30d`` reaches ``limit``; 0 at it; None when not
+    rising, or not within :data:`HORIZON_DAYS` (no calendar date is that far, and none is useful)."""
     if last >= limit:
         return 0.0
     if slope_per_30d is None or slope_per_30d <= 0:
         return None
-    return (limit - last) / (slope_per_30d / 30.0)
+    days = (limit - last) / (slope_per_30d / 30.0)
+    return days if days <= HORIZON_DAYS else None
 
 
 def memory_junction(row, limits, now):
@@ -208,8 +213,8 @@ def tbw(written, rated, limits, now):
     per_day = slope / 30.0
     days = days_to(points[-1][1], slope, rated_tb * TB)
     if days is None:
-        return make_check("tbw", "ok", None, limits["tbw_warn_days"], "%s: no writes over the window (%s): rated %s TBW "
-                          "not in sight" % (subject_label(subject), _window_text(points), _fmt(rated_tb)), subject=subject)
+        return make_check("tbw", "ok", None, limits["tbw_warn_days"], "%s: too few writes over the window (%s) to reach "
+                          "the rated %s TBW within a century" % (subject_label(subject), _window_text(points), _fmt(rated_tb)), subject=subject)
     status, threshold = _level(days, limits["tbw_warn_days"], limits["tbw_crit_days"])
     message = "%s: rated %s TBW in about %d days (%s) at %s TB/day over %s" % (
         subject_label(subject), _fmt(rated_tb), days, day(now + days * DAY_S), _fmt(per_day / TB, 3), _window_text(points))
@@ -231,7 +236,7 @@ def disk_fill(row, limits, now):
     days = days_to(last, slope, 100.0)
     if days is None:
         return make_check("disk_fill", "ok", None, limits["disk_fill_warn_days"], "%s: %s%% used, not growing (%+.1f%% per "
-                          "30 days over %s)" % (subject_label(subject), _fmt(last), slope, _window_text(points)), subject=subject)
+                          "30 days over %s, full not within a century)" % (subject_label(subject), _fmt(last), slope, _window_text(points)), subject=subject)
     status, threshold = _level(days, limits["disk_fill_warn_days"], limits["disk_fill_crit_days"])
     message = "%s: %s%% used, full in about %d days (%s) at %+.1f%% per 30 days over %s" % (
         subject_label(subject), _fmt(last), days, day(now + days * DAY_S), slope, _window_text(points))

@@ -55,5 +55,8 @@ def iso(ts):
 
 
 def day(ts):
-    """Epoch seconds → ``2026-11-26``."""
-    return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%d")
+    """Epoch seconds → ``2026-11-26``; a time past what the calendar holds (year 9999) → ``after 9999``."""
+    try:
+        return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        return "after 9999"

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _history as h
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _report as report
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _trends as t
 
 DAY = 86400.0
@@ -216,3 +217,20 @@ def test_a_history_too_short_is_waiting_not_a_verdict():
     assert list(waiting) == ["box2"]
     [check] = waiting["box2"]
     assert check["check"] == "disk_fill" and check["waiting"] is True and "after 1 more run(s)" in check["message"]
+
+
+def test_a_date_past_the_century_is_no_date():
+    """Found by the 18-month timeline: a monthly report failed with 'timestamp out of range for platform
+    time_t' on a projected date; a slope that reaches its limit only in millions of years gives none."""
+    assert t.days_to(31.0, 1e-9, 100.0) is None                  # (100 - 31) / (1e-9 / 30) days: 2 * 10^12
+    assert t.days_to(31.0, 0.06, 100.0) == 34500.0               # (100 - 31) / (0.06 / 30): within the century
+    row = {"subject": "path=/", "points": [[0, 31.0], [86400 * 10, 31.000000001], [86400 * 20, 31.000000002]]}
+    check = t.disk_fill(row, t.thresholds(), 86400 * 20)
+    assert check["status"] == "ok" and check["value"] is None and "not growing" in check["message"]
+    assert report.projection({"slope_per_30d": 1e-9, "last": 31.0}, 100, 0) is None
+    assert report.projection({"slope_per_30d": 3.0, "last": 94.0}, 100, 0) == {"limit": 100, "days": 60.0, "date": "1970-03-02"}
+
+
+def test_a_day_past_the_calendar_is_said_not_raised():
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import day
+    assert day(0) == "1970-01-01" and day(1e20) == "after 9999"
