@@ -4,6 +4,7 @@ hand from the calendar and the scenario rules, not taken from the runner."""
 
 import datetime
 import os
+import re
 
 from testlib import timeline
 
@@ -126,3 +127,15 @@ def test_a_failure_explains_the_other_symptoms_it_lists_but_is_caught_only_by_it
 def test_a_newer_kernel_than_the_running_one():
     assert timeline.newer_kernel("6.18.44-fc-v1147") == "6.19.0-1-amd64"
     assert timeline.newer_kernel("6.1.0-28-amd64") == "6.2.0-1-amd64"
+
+
+def test_docs_show_the_catch_table_of_the_scenario():
+    """docs/cadence.md has a row per failure of the scenario with its cadence, check and deadline."""
+    scenario = timeline.load()
+    with open(os.path.join(timeline.REPO_ROOT, "docs", "cadence.md")) as handle:
+        docs = handle.read()
+    for failure in scenario["failures"]:
+        row = re.search(r"^\| %s \| %s \| %d \| %s `%s` \| %d \|" % (
+            re.escape(failure["title"]), re.escape(failure["host"]), failure["day"], failure["cadence"],
+            re.escape(failure["check"]), failure["deadline"]), docs, re.M)
+        assert row, "docs/cadence.md has no catch-table row for %s" % failure["id"]
