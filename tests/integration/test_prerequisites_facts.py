@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from testlib.ansible_run import REPO_ROOT, ansible_env
+from testlib.ssh_fleet import FRESH, FRESH_NOBLE, ensure_images
 
 pytestmark = pytest.mark.integration
 BIN = os.path.dirname(sys.executable)
@@ -40,8 +41,7 @@ def hosts(tmp_path_factory):
               "-v", "%s/empty:/etc/lsb-release:ro" % scratch]
     specs = {"bookworm": ("local/gpufleet-fresh:bookworm", []), "noble": ("local/gpufleet-fresh:noble", []),
              "jammy": ("local/gpufleet-fresh:noble", jammy), "fedora": ("local/gpufleet-fresh:noble", fedora)}
-    if _docker("image", "inspect", "local/gpufleet-fresh:bookworm", "local/gpufleet-fresh:noble", check=False).returncode:
-        pytest.skip("the fresh images are missing (scripts/docker-infra image)")
+    ensure_images(FRESH, FRESH_NOBLE)   # built by scripts/docker-infra when missing, as the fleet tests do
     names = dict((key, PREFIX + key) for key in specs)
     try:
         for key, (image, mounts) in specs.items():
