@@ -36,6 +36,7 @@ import yaml
 
 from testlib import fake_debs, nvml_double
 from testlib.ansible_run import BIN, REPO_ROOT, ansible_env
+from testlib.ssh_fleet import docker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIO = os.path.join(REPO_ROOT, "tests", "timeline", "scenario.yml")
@@ -436,13 +437,6 @@ def _post_json(url, body):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read()
-
-
-def docker(*args, check=True, timeout=300):
-    proc = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        raise RuntimeError("docker %s failed (rc %s): %s" % (" ".join(args[:3]), proc.returncode, proc.stderr.strip()[-2000:]))
-    return proc
 
 
 class Timeline:
