@@ -85,7 +85,8 @@ options:
         (fact C(gpufleet_trends)) in the report, the alerts and the history's checks.
       - C(memory_junction) (level and sustained rise), C(tbw) (days to rated TBW at the write rate of the
         window), C(disk_fill) (days until a filesystem is full), C(ttft) and C(tokens_per_s) (drift against
-        the oldest third of the window). C(unknown) while the window holds fewer runs than C(min_points).
+        the oldest third of the window), C(request_volume) (the front door's requests per hour of this run against
+        the median of the earlier runs). C(unknown) while the window holds fewer runs than C(min_points).
     type: list
     elements: str
     default: []
@@ -98,7 +99,8 @@ options:
       - Thresholds over the defaults (C(min_points) 3, C(junction_warn_c) 92, C(junction_crit_c) none,
         C(junction_rise_warn_per_30d) 3, C(tbw_warn_days) 180, C(tbw_crit_days) 30, C(disk_fill_warn_days) 30,
         C(disk_fill_crit_days) 7, C(ttft_warn_ratio) 2, C(ttft_crit_ratio) 5, C(tokens_warn_ratio) 0.7,
-        C(tokens_crit_ratio) 0.5). An unknown key fails the task.
+        C(tokens_crit_ratio) 0.5, C(volume_warn_ratio) 3, C(volume_crit_ratio) 10, C(volume_drop_warn_ratio) 0.25).
+        An unknown key fails the task.
     type: dict
     default: {}
   maxima_days:

@@ -16,7 +16,8 @@ description:
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
     M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts),
-    M(gpufleet.maintenance.smart_facts)) and the audit of
+    M(gpufleet.maintenance.smart_facts), M(gpufleet.maintenance.access_facts),
+    M(gpufleet.maintenance.model_updates_facts)) and the audit of
     M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
     (C(gpufleet_host), C(gpufleet_gpu), and so on), set side by side. The C(images) area sets
@@ -33,7 +34,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, smart, images]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, smart, images, access, model_updates]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -88,6 +89,19 @@ options:
         manifest gets an C(ok) note; a manifest that cannot be used, or a Docker that is installed but does not
         answer, is C(crit); no Docker SDK, no Docker on the host or a file that cannot be read is C(unknown)
         (could not look, with the fix). Never a failed task.
+    type: dict
+    default: {}
+  access:
+    description:
+      - Options of M(gpufleet.maintenance.access_facts) (C(log_paths), C(rotated), C(since_days), C(now),
+        C(known_clients), C(thresholds)) - the front door's access log over the week.
+    type: dict
+    default: {}
+  model_updates:
+    description:
+      - Options of M(gpufleet.maintenance.model_updates_facts) (C(ollama_url), C(ollama_models_dir),
+        C(ollama_registry), C(model_manifest), C(hf_models), C(hf_endpoint), C(hf_token_file), C(exclude), C(timeout)) -
+        newer versions upstream of the models the host runs.
     type: dict
     default: {}
 seealso:

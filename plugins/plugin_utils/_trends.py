@@ -26,6 +26,9 @@ The checks (enable them by name in ``enabled``):
                       baseline, ``crit`` at ``ttft_crit_ratio``.
 ``tokens_per_s``      Generation speed now against the baseline, the same way: ``warn`` when it fell to
                       ``tokens_warn_ratio`` of it, ``crit`` at ``tokens_crit_ratio``.
+``request_volume``    The front door's requests per hour this run (the weekly access review) against the
+                      median of the earlier runs in the window: ``warn`` at ``volume_warn_ratio`` times it,
+                      ``crit`` at ``volume_crit_ratio``, and ``warn`` when it fell to ``volume_drop_warn_ratio``.
 
 Pure functions, no Ansible import; the slope is :func:`_history.slope_per_30_days` (least squares).
 """
@@ -57,6 +60,9 @@ DEFAULTS = {
     "ttft_crit_ratio": 5.0,
     "tokens_warn_ratio": 0.7,
     "tokens_crit_ratio": 0.5,
+    "volume_warn_ratio": 3.0,
+    "volume_crit_ratio": 10.0,
+    "volume_drop_warn_ratio": 0.25,
 }
 
 # The history metrics each check reads (SQL LIKE patterns, ``\\_`` is a literal underscore).
@@ -67,6 +73,8 @@ METRICS = {
     # the benchmark area's per-prompt medians (model=...,prompt=...): the p95 and throughput follow them
     "ttft": ("benchmark.probe.results.ttft\\_s.median",),
     "tokens_per_s": ("benchmark.probe.results.decode\\_tokens\\_per\\_s.median",),
+    # the access area's weekly requests per hour over the hours its log covers (host-wide, no subject)
+    "request_volume": ("access.requests\\_per\\_hour",),
 }
 CHECK_NAMES = tuple(sorted(METRICS))
 
@@ -74,6 +82,10 @@ _FIX_JUNCTION = ("clean the heatsink and fans, check the case airflow, and repas
                  "(pads dry out over the months); lower the power limit until then")
 _FIX_TBW = "plan the replacement of this drive and move write-heavy data (logs, caches, scratch) elsewhere"
 _FIX_DISK = "free space (old models, images, logs: docker_hygiene, log_rotate) or grow the filesystem"
+_FIX_VOLUME_UP = ("see who sends them (the access review's unknown_clients and busiest hours): a leaked key, a runaway "
+                  "client or new users; rate-limit at the door (nginx limit_req) if it is abuse")
+_FIX_VOLUME_DOWN = ("check the door from a client (DNS, certificate, firewall, the runner behind it): clients may no "
+                    "longer reach it, or moved elsewhere")
 _FIX_TTFT = ("look at what changed since the baseline: runner or driver update, a bigger model or context, "
              "VRAM spilling to the CPU (vram_guard), thermal throttling")
 
@@ -282,6 +294,34 @@ def drift(name, row, limits, higher_is_worse):
     return make_check(name, status, round(ratio, 3), threshold, message, subject=subject, baseline=base, current=current)
 
 
+def request_volume(row, limits):
+    """The newest run's requests per hour against the median of the earlier runs of the window."""
+    subject, points = parse_subject(row["subject"]), row["points"]
+    if len(points) < limits["min_points"]:
+        return too_few("request_volume", subject, points, limits, "requests per hour")
+    base, current = _median([p[1] for p in points[:-1]]), points[-1][1]
+    label, window = subject_label(subject), _window_text(points)
+    if not base:
+        if not current:
+            return make_check("request_volume", "ok", None, limits["volume_warn_ratio"], "%s: no requests now or in the "
+                              "earlier runs (%s)" % (label, window), subject=subject, baseline=base, current=current)
+        return make_check("request_volume", "warn", None, None, "%s: %s requests per hour now, none in the earlier runs "
+                          "(%s): %s" % (label, _fmt(current, 2), window, _FIX_VOLUME_UP), subject=subject,
+                          baseline=base, current=current)
+    ratio = current / base
+    status, threshold = _level(ratio, limits["volume_warn_ratio"], limits["volume_crit_ratio"], lower_is_worse=False)
+    fix = _FIX_VOLUME_UP
+    drop = limits["volume_drop_warn_ratio"]
+    if status == "ok" and drop is not None and ratio <= drop:
+        status, threshold, fix = "warn", drop, _FIX_VOLUME_DOWN
+    message = "%s: %s requests per hour now against %s before (%s\u00d7, %s)" % (
+        label, _fmt(current, 2), _fmt(base, 2), _fmt(ratio, 2), window)
+    if status != "ok":
+        message += ": %s" % fix
+    return make_check("request_volume", status, round(ratio, 3), threshold, message, subject=subject,
+                      baseline=base, current=current)
+
+
 # Settings recorded beside the readings (``ttft_crit_s``, ``thresholds.*``) match the broad patterns too: not a drift.
 _SETTING_MARKS = ("_warn", "_crit", "threshold")
 
@@ -310,6 +350,8 @@ def host_checks(rows, enabled, limits, now):
         results.extend(drift("ttft", row, limits, True) for row in _by_metric(rows, "ttft"))
     if "tokens_per_s" in enabled:
         results.extend(drift("tokens_per_s", row, limits, False) for row in _by_metric(rows, "tokens_per_s"))
+    if "request_volume" in enabled:
+        results.extend(request_volume(row, limits) for row in _by_metric(rows, "request_volume"))
     return results
 
 

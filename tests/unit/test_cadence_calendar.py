@@ -39,6 +39,8 @@ ALL_ON = {
     "gpufleet_model_serving": [{"name": "llama3.1:8b"}],   # an option of the model verify (vram_headroom), not a step
     "gpufleet_backup_target": "/srv/backup",
     "gpufleet_wsl_guard": True,
+    "gpufleet_access_logs": ["/var/log/nginx/access.log"],
+    "gpufleet_model_updates": True,
 }
 
 

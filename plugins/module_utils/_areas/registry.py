@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.access import AREA as ACCESS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA as BACKUP
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA as BENCHMARK
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
@@ -22,6 +23,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu im
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import AREA as MODEL_UPDATES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA as PACKAGE_PIN
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
@@ -37,7 +39,9 @@ AREAS = (
     DRIVER_STACK,
     PACKAGE_PIN,
     MODELS,
+    MODEL_UPDATES,
     EXPOSURE,
+    ACCESS,
     TLS,
     BACKUP,
     MAINTENANCE,

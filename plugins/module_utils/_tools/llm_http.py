@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The HTTP client of an LLM runner (Ollama, llama.cpp, vLLM, any OpenAI-compatible server).
+"""The HTTP client of an LLM runner (Ollama, llama.cpp, vLLM, any OpenAI-compatible server), and of the
+registries its models come from (Ollama's registry, the Hugging Face Hub API).
 
 :class:`Endpoint` sends one request through the standard library's ``http.client`` so that every
 socket read has a timeout and a watchdog closes the connection at the request's hard deadline (a
@@ -68,10 +69,11 @@ class Endpoint:
             return http_client.HTTPSConnection(self.host, self.port, timeout=timeout, context=context)
         return http_client.HTTPConnection(self.host, self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, timeout=10.0, on_line=None, on_start=None):
+    def request(self, method, path, body=None, timeout=10.0, on_line=None, on_start=None, raw=False):
         """Send a request; return ``(status, headers, text)`` or stream lines to ``on_line(line, now)``.
 
-        ``on_start(now)`` is called just before the request is sent (the client's time zero).
+        ``on_start(now)`` is called just before the request is sent (the client's time zero). ``raw``:
+        the body as the server sent it (bytes), for a digest of its content.
         Raises ``ProbeError`` (kinds ``refused``, ``connect``, ``timeout``, ``http``, ``cut``,
         ``malformed``, ``server``) and never blocks past ``timeout`` seconds.
         """
@@ -109,10 +111,11 @@ class Endpoint:
                 raise ProbeError("refused", "connection refused (%s)" % exc)
             status = resp.status
             if status >= 400 or on_line is None:
-                text = self._read_bounded(conn, resp, deadline)
+                data = self._read_bounded(conn, resp, deadline)
+                text = data.decode("utf-8", "replace")
                 if status >= 400:
                     raise ProbeError("http", "HTTP %s %s: %s" % (status, resp.reason, server_text(text)), status)
-                return status, dict((k.lower(), v) for k, v in resp.getheaders()), text
+                return status, dict((k.lower(), v) for k, v in resp.getheaders()), data if raw else text
             while True:
                 self._set_timeout(conn, deadline)
                 raw = resp.readline(MAX_LINE)
@@ -162,7 +165,7 @@ class Endpoint:
                 break
             chunks.append(block)
             size += len(block)
-        return b"".join(chunks).decode("utf-8", "replace")
+        return b"".join(chunks)
 
 
 def server_text(text):

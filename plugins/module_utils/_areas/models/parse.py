@@ -50,23 +50,49 @@ def is_ollama_manifest(rel_parts):
     return "manifests" in rel_parts and "blobs" not in rel_parts
 
 
-def parse_ollama_manifest(path, text):
-    """``(model:tag, [sha256 hex of each layer and the config])`` of one Ollama manifest file."""
+OLLAMA_REGISTRY = "registry.ollama.ai"
+OLLAMA_NAMESPACE = "library"
+
+
+def ollama_manifest_name(path):
+    """``(registry host, namespace/model path, tag)`` of an Ollama manifest file from its path
+    (``.../manifests/registry.ollama.ai/library/gemma3/270m``); ValueError for another path."""
     parts = path.split(os.sep)
+    if "manifests" not in parts:
+        raise ValueError("not an Ollama manifest path: %s" % path)
     index = len(parts) - 1 - parts[::-1].index("manifests")
     tail = parts[index + 1:]
     if len(tail) < 3:
         raise ValueError("not an Ollama manifest path: %s" % path)
-    model = "/".join(tail[1:-1])
-    if model.startswith("library/"):
-        model = model[len("library/"):]
+    return tail[0], "/".join(tail[1:-1]), tail[-1]
+
+
+def parse_ollama_manifest(path, text):
+    """``(model:tag, [sha256 hex of each layer and the config])`` of one Ollama manifest file."""
+    _host, model, tag = ollama_manifest_name(path)
+    if model.startswith(OLLAMA_NAMESPACE + "/"):
+        model = model[len(OLLAMA_NAMESPACE) + 1:]
     data = json.loads(text)
     digests = []
     for item in [data.get("config") or {}] + list(data.get("layers") or []):
         digest = blob_digest(item.get("digest") or "")
         if digest:
             digests.append(digest)
-    return "%s:%s" % (model, tail[-1]), digests
+    return "%s:%s" % (model, tag), digests
+
+
+def hf_snapshot_ref(path):
+    """``(repo, revision, file in the repo)`` of a file in a Hugging Face cache snapshot
+    (``.../models--org--name/snapshots/<commit>/sub/file``), or None for another path. The cache names
+    the repo ``models--`` + its id with ``/`` as ``--``, and the snapshot after the commit it holds."""
+    parts = path.split(os.sep)
+    for index in range(len(parts) - 3, -1, -1):
+        if parts[index].startswith("models--") and parts[index + 1] == "snapshots":
+            repo = parts[index][len("models--"):].replace("--", "/")
+            rel = parts[index + 3:]
+            if repo and rel and parts[index + 2]:
+                return repo, parts[index + 2], "/".join(rel)
+    return None
 
 
 def manifest(roots, files, ollama):
