@@ -1,7 +1,7 @@
 """A real nginx front door, in a private network namespace, and a week's worth of its traffic in seconds.
 
 :func:`record` runs nginx (Debian's, ``nginx-light`` is enough) with two sites shaped like the
-runner_service role's: one with ``auth_basic`` in front of a stand-in runner, one in front of a runner that
+runner_service role's: one with ``auth_basic`` in front of a stand-in runner (Ollama's ``/api/tags``, testlib/model_registries.py), one in front of a runner that
 is down (nginx answers 502). Clients send from three addresses of the namespace's loopback: 127.0.0.1
 (known), 10.1.2.3 (a private address, known by default) and 203.0.113.9 (TEST-NET-3, unknown): the runner's
 users, a burst of 45 requests without the key from the unknown address (401), three with the key from it,
@@ -17,9 +17,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KEY = "Basic " + __import__("base64").b64encode(b"gpufleet:front-door-key").decode()
 UNKNOWN, PRIVATE, LOCAL = "203.0.113.9", "10.1.2.3", "127.0.0.1"
@@ -66,19 +64,6 @@ http {{
 """
 
 
-class _Runner(BaseHTTPRequestHandler):
-    def do_GET(self):   # noqa: N802 - the http.server interface
-        body = b'{"models": []}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,9 +96,9 @@ def _inside(work, log):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     for address in (UNKNOWN, PRIVATE):
         subprocess.run(["ip", "addr", "add", address + "/32", "dev", "lo"], check=True)
-    runner = ThreadingHTTPServer(("127.0.0.1", 0), _Runner)
-    threading.Thread(target=runner.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    ports = dict(port=_free_port(), down_site_port=_free_port(), down_port=_free_port(), runner_port=runner.server_address[1])
+    from testlib.model_registries import Registries   # the stand-in runner: Ollama's /api/tags, no model
+    runner = Registries().__enter__()
+    ports = dict(port=_free_port(), down_site_port=_free_port(), down_port=_free_port(), runner_port=runner.server.server_address[1])
     os.makedirs(os.path.join(work, "tmp"), exist_ok=True)
     with open(os.path.join(work, "htpasswd"), "w") as handle:
         handle.write("gpufleet:{PLAIN}front-door-key\n")
@@ -132,7 +117,7 @@ def _inside(work, log):
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
-        runner.shutdown()
+        runner.__exit__(None, None, None)
 
 
 def record(work, log):
@@ -147,4 +132,5 @@ def record(work, log):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     print(__import__("json").dumps(_inside(sys.argv[1], sys.argv[2])))

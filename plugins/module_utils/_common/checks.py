@@ -131,6 +131,16 @@ def level_check(check, value, warn=None, crit=None, unit="", what=None, fix="", 
                       subject=subject, **extra)
 
 
+def newer_upstream(row, what, served, in_use, where="the registry", in_use_word="pinned", served_as="", detail="",
+                   subject=None, **extra):
+    """A newer version upstream, reported one way for images and models: ``warn`` with the upstream identifier as
+    the value and the one in use as the threshold, a message naming both (``<what>: the registry now serves
+    <served><served_as> (pinned <in_use>)<detail>``) and the row's fix ("read the changelog before ...").
+    Nothing is switched: bumping a pin or pulling a model stays a decision."""
+    return row.result("warn", served, in_use, "%s: %s now serves %s%s (%s %s)%s" % (
+        what, where, served, served_as, in_use_word, in_use, detail), subject=subject, **extra)
+
+
 def fmt_number(number):
     """85 → ``85``; 85.25 → ``85.2``; 85.0 → ``85``."""
     if isinstance(number, float):

@@ -10,7 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, worst_status
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import (
+    Check, CheckTable, newer_upstream, worst_status)
 
 CHECKS = CheckTable(
     Check("image_pin", "Whether each pinned digest is on the host and its tag and containers use it.",
@@ -50,9 +51,8 @@ def audit_checks(report, check_remote=False):
                     else "the local tag points to another image than the pin"), subject=subject))
         update = CHECKS["image_update"]
         if entry.get("update_available"):
-            results.append(update.result("warn", entry.get("remote_digest"), entry["digest"],
-                                         "%s: the registry now serves %s for the tag (pinned %s)"
-                                         % (entry["image"], entry.get("remote_digest"), entry["digest"]), subject=subject))
+            results.append(newer_upstream(update, entry["image"], entry.get("remote_digest"), entry["digest"],
+                                          served_as=" for the tag", subject=subject))
         elif check_remote and entry.get("remote_error"):
             results.append(update.result("warn", None, entry["digest"], "%s; updates unknown" % entry["remote_error"],
                                          subject=subject, fix="check the registry and its credentials (docker login)"))

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import Check, CheckTable, newer_upstream
 
 CHECKS = CheckTable(
     Check("model_update_available", "Whether the registry serves a newer version of each Ollama model, and the Hugging "
@@ -37,10 +37,11 @@ def model_check(model):
         return row.unknown("%s: %s" % (model["name"], model["error"]["reason"]), subject=subject,
                            fix=model["error"]["fix"], **extra)
     if model.get("update_available"):
-        where = "the registry" if model["source"] == "ollama" else "the Hub"
-        return row.result("warn", model.get("remote"), model.get("local"), "%s: %s now serves %s (local %s): %s; then %s" % (
-            model["name"], where, model.get("remote"), model.get("local"), model.get("note"),
-            _PULL[model["source"]] % model["name"]), subject=subject, **extra)
+        # reported like an image whose tag moved (the images area's image_update): the same words, the same fields
+        return newer_upstream(row, model["name"], model.get("remote"), model.get("local"),
+                              where="the registry" if model["source"] == "ollama" else "the Hub", in_use_word="local",
+                              detail=": %s; then %s" % (model.get("note"), _PULL[model["source"]] % model["name"]),
+                              subject=subject, **extra)
     if model.get("update_available") is False:
         return row.result("ok", model.get("remote"), model.get("local"), "%s: %s" % (model["name"], model.get("note")),
                           subject=subject, **extra)

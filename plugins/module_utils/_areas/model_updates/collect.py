@@ -142,28 +142,42 @@ class _Unanswered(Exception):
         self.problem = problem
 
 
+def _comparison(name, source, base, local, **extra):
+    """One model's comparison, not made yet."""
+    result = {"name": name, "source": source, "registry": base, "local": local, "remote": None,
+              "remote_header_digest": None, "update_available": None, "note": None, "changed": [], "error": None}
+    result.update(extra)
+    return result
+
+
+def _fetch(result, path, timeout, unreachable, read, headers=None, what_it_is=""):
+    """``(answer headers, read(body))`` of ``GET <registry><path>``, or None with ``result["error"]`` saying why."""
+    base = result["registry"]
+    try:
+        _status, answer_headers, body = ask(base, path, timeout, unreachable, headers=headers, what=result["name"])
+        return answer_headers, read(body)
+    except _Unanswered as exc:
+        result["error"] = exc.problem
+    except parse.ParseError as exc:
+        result["error"] = _problem("%s answered for %s with what cannot be read: %s" % (base, result["name"], exc),
+                                   "check that %s is %s" % (base, what_it_is))
+    return None
+
+
 def compare_ollama_model(model, params, timeout, unreachable):
     """The comparison of one local Ollama model with its registry."""
     ref = model["ref"]
-    base = parse.registry_base(ref, params.get("ollama_registry") or "https://registry.ollama.ai")
-    result = {"name": model["name"], "source": "ollama", "registry": base,
-              "local": "sha256:%s" % model["digest"] if model.get("digest") else None, "remote": None,
-              "remote_header_digest": None, "update_available": None, "note": None, "changed": [], "error": None}
-    try:
-        _status, headers, body = ask(base, parse.manifest_path(ref), timeout, unreachable,
-                                     headers={"Accept": parse.MANIFEST_ACCEPT}, what=model["name"])
-        remote = parse.sha256_hex(body)
-        content = parse.manifest_content(body)
-    except _Unanswered as exc:
-        result["error"] = exc.problem
+    result = _comparison(model["name"], "ollama", parse.registry_base(ref, params.get("ollama_registry") or "https://registry.ollama.ai"),
+                         "sha256:%s" % model["digest"] if model.get("digest") else None)
+    answer = _fetch(result, parse.manifest_path(ref), timeout, unreachable,
+                    lambda body: (parse.sha256_hex(body), parse.manifest_content(body)),
+                    headers={"Accept": parse.MANIFEST_ACCEPT}, what_it_is="an Ollama registry (ollama_registry)")
+    if answer is None:
         return result
-    except parse.ParseError as exc:
-        result["error"] = _problem("%s answered a manifest for %s that cannot be read: %s" % (base, model["name"], exc),
-                                   "check that %s is an Ollama registry (ollama_registry)" % base)
-        return result
+    headers, (remote, content) = answer
     result["remote"] = "sha256:%s" % remote
-    header = headers.get("docker-content-digest") or headers.get("ollama-content-digest")
-    result["remote_header_digest"] = "sha256:%s" % parse.normal_digest(header) if parse.normal_digest(header) else None
+    header = parse.normal_digest(headers.get("docker-content-digest") or headers.get("ollama-content-digest"))
+    result["remote_header_digest"] = "sha256:%s" % header if header else None
     result["update_available"], result["note"] = parse.compare_ollama(model.get("digest"), model.get("content"), remote, content)
     return result
 
@@ -199,22 +213,15 @@ def read_token(path):
 
 def compare_hf_pin(pin, params, timeout, unreachable):
     """The comparison of one pinned Hugging Face revision with its branch on the Hub."""
-    base = (params.get("hf_endpoint") or "https://huggingface.co").rstrip("/")
-    result = {"name": pin["repo"], "source": "huggingface", "registry": base, "local": pin["revision"], "remote": None,
-              "remote_header_digest": None, "update_available": None, "note": None, "changed": [], "error": None,
-              "branch": pin["branch"], "files": sorted(pin["files"])}
+    result = _comparison(pin["repo"], "huggingface", (params.get("hf_endpoint") or "https://huggingface.co").rstrip("/"),
+                         pin["revision"], branch=pin["branch"], files=sorted(pin["files"]))
     headers = {"Authorization": "Bearer %s" % params["_hf_token"]} if params.get("_hf_token") else None
-    path = "/api/models/%s/revision/%s?blobs=true" % (pin["repo"], quote(pin["branch"], safe=""))
-    try:
-        _status, _headers, body = ask(base, path, timeout, unreachable, headers=headers, what=pin["repo"])
-        info = parse.hub_info(body.decode("utf-8", "replace"))
-    except _Unanswered as exc:
-        result["error"] = exc.problem
+    answer = _fetch(result, "/api/models/%s/revision/%s?blobs=true" % (pin["repo"], quote(pin["branch"], safe="")),
+                    timeout, unreachable, lambda body: parse.hub_info(body.decode("utf-8", "replace")),
+                    headers=headers, what_it_is="the Hugging Face Hub (hf_endpoint)")
+    if answer is None:
         return result
-    except parse.ParseError as exc:
-        result["error"] = _problem("%s answered for %s: %s" % (base, pin["repo"], exc),
-                                   "check that %s is the Hugging Face Hub (hf_endpoint)" % base)
-        return result
+    info = answer[1]
     result["remote"] = info["sha"]
     result["update_available"], result["note"], result["changed"] = parse.compare_hf(pin, info)
     return result
