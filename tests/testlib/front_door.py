@@ -1,7 +1,8 @@
 """A real nginx front door, in a private network namespace, and a week's worth of its traffic in seconds.
 
 :func:`record` runs nginx (Debian's, ``nginx-light`` is enough) with two sites shaped like the
-runner_service role's: one with ``auth_basic`` in front of a stand-in runner (Ollama's ``/api/tags``, testlib/model_registries.py), one in front of a runner that
+runner_service role's: one with ``auth_basic`` in front of a stand-in runner (Ollama's ``/api/tags``,
+testlib/model_registries.py), one in front of a runner that
 is down (nginx answers 502). Clients send from three addresses of the namespace's loopback: 127.0.0.1
 (known), 10.1.2.3 (a private address, known by default) and 203.0.113.9 (TEST-NET-3, unknown): the runner's
 users, a burst of 45 requests without the key from the unknown address (401), three with the key from it,

@@ -79,9 +79,9 @@ def burst_check(data, limits):
     limit = limits["unauthorized_burst_warn_per_min"]
     if peak >= limit:
         worst = data["unauthorized_minutes"][0]
-        return row.result("warn", peak, limit, "%d answers 401 in the minute from %s, most to %s (warning at %d per minute; "
-                          "%d in the window)" % (peak, iso(worst["minute_epoch"]), worst["top_client"], limit,
-                                                  data.get("unauthorized") or 0))
+        message = "%d answers 401 in the minute from %s, most to %s (warning at %d per minute; %d in the window)" % (
+            peak, iso(worst["minute_epoch"]), worst["top_client"], limit, data.get("unauthorized") or 0)
+        return row.result("warn", peak, limit, message)
     return row.result("ok", peak, limit, "at most %d answers 401 in a minute (%d in the window)" % (peak, data.get("unauthorized") or 0))
 
 

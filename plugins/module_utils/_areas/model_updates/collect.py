@@ -207,8 +207,9 @@ def read_token(path):
             token = handle.readline().strip()
     except (IOError, OSError) as exc:
         return None, _problem("the Hub token file %s cannot be read: %s" % (path, exc.strerror or exc), READABLE_FIX)
-    return token or None, None if token else _problem("the Hub token file %s is empty" % path,
-                                                       "write the token to it (huggingface-cli login)")
+    if not token:
+        return None, _problem("the Hub token file %s is empty" % path, "write the token to it (huggingface-cli login)")
+    return token, None
 
 
 def compare_hf_pin(pin, params, timeout, unreachable):
