@@ -404,8 +404,11 @@ class Host:
         _write(os.path.join(self.simdir, "smart", "scenario.json"), json.dumps({"fixtures": "/sim/smart", "devices": devices}))
 
     def host_vars(self):
+        # No Docker engine and no runner logs on these boxes: the weekly Docker hygiene and the daily log
+        # rotation are off, as docs/cadence.md says to set them for such a box.
         out = {"ansible_connection": "community.docker.docker_api", "ansible_host": self.container,
                "gpufleet_disk_paths": ["/", "/srv/models"],
+               "gpufleet_docker_hygiene": False, "gpufleet_log_rotate_paths": [],
                "ssd_wear_smartctl_path": "/sim/smart/smartctl"}
         if self.spec.get("psu_watts"):
             out["gpufleet_psu_watts"] = self.spec["psu_watts"]
