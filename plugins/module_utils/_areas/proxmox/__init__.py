@@ -26,7 +26,7 @@ AREA = Area(
         guest_expected_gpus=dict(type="int"),
         only_on_proxmox=dict(type="bool", default=False),
     ),
-    check_options=collect.check_options,
+    ranges={"timeout": (1, None), "guest_expected_gpus": (0, None)},
     checks=checks.CHECKS,
     collect=collect.collect,
     evaluate=checks.evaluate,

@@ -23,15 +23,6 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import
 DMI_DIR = os.path.join("sys", "class", "dmi", "id")
 
 
-def check_options(params):
-    problems = []
-    if params.get("timeout") is not None and params["timeout"] < 1:
-        problems.append("timeout must be at least 1 second, got %s" % params["timeout"])
-    if params.get("guest_expected_gpus") is not None and params["guest_expected_gpus"] < 0:
-        problems.append("guest_expected_gpus must not be negative, got %s" % params["guest_expected_gpus"])
-    return problems
-
-
 def _under(root, path):
     return os.path.join(root or "/", path.lstrip("/"))
 

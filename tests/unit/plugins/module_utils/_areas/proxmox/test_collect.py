@@ -246,8 +246,8 @@ def test_a_host_that_is_neither_reports_nothing_in_the_daily(tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"timeout": 0}, "timeout must be at least 1 second, got 0"),
-    ({"guest_expected_gpus": -1}, "guest_expected_gpus must not be negative, got -1"),
+    ({"timeout": 0}, "proxmox: timeout must be at least 1 (got 0)"),
+    ({"guest_expected_gpus": -1}, "proxmox: guest_expected_gpus must be at least 0 (got -1)"),
 ])
 def test_out_of_range_options_name_the_option(options, message):
     with pytest.raises(Exception) as error:
