@@ -60,8 +60,8 @@ options:
     default: 30
   guest_expected_gpus:
     description:
-      - Inside a guest, the number of GPUs passed through to it. Fewer on its PCI bus is C(crit) (C(guest_gpu)):
-        the VM runs without its GPU, which the gpu area would call a CPU-only host.
+      - Inside a guest, the number of GPUs passed through to it. Fewer on its PCI bus is C(crit) (C(guest_gpu)) - the
+        VM runs without its GPU, which the gpu area would call a CPU-only host.
       - Not given - no expectation; GPUs found are still checked for a driver.
     type: int
   only_on_proxmox:
