@@ -153,8 +153,8 @@ def collect(run_command, params):
     pvesh = _runner.find_tool("pvesh", params.get("pvesh_path"))
     qm = _runner.find_tool("qm", params.get("qm_path"))
     if not pvesh or not qm:
-        data["api_error"] = "%s not found%s" % (" and ".join(n for n, p in (("pvesh", pvesh), ("qm", qm)) if not p),
-                                               "" if root in ("", "/") else " (root is %s)" % root)
+        missing = " and ".join(name for name, path in (("pvesh", pvesh), ("qm", qm)) if not path)
+        data["api_error"] = "%s not found%s" % (missing, "" if root in ("", "/") else " (root is %s)" % root)
         return data, warnings
     vms, data["api_error"] = _vms(run_command, pvesh, qm, node, timeout, warnings)
     mappings = {}

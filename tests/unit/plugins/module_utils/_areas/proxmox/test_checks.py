@@ -62,8 +62,8 @@ def test_the_fix_names_the_ids_of_every_function_of_the_vm_and_the_driver_to_sof
 
 def test_a_mediated_device_keeps_its_host_driver_and_is_not_judged():
     vm = _vm("running", True, [_function(driver="nvidia")], mdev="nvidia-63")
-    results = checks.evaluate(_host([vm], devices=[{"address": "0000:02:00.0", "iommu_group": "1", "bridge": False,
-                                                     "class": "0x020000", "driver": "igb"}]), {})
+    nic = {"address": "0000:02:00.0", "iommu_group": "1", "bridge": False, "class": "0x020000", "driver": "igb"}
+    results = checks.evaluate(_host([vm], devices=[nic]), {})
     assert [r["check"] for r in results] == ["pve_api", "iommu"]
 
 
