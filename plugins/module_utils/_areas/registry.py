@@ -26,6 +26,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.mainte
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import AREA as MODEL_UPDATES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA as PACKAGE_PIN
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.proxmox import AREA as PROXMOX
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
@@ -46,6 +47,7 @@ AREAS = (
     BACKUP,
     MAINTENANCE,
     WSL,
+    PROXMOX,
     BENCHMARK,
     IMAGES,
     VRAM_GUARD,
