@@ -15,7 +15,7 @@ description:
   - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
-    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.exposure_facts),
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.macos_facts), M(gpufleet.maintenance.exposure_facts),
     M(gpufleet.maintenance.smart_facts)) and the audit of
     M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
@@ -33,7 +33,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, exposure, smart, images]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, macos, exposure, smart, images]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -68,6 +68,13 @@ options:
         a host that is not WSL gets C(gpufleet_wsl) C(null) (the daily cadence).
     type: dict
     default: {}
+  macos:
+    description:
+      - Options of M(gpufleet.maintenance.macos_facts) (C(only_on_macos), C(check_updates), C(command_timeout_s),
+        C(update_timeout_s), C(bin_dir), C(thresholds)). With C(only_on_macos), a host that is not macOS gets
+        C(gpufleet_macos) C(null) (the daily and weekly cadences).
+    type: dict
+    default: {}
   exposure:
     description: Options of M(gpufleet.maintenance.exposure_facts) (C(ports), C(allowed), C(timeout)).
     type: dict
@@ -96,6 +103,7 @@ seealso:
   - module: gpufleet.maintenance.driver_stack_facts
   - module: gpufleet.maintenance.docker_facts
   - module: gpufleet.maintenance.smart_facts
+  - module: gpufleet.maintenance.macos_facts
   - module: gpufleet.maintenance.image_digest
 """
 

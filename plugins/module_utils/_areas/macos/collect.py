@@ -24,7 +24,8 @@ SOFTWARE_UPDATE_DOMAIN = "/Library/Preferences/com.apple.SoftwareUpdate"
 MANAGED_SOFTWARE_UPDATE_DOMAIN = "/Library/Managed Preferences/com.apple.SoftwareUpdate"
 MANAGED_RESTRICTIONS_DOMAIN = "/Library/Managed Preferences/com.apple.applicationaccess"
 THERMAL_PRESSURE_KEY = "com.apple.system.thermalpressurelevel"
-SYSCTLS = ("machdep.cpu.brand_string", "hw.model", "vm.swapusage", "kern.memorystatus_vm_pressure_level")
+# The tools the area runs: all of them part of macOS itself (uname also of coreutils, where it runs first).
+REQUIRED_TOOLS = ("uname", "sw_vers", "sysctl", "memory_pressure", "notifyutil", "pmset", "softwareupdate", "defaults")
 
 
 def check_options(params):
