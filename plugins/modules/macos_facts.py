@@ -18,7 +18,7 @@ description:
     counts as free (C(memory_pressure)), the kernel's memory-pressure level
     (C(sysctl kern.memorystatus_vm_pressure_level)), swap (C(sysctl vm.swapusage)), the thermal pressure
     level (C(notifyutil -g com.apple.system.thermalpressurelevel), the level C(powermetrics) reports, without
-    root), what C(pmset -g therm) records (Intel Macs: the CPU speed limit; Apple Silicon records nothing
+    root), what C(pmset -g therm) records (on Intel Macs the CPU speed limit; Apple Silicon records nothing
     there, even while it throttles) and the macOS version (C(sw_vers)).
   - With O(check_updates), also what C(softwareupdate --list) offers (a new major version is a major
     upgrade) and the update settings (C(defaults read) of C(/Library/Preferences/com.apple.SoftwareUpdate),
