@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Stand-ins for the macOS tools the macos area runs, replaying captured macOS output.
 
 No Mac is available to the tests: :func:`write_bin_dir` writes one small executable per tool (``uname``,

@@ -167,10 +167,10 @@ def deferral_check(data):
         return check.result("ok", True, True, "a profile defers major macOS upgrades%s" % (
             " by %d days" % days if days is not None else " (Apple's default delay)"))
     if auto is False:
+        managed = "auto_install_macos_updates" in (data.get("update_settings_managed") or [])
         return check.result("ok", False, False, "macOS does not install its updates by itself%s; major upgrades "
-                            "wait for you" % (" (set by a profile)" if "auto_install_macos_updates"
-                                               in (data.get("update_settings_managed") or []) else ""))
-    unreadable = _unread(data, "defaults " + "/Library/Preferences/com.apple.SoftwareUpdate")
+                            "wait for you" % (" (set by a profile)" if managed else ""))
+    unreadable = _unread(data, "defaults /Library/Preferences/com.apple.SoftwareUpdate")
     if auto is None and unreadable:
         return check.unknown("the Software Update preferences could not be read (%s)" % unreadable,
                              fix="run defaults read /Library/Preferences/com.apple.SoftwareUpdate on the Mac")
