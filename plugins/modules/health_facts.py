@@ -15,7 +15,7 @@ description:
   - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
-    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.macos_facts), M(gpufleet.maintenance.exposure_facts),
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.macos_facts), M(gpufleet.maintenance.proxmox_facts), M(gpufleet.maintenance.exposure_facts),
     M(gpufleet.maintenance.smart_facts)) and the audit of
     M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
@@ -33,7 +33,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, macos, exposure, smart, images]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, macos, proxmox, exposure, smart, images]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -73,6 +73,11 @@ options:
       - Options of M(gpufleet.maintenance.macos_facts) (C(only_on_macos), C(check_updates), C(command_timeout_s),
         C(update_timeout_s), C(bin_dir), C(thresholds)). With C(only_on_macos), a host that is not macOS gets
         C(gpufleet_macos) C(null) (the daily and weekly cadences).
+  proxmox:
+    description:
+      - Options of M(gpufleet.maintenance.proxmox_facts) (C(root), C(node), C(pvesh_path), C(qm_path), C(timeout),
+        C(guest_expected_gpus), C(only_on_proxmox)). With C(only_on_proxmox), a host that is neither a Proxmox VE
+        node nor a QEMU/KVM guest with a GPU gets C(gpufleet_proxmox) C(null) (the daily cadence).
     type: dict
     default: {}
   exposure:

@@ -47,6 +47,8 @@ DAY = 86400
 # with several the weekly runs first and the daily last, as on a real controller.
 CADENCE_HOUR = {"weekly": 3, "monthly": 4, "quarterly": 5, "annual": 5.5, "daily": 6}
 CADENCE_ORDER = ["weekly", "monthly", "quarterly", "annual", "daily"]
+# The interpreter the prerequisites role leaves on a host (roles/prerequisites/defaults/main.yml, prerequisites_venv).
+PROVISIONED_PYTHON = "/opt/gpufleet/venv/bin/python"
 MODEL_ROT = "llama-3.2-1b-instruct-q4_k_m.gguf"   # the model file that rots (random bytes: a stand-in of the size class)
 
 
@@ -76,13 +78,14 @@ def start_epoch(scenario):
     return int(start.timestamp())
 
 
-def runs(scenario, daily_every=1, weekly_every=1):
+def runs(scenario, daily_every=1, weekly_every=1, monthly_every=1):
     """The cadence runs of the timeline in order: ``(day, cadence, epoch)``. Daily runs on every
-    ``daily_every``-th day, weekly on every ``weekly_every``-th Sunday, monthly on the 1st, quarterly
-    on the 1st of January/April/July/October, annual on January 2nd."""
+    ``daily_every``-th day, weekly on every ``weekly_every``-th Sunday, monthly on the 1st of every
+    ``monthly_every``-th month, quarterly on the 1st of January/April/July/October, annual on January 2nd."""
     base = start_epoch(scenario)
     out = []
     sundays = 0
+    months = 0
     for day in range(scenario["days"]):
         date = datetime.datetime.fromtimestamp(base + day * DAY, datetime.timezone.utc)
         due = []
@@ -91,7 +94,9 @@ def runs(scenario, daily_every=1, weekly_every=1):
                 due.append("weekly")
             sundays += 1
         if date.day == 1:
-            due.append("monthly")
+            if months % monthly_every == 0:
+                due.append("monthly")
+            months += 1
             if date.month in (1, 4, 7, 10):
                 due.append("quarterly")
         if date.month == 1 and date.day == 2:
@@ -399,8 +404,11 @@ class Host:
         _write(os.path.join(self.simdir, "smart", "scenario.json"), json.dumps({"fixtures": "/sim/smart", "devices": devices}))
 
     def host_vars(self):
+        # No Docker engine and no runner logs on these boxes: the weekly Docker hygiene and the daily log
+        # rotation are off, as docs/cadence.md says to set them for such a box.
         out = {"ansible_connection": "community.docker.docker_api", "ansible_host": self.container,
                "gpufleet_disk_paths": ["/", "/srv/models"],
+               "gpufleet_docker_hygiene": False, "gpufleet_log_rotate_paths": [],
                "ssd_wear_smartctl_path": "/sim/smart/smartctl"}
         if self.spec.get("psu_watts"):
             out["gpufleet_psu_watts"] = self.spec["psu_watts"]
@@ -475,11 +483,22 @@ class Timeline:
             self.hosts.append(host)
         for host in self.hosts:
             host.start()
-        inventory = {"all": {"hosts": dict((h.name, h.host_vars()) for h in self.hosts)}}
         self.inventory = os.path.join(self.workdir, "inventory.yml")
-        with open(self.inventory, "w") as handle:
-            yaml.safe_dump(inventory, handle)
+        self.write_inventory()
         return self
+
+    def write_inventory(self, provisioned=False):
+        """The hosts as fresh boxes (the prerequisites step of every cadence provisions them), or, once a run
+        has, as a provisioned fleet: ``gpufleet_prerequisites: false`` and the interpreter of the virtual
+        environment the role made (docs/fleet.md, "Managing the boxes' Python yourself")."""
+        hosts = {}
+        for host in self.hosts:
+            hostvars = host.host_vars()
+            if provisioned:
+                hostvars.update({"gpufleet_prerequisites": False, "ansible_python_interpreter": PROVISIONED_PYTHON})
+            hosts[host.name] = hostvars
+        with open(self.inventory, "w") as handle:
+            yaml.safe_dump({"all": {"hosts": hosts}}, handle)
 
     def __exit__(self, *exc):
         for host in self.hosts:
@@ -575,8 +594,12 @@ class Timeline:
             handle.write("### %s %s\n%s\n%s\n" % (playbook, json.dumps(evars), proc.stdout, proc.stderr))
         return proc
 
-    def run(self, daily_every=1, weekly_every=1, limit_days=None):
-        schedule = runs(self.scenario, daily_every, weekly_every)
+    def run(self, daily_every=1, weekly_every=1, limit_days=None, provision_once=True, monthly_every=1):
+        """Every run of the schedule, in order. With ``provision_once`` the runs of the first day run the
+        prerequisites step on the fresh hosts (as every cadence does by default) and the later ones treat
+        the hosts as provisioned (``write_inventory``): the step is a read and five task slots per host per
+        run that no failure of the scenario is about, and the fleet tests prove it on every run."""
+        schedule = runs(self.scenario, daily_every, weekly_every, monthly_every)
         if limit_days is not None:
             schedule = [r for r in schedule if r[0] < limit_days]
         reports = os.path.join(self.workdir, "reports")
@@ -600,6 +623,8 @@ class Timeline:
             self.observations.extend(observations_from_report(self.scenario, report))
             self.log("day %3d %-9s rc %s %5.1f s  %s  (%d/%d, %.0f s)" % (
                 day, cadence, proc.returncode, took, report["status"], index + 1, len(schedule), time.time() - started))
+            if provision_once and index + 1 < len(schedule) and schedule[index + 1][0] != day and day == schedule[0][0]:
+                self.write_inventory(provisioned=True)
         return evaluate(self.scenario, self.observations)
 
     @staticmethod
@@ -621,11 +646,12 @@ def main(argv=None):
     parser.add_argument("--scenario", default=SCENARIO)
     parser.add_argument("--daily-every", type=int, default=3)
     parser.add_argument("--weekly-every", type=int, default=1)
+    parser.add_argument("--monthly-every", type=int, default=1)
     parser.add_argument("--limit-days", type=int)
     args = parser.parse_args(argv)
     scenario = load(args.scenario)
     with Timeline(args.out, scenario) as timeline:
-        verdict = timeline.run(args.daily_every, args.weekly_every, args.limit_days)
+        verdict = timeline.run(args.daily_every, args.weekly_every, args.limit_days, monthly_every=args.monthly_every)
     meta = {"runs": len(timeline.run_log), "sampling": "daily every %d days, weekly every %d weeks" % (args.daily_every, args.weekly_every)}
     with open(os.path.join(args.out, "timeline.json"), "w") as handle:
         json.dump({"meta": meta, "verdict": verdict, "runs": timeline.run_log}, handle, indent=1)

@@ -26,6 +26,7 @@ BROUGHT_TOOLS = {
     # the macos area (roles/prerequisites/vars/Darwin.yml installs nothing): macOS's own tools
     "uname": "coreutils (essential) / macOS", "sw_vers": "macOS", "sysctl": "macOS", "memory_pressure": "macOS",
     "notifyutil": "macOS", "pmset": "macOS", "softwareupdate": "macOS", "defaults": "macOS",
+    "pvesh": "Proxmox VE (pve-manager, on the nodes the proxmox area reads)", "qm": "Proxmox VE (qemu-server)",
 }
 # import name -> where it comes from: the role's Python packages (PyPI name) or a distribution package
 INSTALLED_IMPORTS = {"pynvml": "nvidia-ml-py", "pySMART": "pySMART", "docker": "docker",

@@ -55,6 +55,15 @@ def test_sampling_keeps_every_monthly_quarterly_and_annual_run():
     assert [d for d, c, _e in runs if c == "weekly"][:3] == [4, 32, 60]
 
 
+def test_monthly_sampling_takes_every_other_first_of_the_month_and_keeps_the_quarterly_runs():
+    runs = timeline.runs(SCENARIO, daily_every=14, weekly_every=4, monthly_every=2)
+    # January, March, May, July, September, November 2025, January, March, May, July 2026: 10 of the 19
+    # firsts (2025-03-01 is day 59, 2025-05-01 day 120); the quarterly runs stay on their 7 days
+    assert [d for d, c, _e in runs if c == "monthly"][:3] == [0, 59, 120]
+    assert len([1 for _d, c, _e in runs if c == "monthly"]) == 10
+    assert [d for d, c, _e in runs if c == "quarterly"] == [0, 90, 181, 273, 365, 455, 546]
+
+
 FAILURE = {"id": "x", "title": "X", "host": "h1", "day": 100, "cadence": "daily", "check": "gpu/vram_used",
            "deadline": 120, "fix": "restart"}
 

@@ -25,6 +25,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA as PACKAGE_PIN
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.proxmox import AREA as PROXMOX
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
@@ -44,6 +45,7 @@ AREAS = (
     MAINTENANCE,
     WSL,
     MACOS,
+    PROXMOX,
     BENCHMARK,
     IMAGES,
     VRAM_GUARD,

@@ -14,11 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import amd_smi, nvidia_smi, nvml
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import amd_smi, nvidia_smi, nvml, pci_bus
 
 SOURCES = ("auto", "nvml", "nvidia_smi", "none")
 
@@ -65,28 +63,10 @@ def read_pci(root):
 
     ``error`` says why the bus could not be read (then ``gpus`` is empty: nobody looked).
     """
-    path = os.path.join(root, "sys", "bus", "pci", "devices")
-    try:
-        names = sorted(os.listdir(path))
-    except OSError as exc:
-        return {"path": path, "error": "could not read %s: %s" % (path, exc.strerror or exc), "gpus": []}
-    gpus, unreadable = [], []
-    for name in names:
-        device = os.path.join(path, name)
-        try:
-            with open(os.path.join(device, "vendor")) as handle:
-                vendor = handle.read()
-            with open(os.path.join(device, "class")) as handle:
-                klass = handle.read()
-        except (IOError, OSError) as exc:
-            unreadable.append("%s: %s" % (name, exc.strerror or exc))
-            continue
-        link = os.path.join(device, "driver")
-        gpu = parse.pci_gpu(name, vendor, klass, os.path.basename(os.readlink(link)) if os.path.islink(link) else None)
-        if gpu is not None:
-            gpus.append(gpu)
-    error = "could not read %d device(s) under %s (%s)" % (len(unreadable), path, "; ".join(unreadable)) if unreadable else None
-    return {"path": path, "error": error, "gpus": gpus}
+    bus = pci_bus.read_devices(root)
+    gpus = [gpu for gpu in (parse.pci_gpu(d["address"], d["vendor"], d["class"], d["driver"]) for d in bus["devices"])
+            if gpu is not None]
+    return {"path": bus["path"], "error": bus["error"], "gpus": gpus}
 
 
 def _split(problems):

@@ -79,3 +79,46 @@ def test_a_newer_version_while_held_reaches_the_report_and_the_alerts(fixture_pa
                                          "535.183.01-0ubuntu1 is held: read the release notes")
     assert list(_alerts.keyed(problems)) == [
         ("gpu-box-1", "package_pin/package_pin_newer_candidate/package=nvidia-driver-535")]
+
+
+class _RecordingApt:
+    """apt on a box whose dpkg lists ``installed``: records which simulations were asked for."""
+
+    tools = {"apt-get": "/usr/bin/apt-get", "apt-mark": "/usr/bin/apt-mark", "dpkg-query": "/usr/bin/dpkg-query"}
+
+    def __init__(self, installed):
+        self._installed = installed
+        self.simulated = []
+
+    def installed(self):
+        return self._installed
+
+    def holds(self):
+        return list(self._installed)
+
+    def policy(self, names):
+        return dict((n, parse_policy("%s:\n  Installed: %s\n  Candidate: %s\n" % (n, OLD, OLD))[n]) for n in names)
+
+    def simulate(self, command):
+        self.simulated.append(command)
+        return {"__kept_back__": []}
+
+
+def _pin_audit(apt, tmp_path):
+    return package_pin.pin(apt, {"names": ["nvidia-driver-*"], "packages": [], "state": "held", "mode": "audit",
+                                 "apt_preferences": False, "unattended_upgrades_blacklist": False, "missing_ok": True,
+                                 "preferences_path": str(tmp_path / "prefs"), "blacklist_path": str(tmp_path / "blacklist"),
+                                 "verify_upgrade": ["upgrade", "dist-upgrade"]})
+
+
+def test_the_upgrade_simulation_runs_only_when_a_package_of_the_stack_is_installed(tmp_path):
+    # a box without the GPU stack: nothing pinned can move, so apt-get -s is not run (it reads the APT cache)
+    bare = _RecordingApt({"bash": {"version": "5.2.15-2+b2"}})
+    result = _pin_audit(bare, tmp_path)
+    assert bare.simulated == [] and "simulation" not in result and result["packages"] == []
+    # the stack installed and held: both simulations, and their (empty) moves are in the result
+    stack = _RecordingApt(INSTALLED)
+    result = _pin_audit(stack, tmp_path)
+    assert stack.simulated == ["upgrade", "dist-upgrade"]
+    assert [p["name"] for p in result["packages"]] == ["nvidia-driver-535"]
+    assert result["simulation"]["dist-upgrade"] == {"moves": {}, "kept_back": []}
