@@ -73,6 +73,8 @@ options:
       - Options of M(gpufleet.maintenance.macos_facts) (C(only_on_macos), C(check_updates), C(command_timeout_s),
         C(update_timeout_s), C(bin_dir), C(thresholds)). With C(only_on_macos), a host that is not macOS gets
         C(gpufleet_macos) C(null) (the daily and weekly cadences).
+    type: dict
+    default: {}
   proxmox:
     description:
       - Options of M(gpufleet.maintenance.proxmox_facts) (C(root), C(node), C(pvesh_path), C(qm_path), C(timeout),
