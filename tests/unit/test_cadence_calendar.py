@@ -39,6 +39,7 @@ ALL_ON = {
     "gpufleet_model_serving": [{"name": "llama3.1:8b"}],   # an option of the model verify (vram_headroom), not a step
     "gpufleet_backup_target": "/srv/backup",
     "gpufleet_wsl_guard": True,
+    "gpufleet_log_rotate_paths": ["/var/log/llm-audit"],   # [] turns the daily log rotation off
 }
 
 
