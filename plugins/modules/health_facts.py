@@ -15,8 +15,8 @@ description:
   - Runs the gathering of the single-area fact modules (M(gpufleet.maintenance.host_facts),
     M(gpufleet.maintenance.gpu_facts), M(gpufleet.maintenance.driver_stack_facts),
     M(gpufleet.maintenance.docker_facts), M(gpufleet.maintenance.maintenance_facts),
-    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.proxmox_facts), M(gpufleet.maintenance.exposure_facts),
-    M(gpufleet.maintenance.smart_facts), M(gpufleet.maintenance.access_facts),
+    M(gpufleet.maintenance.wsl_facts), M(gpufleet.maintenance.macos_facts), M(gpufleet.maintenance.proxmox_facts),
+    M(gpufleet.maintenance.exposure_facts), M(gpufleet.maintenance.smart_facts), M(gpufleet.maintenance.access_facts),
     M(gpufleet.maintenance.model_updates_facts)) and the audit of
     M(gpufleet.maintenance.image_digest) in one process, so a
     cadence costs one round trip per host instead of one per area. The facts are the same as theirs
@@ -34,7 +34,7 @@ options:
     description: The areas to gather, in this order.
     type: list
     elements: str
-    choices: [host, gpu, driver_stack, docker, maintenance, wsl, proxmox, exposure, smart, images, access, model_updates]
+    choices: [host, gpu, driver_stack, docker, maintenance, wsl, macos, proxmox, exposure, smart, images, access, model_updates]
     default: [host]
   host:
     description: Options of M(gpufleet.maintenance.host_facts) (C(paths), C(thresholds)).
@@ -67,6 +67,13 @@ options:
       - Options of M(gpufleet.maintenance.wsl_facts) (C(root), C(proc_version_path), C(nvidia_smi_path),
         C(cuda_init_timeout_s), C(driver_package_patterns), C(state_file), C(only_on_wsl)). With C(only_on_wsl),
         a host that is not WSL gets C(gpufleet_wsl) C(null) (the daily cadence).
+    type: dict
+    default: {}
+  macos:
+    description:
+      - Options of M(gpufleet.maintenance.macos_facts) (C(only_on_macos), C(check_updates), C(command_timeout_s),
+        C(update_timeout_s), C(bin_dir), C(thresholds)). With C(only_on_macos), a host that is not macOS gets
+        C(gpufleet_macos) C(null) (the daily and weekly cadences).
     type: dict
     default: {}
   proxmox:
@@ -117,7 +124,7 @@ seealso:
   - module: gpufleet.maintenance.driver_stack_facts
   - module: gpufleet.maintenance.docker_facts
   - module: gpufleet.maintenance.smart_facts
-  - module: gpufleet.maintenance.proxmox_facts
+  - module: gpufleet.maintenance.macos_facts
   - module: gpufleet.maintenance.image_digest
 """
 

@@ -192,7 +192,8 @@ ansible_facts:
               makes C(critical_warning) C(crit); NVMe C(media_errors) above zero are a warning, and critical when
               they grew since O(previous).
             - C(self_tests) holds the last C(short) and C(long) test (status, passed, lifetime_hours,
-              age_hours in power-on hours) and the log's C(count).
+              age_hours in power-on hours) and the log's C(count); C(self_test_supported) whether the drive can run
+              them at all (C(false) for Apple's internal NVMe drives, whose C(self_test) is then C(ok), nothing to schedule).
           type: list
           elements: dict
           sample:

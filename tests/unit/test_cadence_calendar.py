@@ -41,7 +41,7 @@ ALL_ON = {
     "gpufleet_wsl_guard": True,
     "gpufleet_access_logs": ["/var/log/nginx/access.log"],
     "gpufleet_model_updates": True,
-    "gpufleet_log_rotate_paths": ["/var/log/llm-audit"],   # the daily's log rotation (upkeep step logs, no area)
+    "gpufleet_log_rotate_paths": ["/var/log/llm-audit"],   # [] turns the daily log rotation off
 }
 
 

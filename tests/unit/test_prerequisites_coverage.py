@@ -23,6 +23,9 @@ BROUGHT_TOOLS = {
     "journalctl": "systemd", "systemctl": "systemd", "last": "util-linux (Debian 12; wtmpdb on 13: unknown without it)",
     "nvidia-smi": "the NVIDIA driver", "amd-smi": "ROCm", "rocm-smi": "ROCm", "dkms": "the driver packages",
     "docker": "Docker", "dockerd": "Docker (its presence is the evidence Docker is installed)", "ufw": "the firewall it reads", "nft": "the firewall it reads",
+    # the macos area (roles/prerequisites/vars/Darwin.yml installs nothing): macOS's own tools
+    "uname": "coreutils (essential) / macOS", "sw_vers": "macOS", "sysctl": "macOS", "memory_pressure": "macOS",
+    "notifyutil": "macOS", "pmset": "macOS", "softwareupdate": "macOS", "defaults": "macOS",
     "pvesh": "Proxmox VE (pve-manager, on the nodes the proxmox area reads)", "qm": "Proxmox VE (qemu-server)",
 }
 # import name -> where it comes from: the role's Python packages (PyPI name) or a distribution package

@@ -21,6 +21,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.macos import AREA as MACOS
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import AREA as MODEL_UPDATES
@@ -47,6 +48,7 @@ AREAS = (
     BACKUP,
     MAINTENANCE,
     WSL,
+    MACOS,
     PROXMOX,
     BENCHMARK,
     IMAGES,

@@ -5,8 +5,10 @@
 
 Commands go through ``AnsibleModule.run_command`` (passed in as ``run_command``), wrapped in
 coreutils ``timeout`` so that a tool that hangs (``nvidia-smi`` on a lost GPU, ``smartctl`` on a
-dying disk) is killed instead of stalling the play. No Ansible import here, so tests can pass any
-callable with ``run_command``'s signature.
+dying disk, ``softwareupdate`` without a network) is killed instead of stalling the play. Where there
+is no coreutils ``timeout`` (macOS), the module's own Python runs the tool under the same rules
+(:data:`TIMEOUT_CHILD`). No Ansible import here, so tests can pass any callable with ``run_command``'s
+signature.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +17,13 @@ __metaclass__ = type
 
 import os
 import shutil
+import sys
 import time
 
-# Paths searched in addition to PATH: sbin directories are often missing from a non-login PATH.
-EXTRA_PATHS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# Paths searched in addition to PATH: sbin directories are often missing from a non-login PATH, and
+# Homebrew's (macOS, Apple Silicon) from the PATH of an SSH session.
+EXTRA_PATHS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+               "/opt/homebrew/sbin", "/opt/homebrew/bin")
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 # Exit statuses of coreutils timeout: 124 timed out (TERM), 137 killed after the grace period. A tool
 # that ignores TERM is killed with its whole process group after the grace period, coreutils timeout
@@ -26,6 +31,43 @@ C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 _TIMED_OUT = (124, 137)
 _KILLED = -9
 _KILL_GRACE_S = 5
+
+# coreutils timeout's contract, for hosts without it (macOS): run argv[3:] in its own session; after
+# argv[2] seconds TERM its process group, after argv[1] more KILL it; exit 124 (TERM was enough) or 137
+# (KILL was needed), 126/127 when it cannot be started, else the tool's status (a tool killed by a
+# signal kills this process with the same signal, as timeout does). Python 3.6 syntax.
+TIMEOUT_CHILD = r"""
+import os, signal, subprocess, sys
+grace, limit, argv = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+try:
+    child = subprocess.Popen(argv, start_new_session=True)
+except OSError as exc:
+    sys.stderr.write("%s: %s\n" % (argv[0], exc.strerror or exc))
+    sys.exit(127 if isinstance(exc, FileNotFoundError) else 126)
+def group(sig):
+    try:
+        os.killpg(child.pid, sig)
+    except OSError:
+        pass
+try:
+    rc = child.wait(limit)
+except subprocess.TimeoutExpired:
+    group(signal.SIGTERM)
+    try:
+        child.wait(grace)
+        sys.exit(124)
+    except subprocess.TimeoutExpired:
+        group(signal.SIGKILL)
+        child.wait()
+        sys.exit(137)
+if rc < 0:
+    try:
+        signal.signal(-rc, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass
+    os.kill(os.getpid(), -rc)
+sys.exit(rc)
+"""
 
 
 class ToolError(Exception):
@@ -80,7 +122,13 @@ def run(run_command, argv, timeout=20, env=None, data=None):
         raise ToolError("internal error: argv must be a non-empty list", cmd=argv)
     cmd = [str(part) for part in argv]
     wrapper = find_tool("timeout") if timeout else None
-    full = ["%s" % wrapper, "-k", str(_KILL_GRACE_S), str(timeout)] + cmd if wrapper else cmd
+    if wrapper:
+        full = ["%s" % wrapper, "-k", str(_KILL_GRACE_S), str(timeout)] + cmd
+    elif timeout and sys.executable:
+        wrapper = sys.executable
+        full = [wrapper, "-c", TIMEOUT_CHILD, str(_KILL_GRACE_S), str(timeout)] + cmd
+    else:
+        full = cmd
     environ = dict(C_LOCALE)
     environ.update(env or {})
     started = time.monotonic()
@@ -89,7 +137,9 @@ def run(run_command, argv, timeout=20, env=None, data=None):
                                    handle_exceptions=False)
     except (OSError, IOError) as exc:
         raise ToolError("could not run %s: %s" % (cmd[0], exc), cmd=cmd)
-    ignored_term = wrapper and rc == _KILLED and time.monotonic() - started >= timeout
+    # coreutils kills itself with its tool after the grace period (-9); the Python stand-in exits 137
+    ignored_term = wrapper and (rc == _KILLED or (wrapper == sys.executable and rc == 137)) \
+        and time.monotonic() - started >= timeout
     if wrapper and (rc in _TIMED_OUT or ignored_term):
         raise ToolError("%s timed out after %s s and was killed%s"
                         % (cmd[0], timeout, " (it ignored SIGTERM)" if ignored_term else ""),

@@ -51,7 +51,7 @@ FIELDS = (
     "percentage_used", "available_spare_pct", "available_spare_threshold_pct", "data_written_bytes",
     "data_written_reason", "wear_pct_used", "wear_source", "reallocated_sectors", "pending_sectors",
     "crc_errors", "nand_type", "nand_source", "rated_tbw", "tbw_used_pct", "write_rate_bytes_per_day",
-    "projected_days_to_rated_tbw", "rate_reason", "backs_paths", "self_tests", "exit_status",
+    "projected_days_to_rated_tbw", "rate_reason", "backs_paths", "self_tests", "self_test_supported", "exit_status",
     "exit_status_words", "messages",
 )
 
@@ -307,6 +307,14 @@ def from_json(doc):
     support = doc.get("smart_support")
     if isinstance(support, dict) and "available" in support:
         record["smart_supported"] = bool(support["available"])
+    # Whether the drive can run self-tests at all (Apple's NVMe controllers cannot): NVMe's optional admin
+    # commands, ATA's SMART capabilities. None where the document does not say.
+    admin = doc.get("nvme_optional_admin_commands")
+    capabilities = (doc.get("ata_smart_data") or {}).get("capabilities")
+    if isinstance(admin, dict) and isinstance(admin.get("self_test"), bool):
+        record["self_test_supported"] = admin["self_test"]
+    elif isinstance(capabilities, dict) and isinstance(capabilities.get("self_tests_supported"), bool):
+        record["self_test_supported"] = capabilities["self_tests_supported"]
     tests = []
     if isinstance(nvme, dict):
         record.update(

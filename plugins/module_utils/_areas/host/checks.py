@@ -41,10 +41,12 @@ def disk_checks(disks, limits):
 
 
 def memory_check(data, limits):
+    if data.get("_memory_elsewhere"):
+        return None     # macOS: the macos area judges memory pressure (docs/macos.md)
     return CHECKS["memory_available"].level(data.get("memory_available_pct"), limits, "available RAM")
 
 
 def evaluate(data, params):
     """Every check of the host area."""
     limits = params["thresholds"]
-    return disk_checks(data.get("disks") or [], limits) + [memory_check(data, limits)]
+    return disk_checks(data.get("disks") or [], limits) + [c for c in [memory_check(data, limits)] if c is not None]

@@ -36,8 +36,14 @@ def read_disks(paths, mounts, warnings):
     return disks
 
 
-def collect(run_command, params, root="/"):
-    """``(data, warnings)``: the host's readings, before any verdict (``run_command`` is not needed)."""
+def collect(run_command, params, root="/", system=None):
+    """``(data, warnings)``: the host's readings, before any verdict (``run_command`` is not needed).
+
+    macOS has no /proc: there the disks are read, the load comes from ``os.getloadavg()`` and memory is
+    left to the ``macos`` area (memory pressure, not available bytes); nothing is read from /proc.
+    """
+    if (system or platform.system()) == "Darwin":
+        return _darwin(params)
     warnings = []
 
     def read(relative):
@@ -59,4 +65,21 @@ def collect(run_command, params, root="/"):
     }
     data.update(parse.parse_loadavg(read("/proc/loadavg")))
     data.update(parse.parse_meminfo(read("/proc/meminfo")))
+    return data, warnings
+
+
+def _darwin(params):
+    warnings = []
+    data = {
+        "hostname": socket.gethostname(),
+        "kernel_release": platform.release(),
+        "architecture": platform.machine(),
+        "uptime_s": None,
+        "cpu_count": os.cpu_count(),
+        "disks": read_disks(params["paths"], [], warnings),
+        # memory_available is not judged here on macOS: the macos area judges memory pressure
+        "_memory_elsewhere": "macos",
+    }
+    data.update(parse.parse_loadavg(" ".join("%.2f" % load for load in os.getloadavg())))
+    data.update(parse.parse_meminfo(""))
     return data, warnings

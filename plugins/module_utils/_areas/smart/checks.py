@@ -96,6 +96,10 @@ def tb(number):
 def _self_test(record, subject, label, limits):
     check = CHECKS["self_test"]
     tests = record.get("self_tests") or {}
+    if record.get("self_test_supported") is False and not tests.get("count"):
+        # nothing to schedule: the drive says it cannot run self-tests (Apple's internal NVMe drives)
+        return check.result("ok", None, None, "%s does not support self-tests (its controller says so); nothing to "
+                            "schedule" % label, subject=subject)
     latest = [t for t in (tests.get("short"), tests.get("long")) if t]
     max_days = limits["self_test_max_age_days"]
     failed = [t for t in latest if t.get("passed") is False]
@@ -274,7 +278,20 @@ def evaluate(data, params):
     elif not data.get("as_root"):
         results.append(CHECKS["smart_access"].result(
             "warn", False, True, "smart_facts runs without root, so smartctl cannot open the drives"))
-    if data.get("present") and data.get("pysmart_present") is False:
+    if data.get("present") and data.get("pysmart_present") is False and data.get("_system") == "Darwin":
+        # macOS: the collection installs no pySMART there (the prerequisites role installs nothing on a Mac);
+        # smartctl --json is the reader, and judged complete when it read every drive
+        devices = data.get("devices") or []
+        read = [d for d in devices if d.get("state") != "unreadable"]
+        if devices and len(read) == len(devices):
+            results.append(CHECKS["pysmart_present"].result(
+                "ok", False, None, "macOS: every drive (%d) was read from smartctl --json; pySMART is not used on a "
+                "Mac" % len(devices)))
+        else:
+            results.append(CHECKS["pysmart_present"].unknown(
+                "macOS: %d of %d drives read from smartctl --json, and pySMART is not used on a Mac" % (len(read), len(devices)),
+                fix="read the others by hand with smartctl -a, and update smartmontools (brew upgrade smartmontools)"))
+    elif data.get("present") and data.get("pysmart_present") is False:
         devices = data.get("devices") or []
         read = [d for d in devices if d.get("state") != "unreadable"]
         results.append(CHECKS["pysmart_present"].unknown(

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import platform
 import sys
 import time
 
@@ -92,7 +93,7 @@ def _read_mounts():
         return ""
 
 
-def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=None):
+def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=None, system=None):
     """``(data, warnings)``: every drive ``smartctl --scan-open`` lists (or ``params["devices"]``).
 
     ``devices`` entries are paths, each optionally ``PATH:TYPE`` (``/dev/sda:sat``,
@@ -108,7 +109,8 @@ def collect(run_command, params, euid=None, mounts_text=None, sysfs="/sys", now=
     euid = os.geteuid() if euid is None else euid
     timeout = params["timeout"]
     data = {"present": False, "reason": None, "smartctl_path": None, "smartctl_version": None,
-            "collected_epoch_s": int(now), "as_root": euid == 0, "pysmart_present": smartctl.HAS_PYSMART, "devices": []}
+            "collected_epoch_s": int(now), "as_root": euid == 0, "pysmart_present": smartctl.HAS_PYSMART, "devices": [],
+            "_system": system or platform.system()}
     explicit = params.get("smartctl_path")
     path = smartctl.find(explicit)
     if not path:

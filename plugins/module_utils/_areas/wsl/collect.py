@@ -157,7 +157,7 @@ def _nvidia_smi(run_command, root, data, nvidia_smi_path, warnings):
                 nvidia_smi_version=parsed["nvidia_smi_version"], cuda_version=parsed["cuda_version"])
 
 
-def collect(run_command, params, environ=None, python=None, machine=None):
+def collect(run_command, params, environ=None, python=None, machine=None, system=None):
     """``(data, warnings)``: the ``gpufleet_wsl`` readings; every file is read below ``root``.
 
     With ``only_on_wsl``, a host that is not WSL (its kernel string read, and not a WSL kernel) gives
@@ -182,6 +182,13 @@ def collect(run_command, params, environ=None, python=None, machine=None):
             return ""
 
     unread = {}  # what could not be read, for the checks (not part of the fact)
+    if root in ("", "/") and (system or platform.system()) == "Darwin":
+        # macOS has no /proc/version and is never WSL: nothing unreadable to report (the daily's only_on_wsl)
+        if params.get("only_on_wsl"):
+            return None, warnings
+        data = _empty({"is_wsl": False, "wsl_version": None, "kernel_release": platform.release()}, environ)
+        data.update(_unread=unread, driver_package_patterns=list(params["driver_package_patterns"] or gpu_packages.NVIDIA_DRIVER))
+        return data, warnings
     proc_version = read(params["proc_version_path"])
     if not proc_version and warnings:
         unread["proc_version"] = warnings[-1]

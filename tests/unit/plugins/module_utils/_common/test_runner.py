@@ -75,3 +75,47 @@ def test_find_tool(tmp_path):
     assert find_tool("sh") is not None
     assert find_tool("no-such-tool-gpufleet", extra_paths=(str(tmp_path),)) is None
     assert find_tool("mytool", extra_paths=(str(tmp_path),)) == os.path.join(str(tmp_path), "mytool")
+
+
+# Hosts without coreutils timeout (macOS): the module's Python runs the tool under the same contract.
+@pytest.fixture
+def no_coreutils_timeout(monkeypatch):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as runner_module
+    real = runner_module.find_tool
+    monkeypatch.setattr(runner_module, "find_tool", lambda name, *a, **k: None if name == "timeout" else real(name, *a, **k))
+    seen = []
+
+    def recording(args, **kwargs):
+        seen.append(args)
+        return run_command(args, **kwargs)
+    return seen, recording
+
+
+def test_without_coreutils_timeout_the_python_stand_in_wraps_the_tool(no_coreutils_timeout):
+    import sys
+    seen, recording = no_coreutils_timeout
+    result = run(recording, ["sh", "-c", 'echo "$LC_ALL"; echo err >&2; exit 3'], timeout=30)
+    assert (result.rc, result.stdout, result.stderr) == (3, "C\n", "err\n")
+    assert seen[0][:2] == [sys.executable, "-c"] and seen[0][-3:] == ["sh", "-c", 'echo "$LC_ALL"; echo err >&2; exit 3']
+    assert run(recording, ["sh", "-c", "cat"], data="in\n").stdout == "in\n"
+
+
+def test_without_coreutils_timeout_a_hanging_tool_is_killed(no_coreutils_timeout):
+    _seen, recording = no_coreutils_timeout
+    with pytest.raises(ToolError, match=r"^sleep timed out after 1 s and was killed$"):
+        run(recording, ["sleep", "30"], timeout=1)
+
+
+def test_without_coreutils_timeout_a_tool_ignoring_sigterm_is_killed_and_said_so(no_coreutils_timeout, tmp_path):
+    _seen, recording = no_coreutils_timeout
+    tool = stuck_tool.ignoring_sigterm(tmp_path)
+    with pytest.raises(ToolError) as info:
+        run(recording, [tool], timeout=1)
+    assert str(info.value) == "%s timed out after 1 s and was killed (it ignored SIGTERM)" % tool
+
+
+def test_without_coreutils_timeout_missing_tools_and_signals_read_as_with_it(no_coreutils_timeout):
+    _seen, recording = no_coreutils_timeout
+    with pytest.raises(ToolError, match="could not run /nonexistent/tool: not found"):
+        run(recording, ["/nonexistent/tool"])
+    assert run(recording, ["sh", "-c", "kill -KILL $$"], timeout=30).rc == -9

@@ -54,3 +54,15 @@ def test_the_area_gathers_this_host_into_one_fact_with_status():
     assert [c["subject"] for c in fact["checks"]] == [{"path": "/"}, {}]
     # The rollup is the worst of the checks (ok < unknown < warn < crit).
     assert fact["status"] == max((c["status"] for c in fact["checks"]), key=["ok", "unknown", "warn", "crit"].index)
+
+
+def test_on_macos_the_disks_are_read_and_memory_is_left_to_the_macos_area(tmp_path, monkeypatch):
+    # macOS has no /proc: no warnings about it, the load from getloadavg, no memory_available verdict
+    # (the macos area judges memory pressure), the disk checks as anywhere
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 0.5))
+    params = AREA.validate({"paths": [str(tmp_path)]})
+    facts, warnings = collect.collect(None, params, system="Darwin")
+    assert warnings == []
+    assert (facts["load_1m"], facts["load_5m"], facts["load_15m"]) == (1.5, 1.0, 0.5)
+    assert facts["memory_available_pct"] is None and facts["disks"][0]["present"] is True
+    assert [c["check"] for c in checks.evaluate(facts, params)] == ["disk_used"]

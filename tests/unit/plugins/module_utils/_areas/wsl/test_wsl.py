@@ -444,3 +444,12 @@ def test_gather_snapshot_that_cannot_be_read_is_unknown(tmp_path, libs):
 def test_cuda_init_timeout_below_one_second_is_refused_naming_the_option(value):
     with pytest.raises(AreaError, match=r"^wsl: cuda_init_timeout_s must be at least 1, not %s$" % value):
         AREA.validate({"cuda_init_timeout_s": value})
+
+
+def test_a_mac_is_not_wsl_and_reports_nothing_unreadable():
+    # macOS has no /proc/version: the daily's only_on_wsl reports nothing there, not "could not look"
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import checks as wsl_checks
+    assert collect.collect(None, AREA.validate({"only_on_wsl": True}), system="Darwin") == (None, [])
+    data, warnings = collect.collect(None, AREA.validate({}), system="Darwin")
+    assert warnings == [] and data["is_wsl"] is False and data["_unread"] == {}
+    assert [(c["check"], c["status"]) for c in wsl_checks.evaluate(data, AREA.validate({}))] == [("wsl", "ok")]
