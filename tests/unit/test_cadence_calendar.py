@@ -40,7 +40,7 @@ ALL_ON = {
     "gpufleet_backup_target": "/srv/backup",
     "gpufleet_wsl_guard": True,
     "gpufleet_access_logs": ["/var/log/nginx/access.log"],
-    "gpufleet_model_updates": True,
+    "gpufleet_model_update_check": True,
     "gpufleet_log_rotate_paths": ["/var/log/llm-audit"],   # [] turns the daily log rotation off
 }
 
@@ -174,3 +174,10 @@ def test_all_on_switches_every_optional_part():
 def test_named_reads_backticked_areas_roles_and_modules_only():
     assert named("`host` (disk), `gpufleet_disk_paths`, `ssd_wear` (SMART), `/`, `docker_hygiene`, `llm`") == {
         "host", "ssd_wear", "docker_hygiene", "llm"}
+
+
+def test_no_setting_is_named_like_a_fact():
+    # A fact is a host variable that outranks group_vars (and a cached one outlives the run): a switch named like
+    # a fact (gpufleet_model_updates) reads as the last run's fact dict, not as the setting.
+    facts = set(area.fact for area in registry.AREAS) | {"gpufleet_trends", "gpufleet_platform"}
+    assert set(_defaults()) & facts == set()
