@@ -43,6 +43,7 @@ AREA = Area(
     collect=collect.collect,
     evaluate=checks.evaluate,
     present=present.summary_lines,
+    metrics=present.metrics,
     readings=(
         Reading("requests", summary="requests in the window"),
         Reading("requests_per_hour", summary="requests per hour over the hours the log covers (trends/request_volume)"),

@@ -62,5 +62,6 @@ AREA = Area(
     collect=collect.collect,
     evaluate=checks.evaluate,
     present=present.summary_lines,
+    metrics=present.metrics,
     readings=(),  # no numeric readings: digests, commits and statuses
 )

@@ -24,3 +24,13 @@ def summary_lines(fact):
     if not newer and not unknown:
         parts.append("all current")
     return ["model updates: %s" % "; ".join(parts)]
+
+
+def metrics(fact, fam):
+    """Per model compared: 1 when a newer version is upstream, 0 when not; nothing for a model not compared."""
+    for check in (fact or {}).get("checks") or []:
+        if check.get("check") != "model_update_available" or check.get("status") not in ("ok", "warn"):
+            continue
+        fam.add("gpufleet_model_update_available", "1 when upstream serves a newer version of the model (read the "
+                "changelog before switching), 0 when it serves the one on the host.", "gauge",
+                {"model": check["subject"]["model"], "source": check.get("source")}, 1 if check["status"] == "warn" else 0)

@@ -168,3 +168,24 @@ def test_the_traffic_table_matches_the_recording():
     for source, _site, _key, count, status in front_door.TRAFFIC:
         table[(source, status)] = table.get((source, status), 0) + count
     assert counted == table
+
+
+def test_metrics_of_a_reviewed_week_and_none_of_a_log_not_read(tmp_path):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.access import present
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.prom import Families, parse_samples, render
+    log = tmp_path / "access.log"
+    log.write_text(moved(recorded_lines(), NOW - 60))
+    fact, _warnings = AREA.gather(None, AREA.validate({"log_paths": [str(log)], "now": NOW}))
+    fam = Families()
+    present.metrics(fact, fam)
+    text = render(fam)
+    # the recording: 86 requests within the last minute of the window (the log covers 1 hour: 86 per hour),
+    # 6 answered 502, all 45 answers 401 in one minute, one address outside the known networks
+    assert parse_samples(text, "gpufleet_access_requests_per_hour") == [({}, 86.0)]
+    assert parse_samples(text, "gpufleet_access_server_errors_ratio") == [({}, round(6 / 86.0, 4))]
+    assert parse_samples(text, "gpufleet_access_unauthorized_peak_per_minute") == [({}, 45.0)]
+    assert parse_samples(text, "gpufleet_access_unknown_clients") == [({}, 1.0)]
+    unread, _warnings = AREA.gather(None, AREA.validate({"log_paths": [str(tmp_path / "none.log")], "now": NOW}))
+    fam = Families()
+    present.metrics(unread, fam)
+    assert len(fam) == 0

@@ -193,3 +193,17 @@ def test_the_store_reads_what_ollama_lists(tmp_path):
     assert reason is None and list(found) == [("registry.ollama.ai", "library", "gemma", "2b")]
     assert found[("registry.ollama.ai", "library", "gemma", "2b")]["name"] == "gemma:2b"
     assert os.path.basename(models_dir) == "models"
+
+
+def test_metrics_one_sample_per_model_compared(ollama_host):
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import present
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.prom import Families, parse_samples, render
+    servers, models_dir = ollama_host
+    fact, _found = gather(ollama_url=servers.url, ollama_models_dir=models_dir, ollama_registry=servers.url)
+    fam = Families()
+    present.metrics(fact, fam)
+    samples = dict((labels["model"], value) for labels, value in parse_samples(render(fam), "gpufleet_model_update_available"))
+    # mario:latest was not compared (the registry has none): no sample, not a 0
+    assert samples == {"gemma:2b": 0.0, "llama3:latest": 0.0, "tinyllama:latest": 1.0}
+    assert present.summary_lines(fact) == ["model updates: 4 compared; newer upstream: tinyllama:latest (read the changelog "
+                                           "before switching); not compared: mario:latest"]
