@@ -45,6 +45,10 @@ class HashCache:
     def last_hashed(self, path):
         return (self.entries.get(path) or {}).get("hashed_at", 0)
 
+    def remember(self, path, stat, sha256, now=None):
+        """Record the sha256 of a file this run wrote while hashing it (no second read)."""
+        self.entries[path] = {"key": self.key(stat), "sha256": sha256, "hashed_at": now or time.time()}
+
     def hash(self, path, stat, now=None):
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
@@ -56,7 +60,7 @@ class HashCache:
         value = digest.hexdigest()
         self.hashed_bytes += stat.st_size
         self.hashed_files += 1
-        self.entries[path] = {"key": self.key(stat), "sha256": value, "hashed_at": now or time.time()}
+        self.remember(path, stat, value, now)
         return value
 
 
