@@ -37,5 +37,5 @@ def parse_list(text, dataset):
 
 
 def dataset_missing(stderr):
-    """True when zfs said the dataset (or its pool) does not exist."""
-    return "dataset does not exist" in stderr or "no such pool" in stderr
+    """True when zfs said the dataset does not exist (also what it says for a dataset of a pool that is not there)."""
+    return "dataset does not exist" in stderr
