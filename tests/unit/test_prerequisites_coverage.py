@@ -23,6 +23,7 @@ BROUGHT_TOOLS = {
     "journalctl": "systemd", "systemctl": "systemd", "last": "util-linux (Debian 12; wtmpdb on 13: unknown without it)",
     "nvidia-smi": "the NVIDIA driver", "amd-smi": "ROCm", "rocm-smi": "ROCm", "dkms": "the driver packages",
     "docker": "Docker", "dockerd": "Docker (its presence is the evidence Docker is installed)", "ufw": "the firewall it reads", "nft": "the firewall it reads",
+    "zfs": "zfsutils-linux, with the pool it snapshots (zfs_snapshot fails naming it when missing)",
 }
 # import name -> where it comes from: the role's Python packages (PyPI name) or a distribution package
 INSTALLED_IMPORTS = {"pynvml": "nvidia-ml-py", "pySMART": "pySMART", "docker": "docker",
