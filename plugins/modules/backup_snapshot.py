@@ -25,7 +25,7 @@ description:
     backup manifest's checksums. The engine reads the files (C(GET /containers/{id}/archive) of a helper
     container created with the volume mounted read-only, never started, then removed), so the module
     needs the Docker socket but no access to the volume's data, and any volume driver, a rootless or a
-    remote engine (O(docker_host)) works. An unchanged volume gives the same bytes: its archive keeps
+    remote engine (O(docker_host)) works. An unchanged volume gives the same bytes, so its archive keeps
     its modification time and becomes a hard link to the previous snapshot. Archives of volumes no
     longer selected are removed from O(docker_volume_dir).
   - With O(keep) and O(series), snapshots named C(<series>-<stamp>) (a stamp that starts with a digit)

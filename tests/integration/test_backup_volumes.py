@@ -98,6 +98,7 @@ def test_named_volumes_are_backed_up_through_the_engine_and_restore(engine, tmp_
     second = run_module("gpufleet.maintenance.backup_snapshot", args)
     assert [(v["name"], v["changed"]) for v in second["docker_volumes"]] == [("gpfbk-webui-data", False)], second
     assert second["link_dest"] == "2026-10" and second["files_copied"] == 0, second
+    assert second["hashed_bytes"] == 0, second  # the old archive's sha256 came from the hash cache, not a second read
     old, new = in_snapshot("2026-10") / "gpfbk-webui-data.tar", in_snapshot("2026-11") / "gpfbk-webui-data.tar"
     assert new.stat().st_ino == old.stat().st_ino and new.stat().st_nlink >= 2
 

@@ -31,6 +31,7 @@ class HashCache:
         self.entries = dict(entries or {})
         self.hashed_bytes = 0
         self.hashed_files = 0
+        self.changed = False
 
     @staticmethod
     def key(stat):
@@ -48,6 +49,7 @@ class HashCache:
     def remember(self, path, stat, sha256, now=None):
         """Record the sha256 of a file this run wrote while hashing it (no second read)."""
         self.entries[path] = {"key": self.key(stat), "sha256": sha256, "hashed_at": now or time.time()}
+        self.changed = True
 
     def hash(self, path, stat, now=None):
         digest = hashlib.sha256()
@@ -77,8 +79,8 @@ def load_cache(path):
 
 
 def save_cache(path, cache):
-    """Write the cache (atomically) when this run hashed something."""
-    if cache.hashed_files:
+    """Write the cache (atomically) when this run hashed or recorded something."""
+    if cache.changed:
         atomic_write(path, json.dumps(cache.entries, sort_keys=True))
 
 
