@@ -165,8 +165,8 @@ def main():
     print("| part | size | first snapshot | next month, unchanged | restore drill | added by the unchanged month |")
     print("| --- | --- | --- | --- | --- | --- |")
     for part, size, first, unchanged, drill, added in rows:
-        print("| %s | %s | %.1f s | %.1f s | %.1f s | %s |" % (part, size, first, unchanged, drill,
-                                                              "%.1f MiB" % (added / float(MIB)) if added >= MIB else "%d KiB" % (added // 1024)))
+        space = "%.1f MiB" % (added / float(MIB)) if added >= MIB else "%d KiB" % (added // 1024)
+        print("| %s | %s | %.1f s | %.1f s | %.1f s | %s |" % (part, size, first, unchanged, drill, space))
     print("\nload average %.1f %.1f %.1f on %d CPU(s)" % (load + (os.cpu_count(),)))
 
 

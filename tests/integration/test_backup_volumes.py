@@ -76,7 +76,9 @@ def _play(tmp_path, engine, name):
 
 def test_named_volumes_are_backed_up_through_the_engine_and_restore(engine, tmp_path):
     archive_dir = tmp_path / "state" / "docker-volumes"
-    in_snapshot = lambda name: tmp_path / "backup" / name / str(archive_dir).lstrip("/")  # noqa: E731
+
+    def in_snapshot(name):
+        return tmp_path / "backup" / name / str(archive_dir).lstrip("/")
     # (check mode of the volume path: tests/integration/test_snapshot_before_change.py, image enforce)
     first = run_playbook(_play(tmp_path, engine, "2026-10"))
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]

@@ -72,7 +72,10 @@ def test_image_enforce_snapshots_the_volumes_first_and_does_not_enforce_without_
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "webui.env").write_text("PORT=8080\n")
     env = {"DOCKER_HOST": engine.host}
-    tag = lambda: engine.inspect(ref, kind="image")[0]["Id"]  # noqa: E731
+
+    def tag():
+        return engine.inspect(ref, kind="image")[0]["Id"]
+
     base = {"gpufleet_image_manifest": str(manifest), "backup_state_dir": str(tmp_path / "state")}
     backup = dict(base, gpufleet_backup_target=str(tmp_path / "backup"), gpufleet_backup_sources=[str(tmp_path / "etc")],
                   gpufleet_backup_docker_volumes=True, gpufleet_backup_docker_volume_names=["gpfbk-webui-*"])

@@ -16,6 +16,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import Reading
 
+
 def _check_options(params):
     """What the argument spec cannot say: a plain snapshot name, and a series that ``name`` belongs to
     when retention (``keep``) is asked for."""

@@ -74,7 +74,7 @@ def snapshot_label(series_name, stamp):
     """``<series>-<stamp>``; ``stamp`` must start with a digit (``utc_stamp()``, or ``2026-11`` for a month)."""
     if not _STAMP.match(stamp or ""):
         raise SnapshotNameError("stamp %r must start with a digit and hold only letters, digits, '_', '.', ':' and '-'"
-                         " (such as 20261204T101500Z or 2026-11)" % (stamp,))
+                                " (such as 20261204T101500Z or 2026-11)" % (stamp,))
     return "%s-%s" % (series_name, stamp)
 
 

@@ -24,8 +24,8 @@ def test_destroy_refuses_what_is_not_a_snapshot():
 
 def test_parse_list_keeps_the_datasets_own_snapshots():
     assert zfs.parse_list(LISTING, "hbktank/models") == ["before-upgrade", "gpufleet-test-20261201T000000Z"]
-    assert zfs.parse_list(LISTING + "hbktank/models/child@x\n", "hbktank/models") == ["before-upgrade",
-                                                                                        "gpufleet-test-20261201T000000Z"]
+    with_child = LISTING + "hbktank/models/child@x\n"
+    assert zfs.parse_list(with_child, "hbktank/models") == ["before-upgrade", "gpufleet-test-20261201T000000Z"]
     assert zfs.parse_list("", "hbktank/models") == []
 
 
