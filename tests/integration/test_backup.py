@@ -9,9 +9,11 @@ import time
 import pytest
 import yaml
 
+from testlib import docker_lab
 from testlib.ansible_run import run_module, run_playbook
 from testlib.docker_lab import free_port
 from testlib.system import apt_ensure
+from testlib.zfs_pool import ZfsPool
 
 pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
@@ -218,94 +220,79 @@ def test_snapshot_and_drill_over_a_real_ssh_server(store, sshd):
     assert "Permission denied (publickey)" in refused["msg"], refused["msg"]
 
 
-# ------------------------------------------------------------------ ZFS snapshot (roles/backup/tasks/zfs.yml)
+# ------------------------------------------------------------------ ZFS snapshots, on a real pool
 
-# ZFS cannot run on a CI machine of this project: zfsutils-linux is in Debian's contrib section, and
-# its kernel module is built by DKMS against the running kernel's headers, which a VM kernel such as
-# this one (6.18.x "-fc", no /lib/modules, no modprobe) does not have. So zfs.yml runs through the real
-# ansible-playbook and the real community.general.zfs module against stand-in zfs and zpool commands
-# that record their argv and keep the datasets and snapshots in a file.
-ZFS_STANDIN = r"""#!/usr/bin/env python3
-# Stand-in for `zfs`/`zpool` (gpufleet tests): records argv, keeps dataset and snapshot names in a file.
-import json, os, sys
-log, state = os.environ["GPUFLEET_ZFS_LOG"], os.environ["GPUFLEET_ZFS_STATE"]
-argv = [os.path.basename(sys.argv[0])] + sys.argv[1:]
-with open(log, "a") as handle:
-    handle.write(json.dumps(argv) + "\n")
-names = open(state).read().split()
-if argv[0] == "zfs" and argv[1] == "list":
-    name = argv[-1]
-    if name in names:
-        print("NAME\tUSED\tAVAIL\tREFER\tMOUNTPOINT\n%s\t0B\t-\t96K\t-" % name)
-        sys.exit(0)
-    sys.stderr.write("cannot open '%s': dataset does not exist\n" % name)
-    sys.exit(1)
-if argv[0] == "zfs" and argv[1] == "snapshot":
-    name = argv[-1]
-    if name.split("@")[0] not in names:
-        sys.stderr.write("cannot open '%s': dataset does not exist\n" % name.split("@")[0])
-        sys.exit(1)
-    with open(state, "a") as handle:
-        handle.write(name + "\n")
-    sys.exit(0)
-if argv[0] == "zpool" and argv[1:3] == ["get", "version"] and argv[3] in names:
-    # OpenZFS: feature flags instead of a version number
-    print("NAME  PROPERTY  VALUE    SOURCE\n%s  version   -        default" % argv[3])
-    sys.exit(0)
-if argv[0] == "zfs" and argv[1:6] == ["get", "-H", "-p", "-o", "property,source"] and argv[-1] in names:
-    print("type\t-\ncreation\t-\nused\t-")
-    sys.exit(0)
-sys.stderr.write("stand-in: %s not modelled\n" % " ".join(argv))
-sys.exit(2)
-"""
+# tests/testlib/zfs_pool.py: a file-backed pool, OpenZFS where the kernel has it, zfs-fuse here (this kernel
+# cannot load modules, so OpenZFS's cannot run on it). No stand-in zfs: what the tests see, ZFS did.
+ZFS_MODULE = "gpufleet.maintenance.zfs_snapshot"
 
 
-@pytest.fixture
-def zfs_standin(tmp_path):
-    bindir = tmp_path / "zfs-bin"
-    bindir.mkdir()
-    for name in ("zfs", "zpool"):
-        (bindir / name).write_text(ZFS_STANDIN)
-        (bindir / name).chmod(0o755)
-    state, log = tmp_path / "zfs-state", tmp_path / "zfs-argv.jsonl"
-    state.write_text("tank\ntank/models\n")
-    env = {"PATH": "%s:%s" % (bindir, os.environ["PATH"]), "GPUFLEET_ZFS_LOG": str(log), "GPUFLEET_ZFS_STATE": str(state)}
-    return env, state, log
+@pytest.fixture(scope="module")
+def pool():
+    with ZfsPool() as zpool:
+        zpool.zfs("create", zpool.name + "/models")
+        yield zpool
 
 
-def _argv(log):
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+def test_zfs_snapshot_check_apply_idempotence_retention_and_rollback(pool):
+    dataset = pool.name + "/models"
+    data = os.path.join(pool.mountpoint, "models", "Modelfile")
+    with open(data, "w") as handle:
+        handle.write("FROM gemma3:4b\n")
+    pool.zfs("snapshot", dataset + "@my-own")                           # the operator's own: never touched
+    pool.zfs("snapshot", dataset + "@gpufleet-driver_bump-before-test")  # no date stamp: not in the series
+    theirs = ["gpufleet-driver_bump-before-test", "my-own"]
+    args = {"dataset": dataset, "reason": "driver_bump", "stamp": "20261201T000000Z", "keep": 2}
+    first = dataset + "@gpufleet-driver_bump-20261201T000000Z"
+
+    check = docker_lab.run_module(ZFS_MODULE, args, check=True, diff=True)
+    assert check["changed"] is True and check["created"] is True, check
+    assert check["msg"] == "check mode: would take ZFS snapshot " + first
+    assert check["diff"] == {"before": "", "after": first + "\n", "before_header": dataset + "@gpufleet-driver_bump-*",
+                             "after_header": dataset + "@gpufleet-driver_bump-*"}
+    assert pool.snapshots(dataset) == theirs  # check mode took nothing
+
+    taken = docker_lab.run_module(ZFS_MODULE, args, diff=True)
+    assert taken["changed"] is True and taken["snapshot"] == first and taken["msg"] == "took ZFS snapshot " + first, taken
+    assert pool.snapshots(dataset) == ["gpufleet-driver_bump-20261201T000000Z"] + theirs
+    for check_mode in (True, False):  # the same stamp again: one snapshot, nothing to do
+        again = docker_lab.run_module(ZFS_MODULE, args, check=check_mode)
+        assert again["changed"] is False and again["msg"] == ("check mode: " if check_mode else "") + (
+            "ZFS snapshot %s exists already" % first), again
+    assert pool.snapshots(dataset) == ["gpufleet-driver_bump-20261201T000000Z"] + theirs
+
+    pool.zfs("snapshot", dataset + "@gpufleet-driver_bump-20261202T000000Z")  # as an earlier run would have
+    with open(data, "w") as handle:
+        handle.write("FROM gemma3:4b\nPARAMETER num_ctx 8192\n")
+    third = docker_lab.run_module(ZFS_MODULE, dict(args, stamp="20261203T000000Z"), diff=True)
+    assert third["destroyed"] == [first] and third["not_destroyed"] == [], third  # keep 2: the oldest goes
+    assert third["msg"] == ("took ZFS snapshot %s@gpufleet-driver_bump-20261203T000000Z; destroyed %s (retention)" % (dataset, first))
+    assert first in third["diff"]["before"] and first not in third["diff"]["after"]
+    assert pool.snapshots(dataset) == ["gpufleet-driver_bump-20261202T000000Z", "gpufleet-driver_bump-20261203T000000Z"] + theirs
+
+    # What the snapshot is for: undo a change. The file as it was at the last snapshot comes back.
+    with open(data, "w") as handle:
+        handle.write("broken by the change\n")
+    pool.zfs("rollback", dataset + "@gpufleet-driver_bump-20261203T000000Z")
+    with open(data) as handle:
+        assert handle.read() == "FROM gemma3:4b\nPARAMETER num_ctx 8192\n"
 
 
-def test_zfs_snapshot_command_lines(store, zfs_standin):
-    env, state, log = zfs_standin
-    playbook = _playbook(store, "2026-10", backup_zfs_dataset="tank/models", backup_drill=False)
-    snapshot = "tank/models@gpufleet-2026-10"
+def test_zfs_snapshot_of_a_dataset_that_does_not_exist_fails_clearly(pool):
+    gone = pool.name + "/gone"
+    result = docker_lab.run_module(ZFS_MODULE, {"dataset": gone, "reason": "driver_bump"})
+    assert result["failed"] is True and "Traceback" not in json.dumps(result), result
+    assert result["msg"].startswith("ZFS dataset %s does not exist (cannot open '%s': dataset does not exist)" % (gone, gone))
 
-    check = run_playbook(playbook, ["--check"], env=env)
+
+def test_monthly_backup_takes_the_monthly_zfs_snapshot(store, pool):
+    dataset = pool.name + "/models"
+    playbook = _playbook(store, "2026-10", backup_zfs_dataset=dataset, backup_drill=False)
+    check = run_playbook(playbook, ["--check"])
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
-    pool = ["zpool", "get", "version", "tank"]  # community.general.zfs asks the pool for OpenZFS first
-    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot]]  # check mode: looked, created nothing
-    assert snapshot not in state.read_text().split()
-
-    log.write_text("")
-    first = run_playbook(playbook, env=env)
+    assert "check mode: would take ZFS snapshot %s@gpufleet-monthly-2026-10" % dataset in check.stdout
+    assert "gpufleet-monthly-2026-10" not in pool.snapshots(dataset)
+    first = run_playbook(playbook)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
-    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot], ["zfs", "snapshot", snapshot]]
-    assert state.read_text().split()[-1] == snapshot
-    assert "changed: [localhost]" in first.stdout.split("Snapshot the ZFS dataset before risky changes", 1)[1].split("TASK")[0]
-
-    log.write_text("")
-    again = run_playbook(playbook, env=env)
-    assert again.returncode == 0, again.stdout[-3000:]
-    # it exists: its properties are read (none to set), no second snapshot
-    properties = ["zfs", "get", "-H", "-p", "-o", "property,source", "all", snapshot]
-    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", snapshot], properties, properties]
-    assert state.read_text().split().count(snapshot) == 1
-
-    log.write_text("")
-    missing = run_playbook(_playbook(store, "2026-11", backup_zfs_dataset="tank/gone", backup_drill=False), env=env)
-    assert missing.returncode != 0
-    gone = "tank/gone@gpufleet-2026-11"
-    assert _argv(log) == [pool, ["zfs", "list", "-t", "all", gone], ["zfs", "snapshot", gone]]
-    assert "cannot open 'tank/gone': dataset does not exist" in missing.stdout
+    assert "gpufleet-monthly-2026-10" in pool.snapshots(dataset)
+    assert (store["target"] / "2026-10").is_dir()  # and then the rsync snapshot, as without ZFS

@@ -18,6 +18,7 @@ HOST_CODE = [os.path.join(ROOT, "plugins", d) for d in ("modules", "module_utils
 INSTALLED_TOOLS = {"smartctl": "smartmontools", "ss": "iproute2", "dmidecode": "dmidecode", "rsync": "rsync"}
 # tools that come with the base system, or with the thing they inspect (the module reports them missing)
 BROUGHT_TOOLS = {
+    "zfs": "zfsutils-linux, with the pool it snapshots (zfs_snapshot fails naming it when missing)",
     "dpkg-query": "dpkg (essential)", "apt-mark": "apt", "apt-cache": "apt", "apt-get": "apt", "apt-config": "apt",
     "timeout": "coreutils (essential)", "ldconfig": "libc-bin (essential)",
     "journalctl": "systemd", "systemctl": "systemd", "last": "util-linux (Debian 12; wtmpdb on 13: unknown without it)",

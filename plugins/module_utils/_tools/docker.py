@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import os
 import re
 import sys
@@ -199,6 +200,39 @@ def restart_container(name, docker_host=None, timeout=30, stop_timeout_s=30):
         client.close()
 
 
+# Named volumes, read through the engine ---------------------------------------------------------
+
+VOLUME_HELPER_LABEL = "io.gpufleet.backup-helper"
+_VOLUME_MOUNT = "/gpufleet-volume"
+
+
+def export_volume(client, name, image, out):
+    """Write named volume ``name`` as a tar stream (the Engine API's ``GET /containers/{id}/archive``)
+    to ``out`` (a binary file object); return the bytes written. Raises :class:`EngineError`.
+
+    The engine reads the files, so this needs the Docker socket and no access to the volume's data
+    (its ``Mountpoint`` is root's), and it works for any volume driver and for rootless or remote
+    engines. The helper container is created from ``image`` with the volume mounted read-only, never
+    started (so the image's content, entrypoint and architecture do not matter), and removed
+    afterwards with its anonymous volumes, also when the read fails.
+    """
+    helper = call("creating a helper container for volume %s" % name, client.create_container, image, command=["true"],
+                  network_disabled=True, labels={VOLUME_HELPER_LABEL: name},
+                  host_config=client.create_host_config(binds={name: {"bind": _VOLUME_MOUNT, "mode": "ro"}}, network_mode="none"))
+    written = 0
+    try:
+        stream, dummy = call("reading volume %s" % name, client.get_archive, helper["Id"], _VOLUME_MOUNT + "/.")
+        try:
+            for chunk in stream:
+                out.write(chunk)
+                written += len(chunk)
+        except ENGINE_ERRORS as exc:
+            raise EngineError("reading volume %s" % name, _short(exc), status=getattr(exc, "status_code", None))
+    finally:
+        call("removing the helper container of volume %s" % name, client.remove_container, helper["Id"], v=True, force=True)
+    return written
+
+
 # Engine API dicts --------------------------------------------------------------------------------
 
 def container_name(container):
@@ -250,3 +284,24 @@ def image_unique_bytes(image):
     whole = size(image.get("Size"))
     shared = image.get("SharedSize")
     return whole - shared if isinstance(shared, int) and 0 <= shared <= whole else whole
+
+
+def select_volumes(volumes, patterns):
+    """``(selected, unmatched)``: the named volumes (``/volumes`` dicts; anonymous ones left out) whose
+    name matches one of ``patterns`` (shell globs, ``*`` for all), sorted by name, and the patterns
+    that matched no named volume."""
+    named = sorted((v for v in volumes if not is_anonymous_volume(v)), key=lambda v: v.get("Name") or "")
+    selected = [v for v in named if any(fnmatch.fnmatchcase(v.get("Name") or "", p) for p in patterns)]
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(v.get("Name") or "", p) for v in named)]
+    return selected, unmatched
+
+
+def helper_image(volume_name, containers, images):
+    """The image ID to create a volume's helper container from: the image of a container that mounts
+    the volume (``/containers/json?all=1`` dicts), else the smallest local image (``/images/json``);
+    None when the engine has no image at all."""
+    for container in containers:
+        if volume_name in container_volume_names(container) and container.get("ImageID"):
+            return container["ImageID"]
+    ranked = sorted(images, key=lambda i: (size(i.get("Size")), i.get("Id") or ""))
+    return ranked[0]["Id"] if ranked else None

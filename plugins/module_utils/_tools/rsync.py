@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""rsync: the command lines of the backup (list, snapshot, restore) and the parsers of its output.
+"""rsync: the command lines of the backup (list, snapshot, restore, delete) and the parsers of its output.
 
 A target is a local path or rsync's ``[user@]host:path`` (over SSH, with ``-e <rsh>``). Snapshots
 are written with ``--relative`` (``/etc/x`` lands at ``<target>/<name>/etc/x``) and
@@ -56,6 +56,15 @@ def snapshot_argv(rsync, sources, target, name, link_dest=None, rsh=None, dry_ru
 def restore_argv(rsync, target, name, scratch, rsh=None):
     argv = [rsync, "--archive", "--hard-links", "--delete", "--mkpath", "--numeric-ids"] + _rsh(target, rsh)
     return argv + [snapshot_path(target, name) + "/", scratch.rstrip("/") + "/"]
+
+
+def delete_argv(rsync, target, names, empty, rsh=None):
+    """Delete the snapshots ``names`` (plain directory names) from ``target``: an empty directory
+    ``empty`` synced over the target with ``--delete``, every other entry excluded (so untouched)."""
+    if not names or any("/" in n or n in ("", ".", "..") or set(n) & set("*?[]\\") for n in names):
+        raise ValueError("internal error: %r are not plain snapshot names" % (names,))
+    return ([rsync, "--recursive", "--delete", "--itemize-changes"] + _rsh(target, rsh)
+            + ["--include=/%s/***" % n for n in names] + ["--exclude=*", empty.rstrip("/") + "/", target.rstrip("/") + "/"])
 
 
 def parse_list(text):

@@ -11,10 +11,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import checks, present
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import checks, parse, present
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import Area
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.readings import Reading
+
+
+def _check_options(params):
+    """What the argument spec cannot say: a plain snapshot name, and a series that ``name`` belongs to
+    when retention (``keep``) is asked for."""
+    name = params["name"]
+    if "/" in name or name in ("", ".", ".."):
+        return ["snapshot name %r must be a plain directory name such as 2026-11" % name]
+    if params["keep"] and not (parse.valid_name(params["series"]) and parse.in_series(name, params["series"])):
+        return ["keep needs series, and name %r must be <series>-<stamp> with a stamp that starts with a digit (series %r)"
+                % (name, params["series"])]
+    return []
+
 
 AREA = Area(
     "backup", "backup",
@@ -33,10 +46,16 @@ AREA = Area(
         rsh=dict(type="str", default="ssh"),
         rsync=dict(type="path"),
         timeout_s=dict(type="int", default=21600),
+        docker_volumes=dict(type="list", elements="str", default=[]),
+        docker_volume_dir=dict(type="path"),
+        docker_volume_image=dict(type="str"),
+        docker_host=dict(type="str"),
+        docker_timeout_s=dict(type="int", default=600),
+        series=dict(type="str", default=""),
+        keep=dict(type="int", default=0),
     ),
-    ranges={"timeout_s": (1, None)},
-    check_options=lambda params: (["snapshot name %r must be a plain directory name such as 2026-11" % params["name"]]
-                                  if "/" in params["name"] or params["name"] in ("", ".", "..") else []),
+    ranges={"timeout_s": (1, None), "docker_timeout_s": (1, None), "keep": (0, None)},
+    check_options=_check_options,
     checks=checks.CHECKS,
     present=present.summary_lines,
     metrics=present.metrics,

@@ -31,6 +31,7 @@ class HashCache:
         self.entries = dict(entries or {})
         self.hashed_bytes = 0
         self.hashed_files = 0
+        self.changed = False
 
     @staticmethod
     def key(stat):
@@ -45,6 +46,11 @@ class HashCache:
     def last_hashed(self, path):
         return (self.entries.get(path) or {}).get("hashed_at", 0)
 
+    def remember(self, path, stat, sha256, now=None):
+        """Record the sha256 of a file this run wrote while hashing it (no second read)."""
+        self.entries[path] = {"key": self.key(stat), "sha256": sha256, "hashed_at": now or time.time()}
+        self.changed = True
+
     def hash(self, path, stat, now=None):
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
@@ -56,7 +62,7 @@ class HashCache:
         value = digest.hexdigest()
         self.hashed_bytes += stat.st_size
         self.hashed_files += 1
-        self.entries[path] = {"key": self.key(stat), "sha256": value, "hashed_at": now or time.time()}
+        self.remember(path, stat, value, now)
         return value
 
 
@@ -73,8 +79,8 @@ def load_cache(path):
 
 
 def save_cache(path, cache):
-    """Write the cache (atomically) when this run hashed something."""
-    if cache.hashed_files:
+    """Write the cache (atomically) when this run hashed or recorded something."""
+    if cache.changed:
         atomic_write(path, json.dumps(cache.entries, sort_keys=True))
 
 

@@ -57,3 +57,32 @@ def test_bad_options_fail_naming_the_option(params, extra, message):
     with pytest.raises(backup_snapshot.BackupError) as info:
         backup_snapshot.run(run_command, dict(params, **extra))
     assert str(info.value) == message
+
+
+def test_retention_deletes_the_oldest_of_the_series_only(params):
+    """keep 2 of gpufleet-driver_bump: the third pre-change snapshot deletes the first; the monthly snapshot and a
+    directory of the operator's stay. The real rsync deletes them (an empty directory synced with --delete)."""
+    target = params["target"]
+    series = "gpufleet-driver_bump"
+    for name in ("2026-10", "gpufleet-driver_bump-manual"):
+        os.makedirs(os.path.join(target, name, "keep"))
+    stamps = ["20261101T000000Z", "20261102T000000Z", "20261103T000000Z"]
+    for stamp in stamps[:2]:
+        taken, dummy = backup_snapshot.run(run_command, dict(params, name="%s-%s" % (series, stamp), series=series, keep=2))
+        assert taken["deleted"] == []
+    third = dict(params, name="%s-%s" % (series, stamps[2]), series=series, keep=2)
+    preview, dummy = backup_snapshot.run(run_command, third, check_mode=True)
+    assert preview["deleted"] == ["%s-%s" % (series, stamps[0])] and preview["changed"] is True
+    assert os.path.isdir(os.path.join(target, "%s-%s" % (series, stamps[0])))  # check mode deletes nothing
+    taken, dummy = backup_snapshot.run(run_command, third)
+    assert taken["deleted"] == ["%s-%s" % (series, stamps[0])]
+    assert taken["kept"] == ["%s-%s" % (series, s) for s in stamps[1:]]
+    assert sorted(os.listdir(target)) == ["2026-10"] + ["%s-%s" % (series, s) for s in stamps[1:]] + ["gpufleet-driver_bump-manual"]
+    assert os.path.isdir(os.path.join(target, "gpufleet-driver_bump-manual", "keep"))
+
+
+def test_keep_needs_a_series_the_name_belongs_to(params):
+    with pytest.raises(backup_snapshot.BackupError) as info:
+        backup_snapshot.run(run_command, dict(params, keep=2))
+    assert str(info.value) == ("backup: keep needs series, and name '2026-11' must be <series>-<stamp> with a stamp that "
+                               "starts with a digit (series '')")

@@ -1,5 +1,8 @@
 """_tools/docker: the engine client's error handling and the helpers that read Engine API dicts."""
 
+import json
+import os
+
 import pytest
 import requests
 from docker.errors import APIError
@@ -69,3 +72,38 @@ def test_names_tags_and_kinds_of_engine_objects():
     assert not engine.is_anonymous_volume({"Name": "webui-data"})
     assert engine.container_volume_names({"Mounts": [{"Type": "volume", "Name": "v"}, {"Type": "bind", "Source": "/x"}]}) == ["v"]
     assert (engine.size(5), engine.size(-1), engine.size(None)) == (5, 0, 0)
+
+
+# Named volumes for the backup (issue 20 part 6), on engine captures (fixtures/docker_api/PROVENANCE.md)
+
+def _fixture(name):
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "docker_api", name)) as handle:
+        return json.load(handle)
+
+
+ANON = "c196091b1589f70cba68b28098480a04c2e021b990c7c451a7ff361824fecb62"
+
+
+@pytest.mark.parametrize("patterns, selected, unmatched", [
+    (["*"], ["open-webui", "qdrant_storage"], []),            # every named volume, never the anonymous one
+    (["open-*"], ["open-webui"], []),
+    (["qdrant_storage", "open-webui"], ["open-webui", "qdrant_storage"], []),
+    (["qdrant_storage", "ollama"], ["qdrant_storage"], ["ollama"]),
+    ([ANON], [], [ANON]),                                      # an anonymous volume cannot be asked for by name either
+    (["Open-*"], [], ["Open-*"]),                              # names are case-sensitive, as the engine's
+])
+def test_select_volumes(patterns, selected, unmatched):
+    volumes = _fixture("volumes-list-engine20.10.json")["Volumes"]
+    assert ANON in [v["Name"] for v in volumes]
+    chosen, missing = engine.select_volumes(volumes, patterns)
+    assert ([v["Name"] for v in chosen], missing) == (selected, unmatched)
+
+
+def test_helper_image_is_the_image_of_a_container_using_the_volume_else_the_smallest():
+    containers = _fixture("containers-list-volume-mounts-engine20.10.json")
+    images = [{"Id": "sha256:big", "Size": 700 * 1024 * 1024}, {"Id": "sha256:small", "Size": 2 * 1024 * 1024},
+              {"Id": "sha256:unknown", "Size": -1}]
+    assert engine.helper_image("open-webui", containers, images) == containers[0]["ImageID"]
+    assert engine.helper_image("qdrant_storage", containers, images) == "sha256:unknown"  # -1 (not computed) counts as 0
+    assert engine.helper_image("qdrant_storage", containers, images[:2]) == "sha256:small"
+    assert engine.helper_image("qdrant_storage", [], []) is None

@@ -52,3 +52,15 @@ def test_argv_local_and_remote():
     assert not any(a.startswith("--link-dest") for a in remote)
     assert rsync.restore_argv("rsync", "b@nas:/b", "2026-11", "/var/tmp/d", "ssh")[-2:] == ["b@nas:/b/2026-11/", "/var/tmp/d/"]
     assert rsync.list_argv("rsync", "/b") == ["rsync", "--list-only", "/b/"]
+
+
+def test_delete_argv_deletes_only_the_named_snapshots():
+    argv = rsync.delete_argv("rsync", "backup@nas:/srv/backup", ["gpufleet-driver_bump-20251101T000000Z"], "/tmp/empty", "ssh -p 2222")
+    assert argv == ["rsync", "--recursive", "--delete", "--itemize-changes", "-e", "ssh -p 2222",
+                    "--include=/gpufleet-driver_bump-20251101T000000Z/***", "--exclude=*", "/tmp/empty/", "backup@nas:/srv/backup/"]
+
+
+@pytest.mark.parametrize("names", [[], ["a/b"], [".."], ["gpufleet-*"], ["x[1]"]])
+def test_delete_argv_refuses_what_is_not_a_plain_name(names):
+    with pytest.raises(ValueError):
+        rsync.delete_argv("rsync", "/srv/backup", names, "/tmp/empty")
