@@ -47,6 +47,10 @@ DAY = 86400
 # with several the weekly runs first and the daily last, as on a real controller.
 CADENCE_HOUR = {"weekly": 3, "monthly": 4, "quarterly": 5, "annual": 5.5, "daily": 6}
 CADENCE_ORDER = ["weekly", "monthly", "quarterly", "annual", "daily"]
+# The weekly suite of the model-store host: a shorter form of the default suite's date-extraction prompt (roles/benchmark).
+TIMELINE_PROMPT = {"name": "extract_dates_from_email", "max_tokens": 64, "expect": "2025-03-03",
+                   "messages": [{"role": "user", "content": "Extract every date from this email as a list in ISO format "
+                                 "(YYYY-MM-DD), nothing else. Email: \"the kickoff is on 3 March 2025.\""}]}
 # The interpreter the prerequisites role leaves on a host (roles/prerequisites/defaults/main.yml, prerequisites_venv).
 PROVISIONED_PYTHON = "/opt/gpufleet/venv/bin/python"
 MODEL_ROT = "llama-3.2-1b-instruct-q4_k_m.gguf"   # the model file that rots (random bytes: a stand-in of the size class)
@@ -406,7 +410,9 @@ class Host:
     def host_vars(self):
         # No Docker engine and no runner logs on these boxes: the weekly Docker hygiene and the daily log
         # rotation are off, as docs/cadence.md says to set them for such a box.
-        out = {"ansible_connection": "community.docker.docker_api", "ansible_host": self.container,
+        # The docker CLI connection: measured here, a daily over the six hosts takes 8.8 s with it against
+        # 10.2 s with docker_api (whose Python client each forked worker sets up again).
+        out = {"ansible_connection": "community.docker.docker", "ansible_host": self.container,
                "gpufleet_disk_paths": ["/", "/srv/models"],
                "gpufleet_docker_hygiene": False, "gpufleet_log_rotate_paths": [],
                "ssd_wear_smartctl_path": "/sim/smart/smartctl"}
@@ -419,6 +425,9 @@ class Host:
             out["gpufleet_llm_model"] = "replay:1b"
             out["benchmark_repeats"] = 1   # the weekly suite: one measured request per prompt, no warm-up
             out["benchmark_warmup"] = 0
+            # One prompt of the default suite: the replay server waits the simulated time to first token
+            # (up to 11 s) and between tokens for real, once per prompt; one prompt shows the drift as well.
+            out["benchmark_suite"] = [TIMELINE_PROMPT]
         if self.spec.get("tls"):
             out["gpufleet_tls_endpoints"] = [{"name": "front-door", "host": "127.0.0.1", "port": self.tls_port,
                                               "server_name": "%s.example.internal" % self.name}]
@@ -586,7 +595,7 @@ class Timeline:
     def playbook(self, playbook, evars, timeout=600):
         """ansible-playbook over the timeline's hosts (the prerequisites role on, as on a user's fleet)."""
         cmd = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", self.inventory, "-e", json.dumps(evars)]
-        # Pipelining as ansible.cfg sets it for SSH (the docker_api connection has it too): one exec per task.
+        # Pipelining as ansible.cfg sets it for SSH (the docker connection has it too): one exec per task.
         env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
                           ANSIBLE_PIPELINING="1")
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
