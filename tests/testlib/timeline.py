@@ -604,10 +604,10 @@ class Timeline:
         return proc
 
     def run(self, daily_every=1, weekly_every=1, limit_days=None, provision_once=True, monthly_every=1):
-        """Every run of the schedule, in order. With ``provision_once`` the runs of the first day run the
-        prerequisites step on the fresh hosts (as every cadence does by default) and the later ones treat
-        the hosts as provisioned (``write_inventory``): the step is a read and five task slots per host per
-        run that no failure of the scenario is about, and the fleet tests prove it on every run."""
+        """Every run of the schedule, in order. With ``provision_once`` the first run runs the prerequisites
+        step on the fresh hosts (as every cadence does by default) and the later ones treat the hosts as
+        provisioned (``write_inventory``): the step is a read and five task slots per host per run that no
+        failure of the scenario is about, and the fleet tests prove it on every run."""
         schedule = runs(self.scenario, daily_every, weekly_every, monthly_every)
         if limit_days is not None:
             schedule = [r for r in schedule if r[0] < limit_days]
@@ -632,7 +632,7 @@ class Timeline:
             self.observations.extend(observations_from_report(self.scenario, report))
             self.log("day %3d %-9s rc %s %5.1f s  %s  (%d/%d, %.0f s)" % (
                 day, cadence, proc.returncode, took, report["status"], index + 1, len(schedule), time.time() - started))
-            if provision_once and index + 1 < len(schedule) and schedule[index + 1][0] != day and day == schedule[0][0]:
+            if provision_once and index == 0:
                 self.write_inventory(provisioned=True)
         return evaluate(self.scenario, self.observations)
 
