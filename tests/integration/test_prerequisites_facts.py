@@ -97,5 +97,5 @@ def test_an_unsupported_distribution_stops_with_the_roles_message(hosts):
               for result in task["hosts"].values() if result.get("failed")]
     assert failed and failed[0][0].endswith("Stop on a distribution the role does not know"), failed
     # the message the role gave with setup's facts (the same words with the branch base, run by hand: "Fedora Linux 40")
-    assert failed[0][1].startswith("prerequisites: %s %s is not supported (Debian 12, Ubuntu 22.04 and 24.04 are);" % (
+    assert failed[0][1].startswith("prerequisites: %s %s is not supported (Debian 12, Ubuntu 22.04 and 24.04 and macOS are);" % (
         said["ansible_distribution"], said["ansible_distribution_version"])), failed
