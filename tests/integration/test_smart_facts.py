@@ -156,7 +156,8 @@ def test_module_without_smartctl(tmp_path):
     result = run_module("gpufleet.maintenance.smart_facts", {"smartctl_path": str(tmp_path / "smartctl")})
     fact = result["ansible_facts"]["gpufleet_smart"]
     assert fact["present"] is False and "install smartmontools" in fact["reason"]
-    assert fact["status"] == "warn" and fact["checks"][0]["check"] == "smartctl_present"
+    assert fact["status"] == "unknown" and fact["checks"][0]["check"] == "smartctl_present"
+    assert fact["checks"][0]["message"].startswith("could not look: smartctl not found")
 
 
 @pytest.fixture

@@ -273,11 +273,13 @@ def evaluate(data, params):
     elapsed = parse.elapsed_since(data, previous)
     results = []
     if not data.get("present"):
-        results.append(CHECKS["smartctl_present"].result(
-            "warn", False, True, data.get("reason") or "smartctl not found", fix=""))
+        # Nothing was looked at: unknown (could not look), never a verdict on the drives; the reason names the fix.
+        results.append(CHECKS["smartctl_present"].unknown(
+            data.get("reason") or "smartctl not found", fix="" if data.get("reason") else None, value=False,
+            threshold=True))
     elif not data.get("as_root"):
-        results.append(CHECKS["smart_access"].result(
-            "warn", False, True, "smart_facts runs without root, so smartctl cannot open the drives"))
+        results.append(CHECKS["smart_access"].unknown(
+            "smart_facts runs without root, so smartctl cannot open the drives", value=False, threshold=True))
     if data.get("present") and data.get("pysmart_present") is False and data.get("_system") == "Darwin":
         # macOS: the collection installs no pySMART there (the prerequisites role installs nothing on a Mac);
         # smartctl --json is the reader, and judged complete when it read every drive

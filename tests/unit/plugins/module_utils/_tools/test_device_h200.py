@@ -84,3 +84,37 @@ def test_h200_vram_probe_decisions_from_the_raw_readings(fixture_path):
     assert _vram.decide([held], [again], threshold) == {"stayed": [dict(held, first_pct=89.7, second_pct=89.7)], "fell": []}
     assert _vram.decide([again], [freed], threshold) == {"stayed": [], "fell": [dict(held, first_pct=89.7, second_pct=0.4, used_pct=0.4)]}
     assert _vram.exhausted([idle], threshold) == []
+
+
+def test_h200_cadence_facts_judge_the_same_with_todays_checks(fixture_path):
+    """cadence-facts.json: health_facts as ansible-playbook ran it on the lent H200 (2026-12-04,
+    tests/device/run_cadence_probe.sh). The checks it gave there must be what today's checks give for the
+    same readings, and an idle, cool card with ECC on is judged ok on every reading it has."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import checks as gpu_checks
+    fact = json.loads(_load(fixture_path, "cadence-facts.json"))["gpufleet_gpu"]
+    gpu = fact["nvidia"]["gpus"][0]
+    assert (gpu["name"], fact["nvidia"]["driver_version"], fact["nvidia"]["source"]) == ("NVIDIA H200", "580.159.04", "nvml")
+    assert gpu["temperature_c"] == 38 and gpu["memory_temperature_c"] == 39 and gpu["memory_used_mib"] == 0
+    again = gpu_checks.nvidia_gpu_checks(gpu, fact["thresholds"])
+    assert [(c["check"], c["status"], c["value"]) for c in again] == \
+        [(c["check"], c["status"], c["value"]) for c in fact["checks"]]
+    # no fan check on a passively cooled card (fan null), no retired-pages check on Hopper (not reported)
+    assert [c["check"] for c in again] == ["gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable",
+                                            "remapped_rows", "throttle", "power_brake"]
+    assert {c["status"] for c in again} == {"ok"}
+    # the same card at 90 C core and 96 C junction would not be ok: the checks can fail on these readings
+    hot = dict(gpu, temperature_c=90, memory_temperature_c=96)
+    hot_status = {c["check"]: c["status"] for c in gpu_checks.nvidia_gpu_checks(hot, fact["thresholds"])}
+    assert hot_status["gpu_temperature"] == "crit" and hot_status["memory_temperature"] == "warn"
+
+
+def test_h200_without_smartmontools_is_could_not_look_not_a_warning(fixture_path):
+    """The lent machine had no smartmontools: the module there said `warn` for drives it never read (fixed
+    since: `unknown`, the reason naming what to install). Today's evaluation of that very fact."""
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import checks as smart_checks
+    fact = json.loads(_load(fixture_path, "cadence-facts.json"))["gpufleet_smart"]
+    assert fact["present"] is False and fact["devices"] == []
+    assert [(c["check"], c["status"]) for c in fact["checks"]] == [("smartctl_present", "warn")]  # as seen there
+    again = smart_checks.evaluate(fact, {"thresholds": fact["thresholds"], "previous": None})
+    assert [(c["check"], c["status"]) for c in again] == [("smartctl_present", "unknown")]
+    assert again[0]["message"].startswith("could not look: smartctl not found") and "smartmontools" in again[0]["message"]

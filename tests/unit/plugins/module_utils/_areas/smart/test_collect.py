@@ -331,6 +331,10 @@ def test_smartctl_missing(tmp_path):
     fact, _warnings = gather({"smartctl_path": str(tmp_path / "nope")}, euid=0)
     assert fact["present"] is False and "install smartmontools" in fact["reason"]
     assert fact["devices"] == [] and fact["checks"][0]["check"] == "smartctl_present"
+    # nothing was read: could not look (a missing tool is not a finding on the drives), and the message says what to install
+    assert fact["checks"][0]["status"] == "unknown" and fact["status"] == "unknown"
+    assert fact["checks"][0]["message"].startswith("could not look: smartctl not found")
+    assert fact["checks"][0]["message"].count("ssd_wear_install: true") == 1
 
 
 def test_not_root_says_become(tmp_path):
@@ -342,7 +346,8 @@ def test_not_root_says_become(tmp_path):
     assert "needs root (become: true)" in drive["reason"] and "Open failed" in drive["reason"]
     assert drive["checks"][0]["check"] == "smart_read" and drive["checks"][0]["status"] == "unknown"
     access = [c for c in fact["checks"] if c["check"] == "smart_access"][0]
-    assert access["status"] == "warn" and "become: true" in access["message"]
+    assert access["status"] == "unknown" and access["message"].startswith("could not look: smart_facts runs without root")
+    assert "become: true" in access["message"] and fact["status"] == "unknown"
 
 
 @pytest.mark.parametrize("euid, words", [
@@ -362,7 +367,7 @@ def test_permission_denied_is_unknown_with_the_reason_and_the_fix(tmp_path, euid
     read = drive["checks"][0]
     assert [c["check"] for c in drive["checks"]] == ["smart_read"] and read["status"] == "unknown"
     assert read["subject"] == {"device": "/dev/nvme0"} and words in read["message"]
-    assert fact["status"] == ("warn" if euid else "unknown")  # not root: smart_access warns as well
+    assert fact["status"] == "unknown"  # not root: smart_access could not look either
 
 
 def test_output_cut_after_the_banner_is_unknown_not_ok(tmp_path):
