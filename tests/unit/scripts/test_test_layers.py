@@ -59,3 +59,49 @@ def test_an_unknown_layer_is_refused(tmp_path):
     proc = run_layers(tmp_path, "no_such_layer")
     assert proc.returncode == 1
     assert "unknown layer 'no_such_layer'" in proc.stderr
+
+
+ALONGSIDE = r"""
+prepare_alongside() { echo "PREPARED"; }
+layer_integration() { touch "$MARKS/integration-start"; sleep 2; [ -e "$MARKS/timeline-start" ] && echo "SAW-TIMELINE-RUNNING"; touch "$MARKS/integration-end"; }
+layer_timeline() { touch "$MARKS/timeline-start"; sleep 1; echo "TIMELINE-OUTPUT"; [ -z "${TIMELINE_FAILS:-}" ]; }
+layer_after() { [ -e "$MARKS/integration-end" ] && echo "AFTER-RAN"; }
+"""
+
+
+def run_alongside(tmp_path, *layers, **env_extra):
+    extra = tmp_path / "alongside.sh"
+    extra.write_text(ALONGSIDE)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = dict(os.environ, GPUFLEET_EXTRA_LAYERS=str(extra), GPUFLEET_VENV=sys.prefix, MARKS=str(marks), **env_extra)
+    env.pop("GPUFLEET_TEST_SERIAL", None)
+    env.update(env_extra)
+    return subprocess.run([os.path.join(REPO_ROOT, "scripts", "test")] + list(layers), env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_timeline_runs_alongside_integration_and_keeps_its_own_verdict(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", "after")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "PREPARED" in out and "SAW-TIMELINE-RUNNING" in out  # started before integration ended
+    assert out.index("layer integration passed") < out.index("TIMELINE-OUTPUT")  # its output whole, after
+    assert "layer timeline passed in " in out and "(alongside integration)" in out
+    assert "AFTER-RAN" in out and "layers: 3 passed, 0 failed" in proc.stdout
+
+
+def test_a_failing_timeline_alongside_fails_its_own_layer(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", TIMELINE_FAILS="1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "FAILED layers: timeline\n" in proc.stdout and "layer integration passed" in out
+    assert "[test:timeline] step failed (exit 1)" in out
+
+
+def test_serial_runs_them_one_after_the_other(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", GPUFLEET_TEST_SERIAL="1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "SAW-TIMELINE-RUNNING" not in out and "PREPARED" not in out and "alongside" not in out
+    assert out.index("layer integration passed") < out.index("=== layer timeline ===")
