@@ -63,6 +63,7 @@ def test_an_unknown_layer_is_refused(tmp_path):
 
 ALONGSIDE = r"""
 prepare_alongside() { echo "PREPARED"; }
+start_prebuilds() { echo "PREBUILD-STARTED"; }
 layer_integration() { touch "$MARKS/integration-start"; sleep 2; [ -e "$MARKS/timeline-start" ] && echo "SAW-TIMELINE-RUNNING"; touch "$MARKS/integration-end"; }
 layer_timeline() { touch "$MARKS/timeline-start"; sleep 1; echo "TIMELINE-OUTPUT"; [ -z "${TIMELINE_FAILS:-}" ]; }
 layer_after() { [ -e "$MARKS/integration-end" ] && echo "AFTER-RAN"; }
@@ -89,6 +90,7 @@ def test_the_timeline_runs_alongside_integration_and_keeps_its_own_verdict(tmp_p
     assert out.index("layer integration passed") < out.index("TIMELINE-OUTPUT")  # its output whole, after
     assert "layer timeline passed in " in out and "(alongside integration)" in out
     assert "AFTER-RAN" in out and "layers: 3 passed, 0 failed" in proc.stdout
+    assert out.index("PREBUILD-STARTED") < out.index("=== layer integration ===")  # before the first layer
 
 
 def test_a_failing_timeline_alongside_fails_its_own_layer(tmp_path):
@@ -104,4 +106,5 @@ def test_serial_runs_them_one_after_the_other(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "SAW-TIMELINE-RUNNING" not in out and "PREPARED" not in out and "alongside" not in out
+    assert "PREBUILD-STARTED" not in out
     assert out.index("layer integration passed") < out.index("=== layer timeline ===")
