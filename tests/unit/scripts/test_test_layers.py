@@ -64,7 +64,11 @@ def test_an_unknown_layer_is_refused(tmp_path):
 ALONGSIDE = r"""
 prepare_alongside() { echo "PREPARED"; }
 start_prebuilds() { echo "PREBUILD-STARTED"; }
-layer_integration() { touch "$MARKS/integration-start"; sleep 2; [ -e "$MARKS/timeline-start" ] && echo "SAW-TIMELINE-RUNNING"; touch "$MARKS/integration-end"; }
+layer_integration() {
+  touch "$MARKS/integration-start"; sleep 2
+  [ -e "$MARKS/timeline-start" ] && echo "SAW-TIMELINE-RUNNING"
+  touch "$MARKS/integration-end"
+}
 layer_timeline() { touch "$MARKS/timeline-start"; sleep 1; echo "TIMELINE-OUTPUT"; [ -z "${TIMELINE_FAILS:-}" ]; }
 layer_after() { [ -e "$MARKS/integration-end" ] && echo "AFTER-RAN"; }
 """

@@ -99,8 +99,9 @@ def test_h200_cadence_facts_judge_the_same_with_todays_checks(fixture_path):
     assert [(c["check"], c["status"], c["value"]) for c in again] == \
         [(c["check"], c["status"], c["value"]) for c in fact["checks"]]
     # no fan check on a passively cooled card (fan null), no retired-pages check on Hopper (not reported)
-    assert [c["check"] for c in again] == ["gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable",
-                                            "remapped_rows", "throttle", "power_brake"]
+    expected = ["gpu_temperature", "memory_temperature", "vram_used", "ecc_uncorrectable", "remapped_rows", "throttle",
+                "power_brake"]
+    assert [c["check"] for c in again] == expected
     assert {c["status"] for c in again} == {"ok"}
     # the same card at 90 C core and 96 C junction would not be ok: the checks can fail on these readings
     hot = dict(gpu, temperature_c=90, memory_temperature_c=96)
