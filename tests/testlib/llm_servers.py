@@ -133,7 +133,7 @@ def replay_servers():
 # --- the real llama.cpp server -------------------------------------------------------------------
 
 def llama_server_binary():
-    """Path of llama-server, built once by scripts/llama-server-build (about 5.5 min; cached)."""
+    """Path of llama-server, built once by scripts/llama-server-build (a few minutes; cached)."""
     proc = subprocess.run([os.path.join(REPO_ROOT, "scripts", "llama-server-build")], capture_output=True,
                           text=True, timeout=3600, check=False)
     if proc.returncode != 0:
