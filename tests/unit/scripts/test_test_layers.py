@@ -112,3 +112,13 @@ def test_serial_runs_them_one_after_the_other(tmp_path):
     assert "SAW-TIMELINE-RUNNING" not in out and "PREPARED" not in out and "alongside" not in out
     assert "PREBUILD-STARTED" not in out
     assert out.index("layer integration passed") < out.index("=== layer timeline ===")
+
+
+def test_a_timeline_named_before_integration_runs_on_its_own_in_order(tmp_path):
+    proc = run_alongside(tmp_path, "timeline", "integration")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "SAW-TIMELINE-RUNNING" in out  # integration ran after the timeline had started (and ended)
+    assert "alongside" not in out and "PREPARED" not in out
+    assert out.index("layer timeline passed") < out.index("=== layer integration ===")
+    assert "layers: 2 passed, 0 failed" in proc.stdout
