@@ -47,15 +47,7 @@ if [ -n "${PROBE_CADENCES:-}" ]; then   # e.g. PROBE_CADENCES="weekly annual": t
 else
 cadence daily-idle daily
 
-python3 - <<'PY' &
-import time, torch
-hold = torch.empty(int(20e9), dtype=torch.uint8, device="cuda")
-a = torch.randn(8192, 8192, device="cuda")
-end = time.time() + 40
-while time.time() < end:
-    a @ a
-torch.cuda.synchronize()
-PY
+python3 tests/device/gpu_load.py 40 20 &
 load=$!
 sleep 8
 cadence daily-load daily

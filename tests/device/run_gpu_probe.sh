@@ -7,15 +7,7 @@ ln -sfn "$PWD" /tmp/gpc/ansible_collections/gpufleet/maintenance
 export PYTHONPATH=/tmp/gpc
 python3 -c 'import pynvml; print("nvidia-ml-py", getattr(pynvml, "__version__", "?"))'
 python3 tests/device/gpu_probe.py --processes --out "$out/probe-idle.json" > /dev/null; echo "idle probe rc=$?"
-python3 - <<'PY' &
-import time, torch
-hold = torch.empty(int(20e9), dtype=torch.uint8, device="cuda")
-a = torch.randn(8192, 8192, device="cuda")
-end = time.time() + 25
-while time.time() < end:
-    a @ a
-torch.cuda.synchronize()
-PY
+python3 tests/device/gpu_load.py 25 20 &
 load=$!
 sleep 10
 python3 tests/device/gpu_probe.py --processes --out "$out/probe-load.json" > /dev/null; echo "load probe rc=$?"
