@@ -166,8 +166,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not engine.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.DOCKER_IMPORT_ERROR)
+    if not engine.has_sdk():
+        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.sdk_import_error())
     try:
         result = docker_cleanup.run(module.params, module.check_mode, read_text)
     except (ManifestError, docker_cleanup.PlanError) as exc:

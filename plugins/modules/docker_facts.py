@@ -132,7 +132,9 @@ ansible_facts:
           elements: str
           sample: [/usr/sbin/dockerd, /lib/systemd/system/docker.service]
         sdk:
-          description: When no engine answered, whether the Docker SDK for Python was found.
+          description:
+            - When no engine answered, whether the Docker SDK for Python was found.
+            - V(null) when nothing says Docker is installed (the SDK is then not imported).
           returned: when present is false
           type: bool
         too_old:

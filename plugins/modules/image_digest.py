@@ -198,8 +198,8 @@ def main():
         required_one_of=[("manifest", "entries")],
         supports_check_mode=True,
     )
-    if not engine.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.DOCKER_IMPORT_ERROR)
+    if not engine.has_sdk():
+        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=engine.sdk_import_error())
     try:
         result, warnings = image_digest.run(module.params, module.check_mode, read_text, image_digest.write_manifest)
     except image_digest.OptionError as exc:

@@ -6,6 +6,7 @@ import email
 import glob
 import json
 import os
+import platform
 import socket
 import sqlite3
 import ssl
@@ -376,6 +377,27 @@ def test_daily_log_rotation_check_then_apply_then_nothing(tmp_path):
     assert not old.exists() and (logs / "2026-09-01.jsonl.gz").exists() and (logs / "today.jsonl").exists()
     proc = _play(tmp_path)
     assert "changed=0" in proc.stdout
+
+
+def test_daily_a_log_rotation_that_fails_keeps_the_hosts_facts_in_the_report(tmp_path):
+    # The rotation rides in the areas' module run (health_upkeep): when it fails, the areas it read
+    # before must still reach the report, next to the failed step.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    old = logs / "2026-09-01.jsonl"
+    old.write_text('{"prompt": "x"}\n')
+    then = time.time() - 60 * 86400
+    os.utime(str(old), (then, then))
+    (logs / "2026-09-01.jsonl.gz").mkdir()   # the compressed file cannot take the place of a directory
+    proc = _play(tmp_path)
+    assert proc.returncode == 2, proc.stdout[-3000:]   # fleet_report_fail_failed_steps: the host fails, after the report
+    report = _last_report(tmp_path, "daily")
+    [row] = report["hosts"]
+    assert row["failed_step"].startswith("Gather the health facts of this host: rotating logs: compress %s" % old), row
+    assert row["areas"]["host"] in ("ok", "warn", "crit") and row["areas"]["driver_stack"] in ("ok", "unknown", "warn", "crit")
+    assert [p["check"] for p in report["problems"] if p["area"] == "run"] == ["step_failed"]
+    # the summary printed for the host reads the kept facts too (cacheable set_fact: in ansible_facts)
+    assert old.exists() and "host %s: kernel %s" % (socket.gethostname(), platform.release()) in proc.stdout
 
 
 def test_history_action_ad_hoc_previous_value_and_errors(tmp_path):

@@ -237,7 +237,7 @@ def _summary(run, name):
 
 
 def _fact_name(area):
-    known = registry.BY_NAME.get(area)
+    known = registry.known(area)
     return known.fact if known is not None else "gpufleet_" + area
 
 

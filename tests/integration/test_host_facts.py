@@ -106,3 +106,35 @@ def test_health_facts_gathers_several_areas_like_their_modules():
 def test_health_facts_bad_options_fail_before_gathering():
     result = run_module("gpufleet.maintenance.health_facts", {"areas": ["host"], "host": {"paths": ["/"], "colour": 1}})
     assert result["failed"] is True and "host: unknown option(s) colour" in result["msg"]
+
+
+def test_health_upkeep_gathers_like_health_facts_and_rotates_only_when_asked(tmp_path):
+    areas = {"areas": ["host", "driver_stack"], "host": {"paths": ["/"]}}
+    alone = run_module("gpufleet.maintenance.health_upkeep", areas)
+    assert alone.get("failed") is not True and alone["changed"] is False and alone["log_rotate"] is None, alone
+    facts = run_module("gpufleet.maintenance.health_facts", areas)["ansible_facts"]
+    assert sorted(alone["ansible_facts"]) == sorted(facts) == ["gpufleet_driver_stack", "gpufleet_host"]
+    assert alone["ansible_facts"]["gpufleet_host"]["kernel_release"] == facts["gpufleet_host"]["kernel_release"]
+    old = tmp_path / "old.log"
+    old.write_text("x\n" * 100)
+    os.utime(str(old), (1, 1))   # 1970: older than any retention
+    rotate = dict(areas, log_rotate={"paths": [str(tmp_path)], "compress_days": 30, "delete_days": 365})
+    planned = run_module("gpufleet.maintenance.health_upkeep", rotate, check=True)
+    assert planned["changed"] is True and old.exists(), planned
+    assert [(a["action"], a["path"]) for a in planned["log_rotate"]["actions"]] == [("delete", str(old))]
+    done = run_module("gpufleet.maintenance.health_upkeep", rotate)
+    assert done["changed"] is True and not old.exists() and done["log_rotate"]["freed_bytes"] == 200, done
+    assert "gpufleet_host" in done["ansible_facts"] and "log_rotate" in done["seconds"]
+    assert run_module("gpufleet.maintenance.health_upkeep", rotate)["changed"] is False
+
+
+def test_health_upkeep_refuses_bad_options_before_reading_or_changing_anything(tmp_path):
+    old = tmp_path / "old.log"
+    old.write_text("x\n")
+    os.utime(str(old), (1, 1))
+    result = run_module("gpufleet.maintenance.health_upkeep", {
+        "areas": ["host"], "log_rotate": {"paths": [str(tmp_path)], "compress_days": 30, "delete_days": 7}})
+    assert result["failed"] is True and "delete_days (7) must not be below compress_days (30)" in result["msg"]
+    assert "ansible_facts" not in result and old.exists()
+    missing = run_module("gpufleet.maintenance.health_upkeep", {"areas": ["host"], "log_rotate": {"compress_days": 1}})
+    assert missing["failed"] is True and "paths" in missing["msg"] and "log_rotate" in missing["msg"]

@@ -41,8 +41,8 @@ ALL_ON = {
     "gpufleet_wsl_guard": True,
     "gpufleet_access_logs": ["/var/log/nginx/access.log"],
     "gpufleet_model_update_check": True,
-    "gpufleet_log_rotate_paths": ["/var/log/llm-audit"],   # [] turns the daily log rotation off
 }
+# (gpufleet_log_rotate_paths, [] to turn the daily log rotation off, is read by host_health, not tested in a playbook)
 
 
 def _loader():
@@ -71,7 +71,7 @@ def _modules():
 
 
 def _vocabulary():
-    return set(registry.BY_NAME) | set(registry.ALIASES) | _roles() | _modules()
+    return set(registry.NAMES) | set(registry.ALIASES) | _roles() | _modules()
 
 
 def _short(name):
@@ -94,7 +94,9 @@ def wired(cadence, switches=None):
                     if role == "host_health":
                         host_health = list(_template(step_vars["host_health_areas"], step_vars))
                     elif role == "upkeep":
-                        upkeep = set(_template(step_vars["upkeep_steps"], step_vars))
+                        # the whole role (its upkeep_steps) or one step's file (tasks_from)
+                        upkeep = ({step[key]["tasks_from"]} if "tasks_from" in step[key]
+                                  else set(_template(step_vars["upkeep_steps"], step_vars)))
                         # upkeep's steps as the areas they set (roles/upkeep): logs sets none
                         steps |= {"tls"} & upkeep
                         steps |= {"vram_guard"} if "vram" in upkeep else set()
@@ -179,5 +181,5 @@ def test_named_reads_backticked_areas_roles_and_modules_only():
 def test_no_setting_is_named_like_a_fact():
     # A fact is a host variable that outranks group_vars (and a cached one outlives the run): a switch named like
     # a fact (gpufleet_model_updates) reads as the last run's fact dict, not as the setting.
-    facts = set(area.fact for area in registry.AREAS) | {"gpufleet_trends", "gpufleet_platform"}
+    facts = set(area.fact for area in registry.areas()) | {"gpufleet_trends", "gpufleet_platform"}
     assert set(_defaults()) & facts == set()

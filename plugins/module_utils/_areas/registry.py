@@ -5,71 +5,134 @@
 
 The one place that says which fact an area sets, its options, checks, history readings, metrics
 and summary lines (see ``_common/area.py``). ``health_facts`` gathers from it; the summary, the
-report, the history, the alerts and the Prometheus export read it. Adding an area is one line in
-:data:`AREAS`; a unit test walks every entry.
+report, the history, the alerts and the Prometheus export read it. Adding an area is a name in
+:data:`NAMES` (and in :data:`GATHERED` when ``health_facts`` collects it) and a branch in
+:func:`_load`; a unit test walks every entry and checks both tables against the areas themselves.
+
+Areas are imported when first asked for, not with this file: a ``health_facts`` run imports only the
+areas it gathers (importing all nineteen and their parsers, the Docker SDK among them, cost a host
+more than the Python start and ``ansible.module_utils.basic`` together; docs/performance.md).
+AnsiballZ still packages every area, since it reads every import of this file, the ones inside
+:func:`_load` included.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.access import AREA as ACCESS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA as BACKUP
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA as BENCHMARK
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA as DOCKER
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA as DRIVER_STACK
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA as EXPOSURE
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA as GPU
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA as HOST
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.macos import AREA as MACOS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA as IMAGES
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA as MAINTENANCE
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import AREA as MODEL_UPDATES
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA as MODELS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA as PACKAGE_PIN
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.proxmox import AREA as PROXMOX
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA as SMART
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA as TLS
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA as VRAM_GUARD
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA as WSL
+# Every area, in summary order.
+NAMES = (
+    "host",
+    "gpu",
+    "docker",
+    "smart",
+    "driver_stack",
+    "package_pin",
+    "models",
+    "model_updates",
+    "exposure",
+    "access",
+    "tls",
+    "backup",
+    "maintenance",
+    "wsl",
+    "macos",
+    "proxmox",
+    "benchmark",
+    "images",
+    "vram_guard",
+)
 
-AREAS = (
-    HOST,
-    GPU,
-    DOCKER,
-    SMART,
-    DRIVER_STACK,
-    PACKAGE_PIN,
-    MODELS,
-    MODEL_UPDATES,
-    EXPOSURE,
-    ACCESS,
-    TLS,
-    BACKUP,
-    MAINTENANCE,
-    WSL,
-    MACOS,
-    PROXMOX,
-    BENCHMARK,
-    IMAGES,
-    VRAM_GUARD,
+# The areas health_facts collects (the others' facts are set by a module that acts: pins, snapshots,
+# the benchmark, the VRAM guard); also its ``areas`` choices.
+GATHERED = (
+    "host",
+    "gpu",
+    "docker",
+    "smart",
+    "driver_stack",
+    "model_updates",
+    "exposure",
+    "access",
+    "maintenance",
+    "wsl",
+    "macos",
+    "proxmox",
+    "images",
 )
 
 # Other names an area is known by in the cadence settings (gpufleet_daily_areas says llm).
 ALIASES = {"llm": "benchmark"}
-BY_NAME = dict((area.name, area) for area in AREAS)
-BY_FACT = dict((area.fact, area) for area in AREAS)
-GATHERED = tuple(area.name for area in AREAS if area.collect is not None)
+_FACT_PREFIX = "gpufleet_"
+_LOADED = {}
+
+
+def _load(name):
+    """Import the area ``name`` (one import per branch: a module run pays only for what it asks)."""
+    if name == "access":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.access import AREA
+    elif name == "backup":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.backup import AREA
+    elif name == "benchmark":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA
+    elif name == "docker":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import AREA
+    elif name == "driver_stack":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.driver_stack import AREA
+    elif name == "exposure":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.exposure import AREA
+    elif name == "gpu":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+    elif name == "host":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.host import AREA
+    elif name == "images":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.images import AREA
+    elif name == "macos":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.macos import AREA
+    elif name == "maintenance":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.maintenance import AREA
+    elif name == "model_updates":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.model_updates import AREA
+    elif name == "models":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.models import AREA
+    elif name == "package_pin":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.package_pin import AREA
+    elif name == "proxmox":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.proxmox import AREA
+    elif name == "smart":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.smart import AREA
+    elif name == "tls":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.tls import AREA
+    elif name == "vram_guard":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.vram_guard import AREA
+    elif name == "wsl":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import AREA
+    else:
+        raise KeyError("unknown area %r (known: %s)" % (name, ", ".join(sorted(NAMES))))
+    return AREA
 
 
 def area(name):
-    """The area called ``name``; KeyError names the known ones."""
-    try:
-        return BY_NAME[ALIASES.get(name, name)]
-    except KeyError:
-        raise KeyError("unknown area %r (known: %s)" % (name, ", ".join(sorted(BY_NAME))))
+    """The area called ``name`` (or one of its :data:`ALIASES`); KeyError names the known ones."""
+    name = ALIASES.get(name, name)
+    if name not in _LOADED:
+        _LOADED[name] = _load(name)
+    return _LOADED[name]
+
+
+def known(name):
+    """The area called exactly ``name`` (no alias), or None."""
+    return area(name) if name in NAMES else None
+
+
+def areas():
+    """Every area, in summary order (imports them all: for the controller's report and summary)."""
+    return tuple(area(name) for name in NAMES)
 
 
 def of_fact(fact_name):
     """The area that sets ``fact_name`` (``gpufleet_gpu``), or None."""
-    return BY_FACT.get(fact_name)
+    if not isinstance(fact_name, str) or not fact_name.startswith(_FACT_PREFIX):
+        return None
+    name = fact_name[len(_FACT_PREFIX):]
+    return area(name) if name in NAMES else None

@@ -108,7 +108,7 @@ def export_volumes(params, directory, cache, check_mode=False):
     ``directory`` (one ``<name>.tar`` each and the index ``volumes.json``); in check mode, only say which.
     Returns ``(entries, removed)``: an entry per volume, and the archives of volumes no longer selected
     that were removed from ``directory``. Raises :class:`BackupError`."""
-    if not _docker.HAS_DOCKER:
+    if not _docker.has_sdk():
         raise BackupError("backing up Docker volumes needs the Docker SDK for Python on the host: " + _docker.SDK_FIX)
     step = "backing up Docker volumes"
     try:

@@ -162,9 +162,9 @@ def run(module):
         problems.append("timeout must be at least 1 second, got %s" % params["timeout"])
     if problems:
         module.fail_json(msg="; ".join(problems))
-    if any(s.get("kind") == "container" for s in params["services"]) and not _docker_client.HAS_DOCKER:
+    if any(s.get("kind") == "container" for s in params["services"]) and not _docker_client.has_sdk():
         module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python), for services of kind container"),
-                         exception=_docker_client.DOCKER_IMPORT_ERROR)
+                         exception=_docker_client.sdk_import_error())
 
     if params["first_reading"] is not None:
         fact = params["first_reading"]

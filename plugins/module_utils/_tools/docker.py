@@ -21,19 +21,6 @@ import re
 import sys
 import traceback
 
-try:
-    import docker
-    from docker.errors import DockerException
-    from requests.exceptions import RequestException
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-    # What the SDK raises when the daemon is gone or answers garbage.
-    ENGINE_ERRORS = (DockerException, RequestException, OSError, ValueError)
-except ImportError:  # pragma: no cover - exercised where the SDK is absent
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-    ENGINE_ERRORS = (OSError, ValueError)
-
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.runner import find_tool
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.image_ref import split_repo_tag
 
@@ -48,6 +35,38 @@ UNIT_FILES = tuple("%s/docker.%s" % (directory, kind)
                    for kind in ("service", "socket"))
 SDK_FIX = "run the gpufleet.maintenance.prerequisites role (it installs the Docker SDK for Python for the modules)"
 ENGINE_FIX = "start it (systemctl start docker) or look at its log (journalctl -u docker)"
+
+# The Docker SDK is imported when first needed, not with this file: it pulls in requests and urllib3
+# (about 0.2 s of a host's CPU per module run), which a host without Docker never needs.
+_SDK = {}
+
+
+def _sdk():
+    if not _SDK:
+        try:
+            import docker
+            from docker.errors import DockerException
+            from requests.exceptions import RequestException
+            # What the SDK raises when the daemon is gone or answers garbage.
+            _SDK.update(module=docker, errors=(DockerException, RequestException, OSError, ValueError), import_error=None)
+        except ImportError:
+            _SDK.update(module=None, errors=(OSError, ValueError), import_error=traceback.format_exc())
+    return _SDK
+
+
+def has_sdk():
+    """Whether the Docker SDK for Python imports here (imports it on first call)."""
+    return _sdk()["module"] is not None
+
+
+def sdk_import_error():
+    """The traceback of the SDK's failed import (for ``fail_json(exception=...)``), or None."""
+    return _sdk()["import_error"]
+
+
+def engine_errors():
+    """The exceptions that mean the engine is gone or answered garbage."""
+    return _sdk()["errors"]
 
 
 class EngineError(Exception):
@@ -81,9 +100,9 @@ def connect(docker_host=None, timeout=30):
     """
     host = daemon_address(docker_host)
     try:
-        client = docker.APIClient(base_url=host, version="auto", timeout=timeout)
+        client = _sdk()["module"].APIClient(base_url=host, version="auto", timeout=timeout)
         client.ping()
-    except ENGINE_ERRORS as exc:
+    except engine_errors() as exc:
         raise EngineError("connecting to the Docker daemon at %s" % host, _short(exc))
     if _version_tuple(client.api_version) < _version_tuple(MIN_API_VERSION):
         client.close()
@@ -136,7 +155,7 @@ def call(step, func, *args, **kwargs):
     """Run one SDK call; turn engine errors into :class:`EngineError` naming ``step``."""
     try:
         return func(*args, **kwargs)
-    except ENGINE_ERRORS as exc:
+    except engine_errors() as exc:
         raise EngineError(step, _short(exc), status=getattr(exc, "status_code", None))
 
 
@@ -226,7 +245,7 @@ def export_volume(client, name, image, out):
             for chunk in stream:
                 out.write(chunk)
                 written += len(chunk)
-        except ENGINE_ERRORS as exc:
+        except engine_errors() as exc:
             raise EngineError("reading volume %s" % name, _short(exc), status=getattr(exc, "status_code", None))
     finally:
         call("removing the helper container of volume %s" % name, client.remove_container, helper["Id"], v=True, force=True)

@@ -62,12 +62,12 @@ def collect(run_command, params):
     """``(data, warnings)``: the engine's readings; ``present: false`` with the reason when no engine
     answered, and what says Docker is installed (the verdict differs: absent, silent, unreadable)."""
     docker_host = params.get("docker_host")
-    if not engine.HAS_DOCKER:
-        evidence = engine.install_evidence(docker_host)
-        reason = (engine.sdk_missing_reason(evidence) if evidence else
-                  "Docker is not installed on this host (no dockerd, no docker unit, no socket at %s)"
-                  % engine.daemon_address(docker_host))
-        return parse.absent(reason, evidence, sdk=False), []
+    evidence = engine.install_evidence(docker_host)
+    if not evidence:   # no engine to ask: the SDK is not even imported (sdk: null, not looked for)
+        return parse.absent("Docker is not installed on this host (no dockerd, no docker unit, no socket at %s)"
+                            % engine.daemon_address(docker_host), evidence, sdk=None), []
+    if not engine.has_sdk():
+        return parse.absent(engine.sdk_missing_reason(evidence), evidence, sdk=False), []
     try:
         client = engine.connect(docker_host, int(params.get("timeout") or 30))
     except engine.EngineError as exc:

@@ -29,8 +29,9 @@ _SIZE_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "t": 1000 ** 4}
 def absent(reason, evidence=(), sdk=True, too_old=False):
     """The readings when no engine answered: ``present: false``, the reason, and what says Docker is
     installed (``install_evidence``: empty when it is not); ``sdk``: the Docker SDK for Python is
-    there; ``too_old``: the engine answered with an API older than 1.41."""
-    return {"present": False, "reason": reason, "install_evidence": list(evidence), "sdk": bool(sdk),
+    there (None: not looked for, as nothing says Docker is installed); ``too_old``: the engine answered
+    with an API older than 1.41."""
+    return {"present": False, "reason": reason, "install_evidence": list(evidence), "sdk": None if sdk is None else bool(sdk),
             "too_old": bool(too_old)}
 
 

@@ -86,7 +86,7 @@ def collect(run_command, params, read_file=read_text):
     if text is None:
         return data, []
     data["manifest_present"] = True
-    if not engine.HAS_DOCKER:
+    if not engine.has_sdk():
         reason = "the Docker SDK for Python (pip package 'docker') is not installed for %s, %s" % (sys.executable, unaudited)
         data["problem"] = _problem("unknown", reason, engine.SDK_FIX)
         return data, []

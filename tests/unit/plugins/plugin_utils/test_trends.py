@@ -186,7 +186,7 @@ def test_checks_read_metrics_the_history_records():
     """A trend check's input is a reading some area declares: the patterns match recorded metric names."""
     from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
     from ansible_collections.gpufleet.maintenance.plugins.plugin_utils._report import like
-    declared = [r.metric(area.name) for area in registry.AREAS for r in (area.readings or ())]
+    declared = [r.metric(area.name) for area in registry.areas() for r in (area.readings or ())]
     for name in ("memory_junction", "tbw", "disk_fill"):
         for pattern in t.METRICS[name]:
             assert any(like(pattern, metric) for metric in declared), (name, pattern)

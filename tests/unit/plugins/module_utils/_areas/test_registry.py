@@ -21,7 +21,7 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 TESTS = os.path.dirname(__file__)
-SPLIT = [area for area in registry.AREAS if len(area.checks)]
+SPLIT = [area for area in registry.areas() if len(area.checks)]
 ROWS = [(area, check) for area in SPLIT for check in area.checks]
 IDS = ["%s.%s" % (area.name, check.name) for area, check in ROWS]
 
@@ -31,21 +31,53 @@ def _read(*parts):
         return handle.read()
 
 
+def test_the_tables_say_what_the_areas_are():
+    # NAMES and GATHERED are written out so that a module run imports only the areas it gathers;
+    # each name must load the area of that name, and GATHERED must be exactly those with a collector.
+    loaded = [registry.area(name) for name in registry.NAMES]
+    assert [area.name for area in loaded] == list(registry.NAMES)
+    assert [area.name for area in loaded if area.collect is not None] == list(registry.GATHERED)
+    package = os.path.join(ROOT, "plugins", "module_utils", "_areas")
+    on_disk = sorted(name for name in os.listdir(package) if os.path.isfile(os.path.join(package, name, "__init__.py")))
+    assert sorted(registry.NAMES) == on_disk
+
+
+def test_an_area_is_imported_only_when_asked_for():
+    import subprocess
+    import sys
+    code = ("import sys; from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry; "
+            "registry.area('host'); prefix = registry.__name__.rsplit('.', 1)[0] + '.'; "
+            "print(sorted(set(m[len(prefix):].split('.')[0] for m in sys.modules if m.startswith(prefix))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    assert out.strip() == "['host', 'registry']"
+    assert "docker" not in out
+
+
+def test_unknown_names():
+    with pytest.raises(KeyError, match="unknown area 'nope'.*known: access"):
+        registry.area("nope")
+    assert registry.known("nope") is None and registry.known("llm") is None
+    assert registry.area("llm") is registry.area("benchmark") and registry.known("gpu").fact == "gpufleet_gpu"
+    assert registry.of_fact("gpufleet_gpu").name == "gpu" and registry.of_fact("gpufleet_trends") is None
+    assert registry.of_fact("host") is None and registry.of_fact(None) is None
+
+
 def test_names_and_facts_are_unique_and_namespaced():
-    names = [area.name for area in registry.AREAS]
-    facts = [area.fact for area in registry.AREAS]
+    names = [area.name for area in registry.areas()]
+    facts = [area.fact for area in registry.areas()]
     assert len(set(names)) == len(names) and len(set(facts)) == len(facts)
     assert all(fact == "gpufleet_" + name for name, fact in zip(names, facts))
 
 
-@pytest.mark.parametrize("area", registry.AREAS, ids=[a.name for a in registry.AREAS])
+@pytest.mark.parametrize("area", registry.areas(), ids=[a.name for a in registry.areas()])
 def test_every_area_has_a_title_a_summary_section_and_a_module_that_exists(area):
     assert area.title and area.present is not None
     assert area.module and os.path.exists(os.path.join(ROOT, "plugins", "modules", area.module + ".py")), area.module
 
 
 def test_the_gathered_areas_are_health_facts_choices():
-    source = _read(ROOT, "plugins", "modules", "health_facts.py")
+    source = _read(ROOT, "plugins", "doc_fragments", "health_areas.py")
     choices = re.search(r"choices: \[([^\]]*)\]", source).group(1)
     assert sorted(c.strip() for c in choices.split(",")) == sorted(registry.GATHERED)
 

@@ -35,12 +35,27 @@ def test_no_docker_installed_is_ok_not_present(bare_host):
     assert fact["present"] is False and fact["install_evidence"] == [] and warnings == []
     check = presence(fact)
     assert check["status"] == "ok" and fact["status"] == "ok"
-    assert check["message"].startswith("Docker is not installed on this host (connecting to the Docker daemon at unix://%s"
-                                       % bare_host)
+    assert check["message"] == ("Docker is not installed on this host (no dockerd, no docker unit, no socket at unix://%s/docker.sock)"
+                                % bare_host)
+    # nothing to ask, so the SDK was not looked for (not imported: a module run without Docker skips its cost)
+    assert fact["sdk"] is None
+
+
+def test_no_docker_installed_does_not_import_the_sdk(bare_host):
+    import subprocess
+    import sys
+    code = ("import os, sys; from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.docker import collect; "
+            "collect.engine.DEFAULT_SOCKET = 'unix://%s/docker.sock'; collect.engine.UNIT_FILES = (); "
+            "collect.engine.find_tool = lambda name: None; os.environ.pop('DOCKER_HOST', None); "
+            "fact, _ = collect.collect(None, {}); print(fact['present'], fact['sdk'], 'docker' in sys.modules, 'requests' in sys.modules)"
+            % bare_host)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    assert out.split() == ["False", "None", "False", "False"]
 
 
 def test_no_docker_and_no_sdk_is_still_ok(bare_host, monkeypatch):
-    monkeypatch.setattr(collect.engine, "HAS_DOCKER", False)
+    monkeypatch.setattr(collect.engine, "has_sdk", lambda: False)
     fact, _warnings = gather()
     assert presence(fact)["status"] == "ok" and "Docker is not installed on this host" in fact["reason"]
 
@@ -74,7 +89,7 @@ def test_a_daemon_that_closes_at_once_is_crit_not_ok(bare_host):
 
 
 def test_the_sdk_missing_while_docker_runs_is_unknown_naming_the_sdk(bare_host, monkeypatch):
-    monkeypatch.setattr(collect.engine, "HAS_DOCKER", False)
+    monkeypatch.setattr(collect.engine, "has_sdk", lambda: False)
     with HangingSocket(str(bare_host / "docker.sock")):   # a socket file: Docker runs here
         fact, _warnings = gather()
     check = presence(fact)

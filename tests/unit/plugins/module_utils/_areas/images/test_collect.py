@@ -58,7 +58,7 @@ def test_docker_not_installed_with_a_manifest_is_unknown(tmp_path, monkeypatch):
 def test_no_sdk_is_unknown_naming_the_package_and_the_fix(tmp_path, monkeypatch):
     good = tmp_path / "good.yml"
     good.write_text("images: []\n")
-    monkeypatch.setattr(collect.engine, "HAS_DOCKER", False)
+    monkeypatch.setattr(collect.engine, "has_sdk", lambda: False)
     fact, _warnings = gather(manifest=str(good))
     [check] = fact["checks"]
     assert fact["status"] == "unknown" and fact["manifest_present"] is True

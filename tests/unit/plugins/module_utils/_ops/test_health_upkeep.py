@@ -1,0 +1,111 @@
+"""health_upkeep's body: the areas and the log rotation in one run, options checked before anything is
+read or changed, and the facts kept in the error when the rotation fails after the areas were read."""
+
+import gzip
+import os
+import time
+
+import pytest
+
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import health_upkeep, log_rotate
+
+DAY = 86400
+
+
+def _no_commands(*args, **kwargs):
+    raise AssertionError("no command may run here: %r" % (args,))
+
+
+def _params(tmp_path=None, **rotate):
+    params = dict((area, {}) for area in registry.GATHERED)
+    params.update(areas=["host"], log_rotate=None)
+    if tmp_path is not None:
+        params["log_rotate"] = dict(dict(paths=[str(tmp_path)], patterns=["*.jsonl"], compress_days=30,
+                                         delete_days=None, recurse=True), **rotate)
+    return params
+
+
+def _logs(tmp_path):
+    old = tmp_path / "2026-09-01.jsonl"
+    old.write_text('{"prompt": "x"}\n' * 50)
+    then = time.time() - 60 * DAY
+    os.utime(str(old), (then, then))
+    (tmp_path / "today.jsonl").write_text("{}\n")
+    return old
+
+
+def test_without_log_rotate_it_gathers_and_changes_nothing():
+    result, warnings = health_upkeep.run(_no_commands, _params())
+    assert result["changed"] is False and result["log_rotate"] is None and "diff" not in result
+    assert result["ansible_facts"]["gpufleet_host"]["status"] in ("ok", "warn", "crit")
+    assert set(result["seconds"]) == {"host"} and warnings == []
+
+
+def test_check_mode_plans_then_apply_rotates_then_nothing_is_left(tmp_path):
+    old = _logs(tmp_path)
+    planned, _ = health_upkeep.run(_no_commands, _params(tmp_path), check_mode=True, diff=True)
+    assert planned["changed"] is True and old.exists()
+    assert [(a["action"], a["path"]) for a in planned["log_rotate"]["actions"]] == [("compress", str(old))]
+    assert planned["diff"] == {"before": str(old) + "\n", "after": str(old) + ".gz\n"}
+    assert planned["log_rotate"]["freed_bytes"] == 0 and "gpufleet_host" in planned["ansible_facts"]
+    done, _ = health_upkeep.run(_no_commands, _params(tmp_path))
+    assert done["changed"] is True and not old.exists() and "diff" not in done
+    assert gzip.open(str(old) + ".gz").read().decode().count("prompt") == 50
+    assert (tmp_path / "today.jsonl").exists() and done["log_rotate"]["freed_bytes"] > 0
+    assert "log_rotate" in done["seconds"]
+    again, _ = health_upkeep.run(_no_commands, _params(tmp_path))
+    assert again["changed"] is False and again["log_rotate"]["actions"] == []
+
+
+def test_a_missing_log_directory_is_a_warning_not_a_failure(tmp_path):
+    result, warnings = health_upkeep.run(_no_commands, _params(tmp_path / "nope"))
+    assert result["changed"] is False and result["log_rotate"]["missing_paths"] == [str(tmp_path / "nope")]
+    assert warnings == ["log_rotate: log directory %s does not exist; skipped" % (tmp_path / "nope")]
+
+
+def test_options_are_refused_before_anything_is_read_or_changed(tmp_path, monkeypatch):
+    old = _logs(tmp_path)
+    monkeypatch.setattr(health_upkeep, "gather_areas", lambda *a: pytest.fail("gathered despite bad options"))
+    with pytest.raises(health_upkeep.UpkeepError, match=r"delete_days \(10\) must not be below compress_days \(30\)"):
+        health_upkeep.run(_no_commands, _params(tmp_path, delete_days=10))
+    params = _params(tmp_path, compress_days=-1)
+    params["host"] = {"thresholds": {"no_such_threshold": 1}}
+    with pytest.raises(health_upkeep.UpkeepError) as err:
+        health_upkeep.run(_no_commands, params)
+    assert str(err.value).startswith("gathering health facts: ") and "no_such_threshold" in str(err.value)
+    assert "compress_days" in str(err.value) and err.value.results == {}
+    assert old.exists()
+
+
+def test_a_rotation_that_fails_keeps_the_gathered_facts_in_the_error(tmp_path, monkeypatch):
+    old = _logs(tmp_path)
+
+    def refuse(path):
+        raise OSError(13, "Permission denied", path)
+
+    monkeypatch.setattr(log_rotate, "compress", refuse)
+    with pytest.raises(health_upkeep.UpkeepError) as err:
+        health_upkeep.run(_no_commands, _params(tmp_path))
+    assert str(err.value) == "rotating logs: compress %s: [Errno 13] Permission denied: '%s'" % (old, old)
+    assert err.value.results["ansible_facts"]["gpufleet_host"]["schema_version"] == 1
+    assert err.value.results["log_rotate"]["freed_bytes"] == 0 and old.exists()
+
+
+def test_an_area_that_fails_keeps_the_others_in_the_error(monkeypatch):
+    def broken(run_command, params):
+        raise health_upkeep.AreaError("gpu: the reader broke")
+
+    monkeypatch.setattr(registry.area("gpu"), "gather", broken)
+    params = _params()
+    params["areas"] = ["host", "gpu"]
+    with pytest.raises(health_upkeep.UpkeepError, match="gathering health facts: gpu: the reader broke") as err:
+        health_upkeep.run(_no_commands, params)
+    assert list(err.value.results["ansible_facts"]) == ["gpufleet_host"]
+
+
+def test_the_argument_spec_is_health_facts_and_log_rotate():
+    spec = health_upkeep.argument_spec()
+    assert spec["areas"]["choices"] == sorted(registry.GATHERED)
+    assert all(spec[area] == {"type": "dict", "default": {}} for area in registry.GATHERED)
+    assert spec["log_rotate"]["options"] is log_rotate.ARGUMENT_SPEC and "default" not in spec["log_rotate"]
