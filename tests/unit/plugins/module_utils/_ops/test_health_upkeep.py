@@ -44,17 +44,17 @@ def test_without_log_rotate_it_gathers_and_changes_nothing():
 
 def test_check_mode_plans_then_apply_rotates_then_nothing_is_left(tmp_path):
     old = _logs(tmp_path)
-    planned, _ = health_upkeep.run(_no_commands, _params(tmp_path), check_mode=True, diff=True)
+    planned, _warnings = health_upkeep.run(_no_commands, _params(tmp_path), check_mode=True, diff=True)
     assert planned["changed"] is True and old.exists()
     assert [(a["action"], a["path"]) for a in planned["log_rotate"]["actions"]] == [("compress", str(old))]
     assert planned["diff"] == {"before": str(old) + "\n", "after": str(old) + ".gz\n"}
     assert planned["log_rotate"]["freed_bytes"] == 0 and "gpufleet_host" in planned["ansible_facts"]
-    done, _ = health_upkeep.run(_no_commands, _params(tmp_path))
+    done, _warnings = health_upkeep.run(_no_commands, _params(tmp_path))
     assert done["changed"] is True and not old.exists() and "diff" not in done
     assert gzip.open(str(old) + ".gz").read().decode().count("prompt") == 50
     assert (tmp_path / "today.jsonl").exists() and done["log_rotate"]["freed_bytes"] > 0
     assert "log_rotate" in done["seconds"]
-    again, _ = health_upkeep.run(_no_commands, _params(tmp_path))
+    again, _warnings = health_upkeep.run(_no_commands, _params(tmp_path))
     assert again["changed"] is False and again["log_rotate"]["actions"] == []
 
 
