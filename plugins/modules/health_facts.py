@@ -76,14 +76,12 @@ seconds:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gather import gather_areas
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gather import argument_spec, gather_areas
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 
 
 def main():
-    argument_spec = dict(areas=dict(type="list", elements="str", choices=sorted(registry.GATHERED), default=["host"]))
-    argument_spec.update((area, dict(type="dict", default={})) for area in registry.GATHERED)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     options = dict((area, module.params[area]) for area in registry.GATHERED)
     try:
         facts, warnings, errors, seconds = gather_areas(module.run_command, module.params["areas"], options)

@@ -34,9 +34,17 @@ def validate(areas, options=None):
     return validated
 
 
-def gather_areas(run_command, areas, options=None):
-    """Gather every area in order; returns ``(facts, warnings, errors, seconds)``."""
-    per_area = validate(areas, options)
+def argument_spec():
+    """The argument spec of a module that gathers areas: ``areas`` and one dict of options per gathered area."""
+    spec = dict(areas=dict(type="list", elements="str", choices=sorted(registry.GATHERED), default=["host"]))
+    spec.update((area, dict(type="dict", default={})) for area in registry.GATHERED)
+    return spec
+
+
+def gather_areas(run_command, areas, options=None, validated=None):
+    """Gather every area in order; returns ``(facts, warnings, errors, seconds)``. ``validated``: what
+    :func:`validate` returned for these areas, when the caller already checked the options."""
+    per_area = validated if validated is not None else validate(areas, options)
     facts, warnings, errors, seconds = {}, [], [], {}
     for name in areas:
         area = registry.area(name)

@@ -16,7 +16,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gather import gather_areas, validate
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import gather
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.area import AreaError
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._ops import log_rotate
 
@@ -32,8 +32,7 @@ class UpkeepError(Exception):
 
 def argument_spec():
     """``health_facts``' options (``areas`` and one dict per gathered area) and ``log_rotate``."""
-    spec = dict(areas=dict(type="list", elements="str", choices=sorted(registry.GATHERED), default=["host"]))
-    spec.update((area, dict(type="dict", default={})) for area in registry.GATHERED)
+    spec = gather.argument_spec()
     spec["log_rotate"] = dict(type="dict", options=log_rotate.ARGUMENT_SPEC)
     return spec
 
@@ -43,13 +42,15 @@ def run(run_command, params, check_mode=False, diff=False):
     rotate = params.get("log_rotate")
     problems = log_rotate.check_options(rotate) if rotate is not None else []
     options = dict((area, params.get(area)) for area in registry.GATHERED)
+    validated = None
     try:
-        validate(params["areas"], options)
+        validated = gather.validate(params["areas"], options)
     except AreaError as exc:
         problems.insert(0, "gathering health facts: %s" % exc)
     if problems:
         raise UpkeepError("; ".join(problems))
-    facts, warnings, errors, seconds = gather_areas(run_command, params["areas"], options)
+    # validated once: on a host the options' check is part of every run's cost
+    facts, warnings, errors, seconds = gather.gather_areas(run_command, params["areas"], options, validated=validated)
     if errors:
         raise UpkeepError("gathering health facts: %s" % "; ".join(errors), dict(ansible_facts=facts, seconds=seconds))
     result = dict(changed=False, ansible_facts=facts, seconds=seconds, log_rotate=None)

@@ -58,6 +58,14 @@ def test_check_mode_plans_then_apply_rotates_then_nothing_is_left(tmp_path):
     assert again["changed"] is False and again["log_rotate"]["actions"] == []
 
 
+def test_the_area_options_are_checked_once_per_run(monkeypatch):
+    calls = []
+    real = health_upkeep.gather.validate
+    monkeypatch.setattr(health_upkeep.gather, "validate", lambda *a: calls.append(a) or real(*a))
+    result, _warnings = health_upkeep.run(_no_commands, _params())
+    assert len(calls) == 1 and "gpufleet_host" in result["ansible_facts"]
+
+
 def test_a_missing_log_directory_is_a_warning_not_a_failure(tmp_path):
     result, warnings = health_upkeep.run(_no_commands, _params(tmp_path / "nope"))
     assert result["changed"] is False and result["log_rotate"]["missing_paths"] == [str(tmp_path / "nope")]
@@ -66,7 +74,7 @@ def test_a_missing_log_directory_is_a_warning_not_a_failure(tmp_path):
 
 def test_options_are_refused_before_anything_is_read_or_changed(tmp_path, monkeypatch):
     old = _logs(tmp_path)
-    monkeypatch.setattr(health_upkeep, "gather_areas", lambda *a: pytest.fail("gathered despite bad options"))
+    monkeypatch.setattr(health_upkeep.gather, "gather_areas", lambda *a, **k: pytest.fail("gathered despite bad options"))
     with pytest.raises(health_upkeep.UpkeepError, match=r"delete_days \(10\) must not be below compress_days \(30\)"):
         health_upkeep.run(_no_commands, _params(tmp_path, delete_days=10))
     params = _params(tmp_path, compress_days=-1)
