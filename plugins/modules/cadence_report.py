@@ -183,6 +183,15 @@ trends:
   description: The C(gpufleet_trends) fact of each host that has trend checks, by host name (each with C(status) and C(checks)).
   returned: always
   type: dict
+summaries:
+  description:
+    - Each host's health summary, by host name, as the P(gpufleet.maintenance.summary#role) role prints it (a status
+      headline, each area's lines, then the checks that are not C(ok), worst first), trend checks included.
+    - The role P(gpufleet.maintenance.fleet_report#role) prints them in one task (one pass on the controller, not a
+      task per host).
+  returned: always
+  type: dict
+  sample: {gpu1: ["status: WARN", "host: 2 disks, / 71% used", "WARN disk_used: / is 91% used"]}
 files:
   description: Format to the path of the report file written.
   returned: always

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections, _trends
+from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _alerts, _history, _report, _sections, _summary, _trends
 
 
 def _open_and_record(path, args, now, record):
@@ -57,8 +57,9 @@ def _open_and_record(path, args, now, record):
 def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     """One cadence's end. ``args`` are validated by ``_action_specs.CADENCE_REPORT``.
 
-    Returns ``{history, files, report_error, status, counts, problems, charts, alerts, sent, emails,
-    alert_error}``; ``report_error`` is set when the report files could not be written (the action
+    Returns ``{history, trends, summaries, files, report_error, status, counts, problems, charts, alerts,
+    sent, emails, alert_error}`` (``summaries``: each host's summary lines, trend checks included);
+    ``report_error`` is set when the report files could not be written (the action
     fails after the alerts went out).
     """
     record = args["record"] and not check_mode
@@ -100,7 +101,9 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     finally:
         if conn is not None:
             conn.close()
-    return {"history": answer, "trends": answer.get("trend_facts") or {}, "files": files, "report_error": report_error,
+    return {"history": answer, "trends": answer.get("trend_facts") or {},
+            "summaries": summaries(hosts, args["step_failures"]),
+            "files": files, "report_error": report_error,
             "status": report["status"],
             "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
             "alerts": alerts, "sent": sent, "emails": emails, "alert_error": alert_error}
@@ -159,3 +162,18 @@ def _decide_and_send(conn, args, report, files, now, check_mode, poster):
         except _history.HistoryError as exc:
             alert_error = "alert state not saved: %s" % exc
     return alerts, sent, emails, alert_error
+
+
+def summaries(hosts, step_failures=None):
+    """``{host: summary lines}`` of the reached hosts (``hosts``: their ``gpufleet_*`` facts, trend checks
+    included). A host whose step failed (``step_failures``, ``{host: "task: message"}``) is CRIT with a
+    ``step_failed`` line, as in the report (``run/step_failed``), above the facts it gathered before."""
+    step_failures = step_failures or {}
+    out = {}
+    for host, facts in hosts.items():
+        facts = dict(facts or {})
+        if step_failures.get(host):
+            facts["gpufleet_run"] = {"status": "crit", "checks": [
+                {"check": "step_failed", "status": "crit", "message": "failed: %s" % step_failures[host]}]}
+        out[host] = _summary.summary_lines(facts)
+    return out

@@ -134,4 +134,4 @@ def test_daily_through_transmit_worker_process_with_the_worker_in_the_ee(ee_imag
     assert process.returncode == 0 and worker.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
     events = [json.loads(p.read_text()) for p in sorted((out_dir / "artifacts" / "job_events").glob("*.json"))]
     _check_job(out_dir / "artifacts", events, hosts.names, "daily")
-    assert "gpufleet.maintenance.summary : Print the health summary" in process.stdout
+    assert "gpufleet.maintenance.fleet_report : Print the health summary of each host" in process.stdout

@@ -567,7 +567,7 @@ def test_a_report_that_cannot_be_written_fails_the_run_after_the_metrics_and_sum
                                      "metrics_export_dir": str(textdir)})
     assert proc.returncode != 0
     out = proc.stdout
-    assert "gpufleet.maintenance.summary : Print the health summary of this host" in out
+    assert "gpufleet.maintenance.fleet_report : Print the health summary of each host" in out
     assert os.listdir(str(textdir)) == ["gpufleet.prom"]
     assert "Fail the run when the report could not be written" in out and "set gpufleet_report_dir to a writable" in out
     assert out.index("Write the metrics file") < out.index("Fail the run when the report could not be written")

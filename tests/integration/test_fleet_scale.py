@@ -149,7 +149,7 @@ def test_ansible_runner_transmit_worker_process_pipeline(tmp_path):
     assert (out_dir / "artifacts" / "status").read_text() == "successful"
     assert (out_dir / "artifacts" / "rc").read_text() == "0"
     assert list((out_dir / "artifacts" / "job_events").glob("*.json"))
-    assert "gpufleet.maintenance.summary : Print the health summary" in process.stdout
+    assert "gpufleet.maintenance.fleet_report : Print the health summary of each host" in process.stdout
 
 
 # ---------------------------------------------------------------- systemd timers for one box

@@ -56,12 +56,19 @@ def test_case(case, tmp_path):
         assert report["status"] == expect["status"]
         if "host_order" in expect:
             assert [row["host"] for row in report["hosts"]] == expect["host_order"]
+        # The summaries printed at the end of a cadence: one per reached host, headed by the report's verdict.
+        rows = dict((row["host"], row) for row in report["hosts"])
+        assert sorted(result["summaries"]) == sorted(spec["args"]["hosts"])
+        for host, lines in result["summaries"].items():
+            assert lines[0] == "status: %s" % rows[host]["status"].upper()
     if "json" in result["files"] and spec["args"].get("step_failures"):
         with open(result["files"]["json"]) as handle:
             rows = dict((row["host"], row) for row in json.load(handle)["hosts"])
         for host, failure in spec["args"]["step_failures"].items():
             assert rows[host]["reachable"] is True and rows[host]["failed_step"] == failure
             assert rows[host]["areas"]["host"] == "ok"  # the facts gathered before the failure are kept
+            assert "CRIT step_failed: failed: %s" % failure in result["summaries"][host]
+            assert any(line.startswith("disk /: 10.0% used") for line in result["summaries"][host])
         failed = [p for p in result["problems"] if p["check"] == "step_failed"]
         assert failed[0]["message"] == "failed: %s" % spec["args"]["step_failures"][failed[0]["host"]]
     aside = glob.glob(str(history) + ".damaged-*")
@@ -156,6 +163,9 @@ def test_simulated_months_take_a_trend_check_from_waiting_to_ok_warn_crit(tmp_pa
         else:
             assert [(p["host"], p["check"], p["subject"], p["status"]) for p in problems] == \
                 [("box1", "disk_fill", "path=/", check["status"])]
+            # the trend check reaches the summary printed at the end of the run, not only the report
+            assert [line for line in result["summaries"]["box1"] if "disk_fill" in line] == \
+                ["%s disk_fill: %s" % (check["status"].upper(), check["message"])]
         assert result["history"]["now"] == 1764000000 + month * 30 * 86400
     assert seen == [("waiting", 1), ("waiting", 2), ("ok", 75), ("warn", 45), ("crit", 15)]
     assert report["status"] == "crit" and "trends" in report["areas"]
