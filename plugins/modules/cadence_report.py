@@ -191,7 +191,13 @@ summaries:
       task per host).
   returned: always
   type: dict
-  sample: {gpu1: ["status: WARN", "host: 2 disks, / 71% used", "WARN disk_used: / is 91% used"]}
+  sample:
+    gpu1:
+      - "status: WARN"
+      - "host gpu1: kernel 6.8.0-45-generic, up 12d 3h 4m, load 0.42"
+      - "disk /: 82.0% used (167.7 GiB free of 931.5 GiB) on /"
+      - "WARN disk_used: disk use of / (/) is 82 % (warning at 80 %): free space (docker_hygiene, old models, logs) or
+        grow the filesystem"
 files:
   description: Format to the path of the report file written.
   returned: always
