@@ -173,7 +173,6 @@ def summaries(hosts, step_failures=None):
     for host, facts in hosts.items():
         facts = dict(facts or {})
         if step_failures.get(host):
-            facts["gpufleet_run"] = {"status": "crit", "checks": [
-                {"check": "step_failed", "status": "crit", "message": "failed: %s" % step_failures[host]}]}
+            facts["gpufleet_run"] = {"status": "crit", "checks": [_report.step_failed_check(step_failures[host])]}
         out[host] = _summary.summary_lines(facts)
     return out

@@ -72,6 +72,12 @@ def _problem(host, area, check):
             "message": check.get("message", "")}
 
 
+def step_failed_check(failure):
+    """The ``step_failed`` check of a host whose cadence step failed (``failure``: ``"task: message"``), as
+    the report lists it (area ``run``) and the host's printed summary shows it."""
+    return {"check": "step_failed", "status": "crit", "value": None, "threshold": None, "message": "failed: %s" % failure}
+
+
 def host_rows(hosts, failed_hosts=None, step_failures=None):
     """``(areas, rows, problems)``: one row per host (its status per area), and every check that is
     not ok, worst first. A host in ``failed_hosts`` did not finish the run (unreachable): a
@@ -92,8 +98,7 @@ def host_rows(hosts, failed_hosts=None, step_failures=None):
                              "value": None, "threshold": None, "message": message})
         if step_failures.get(host):
             row["failed_step"] = step_failures[host]
-            problems.append({"host": host, "area": "run", "check": "step_failed", "subject": "", "status": "crit",
-                             "value": None, "threshold": None, "message": "failed: %s" % step_failures[host]})
+            problems.append(_problem(host, "run", step_failed_check(step_failures[host])))
         for area in areas:
             fact = facts.get(_fact_name(area))
             if not isinstance(fact, dict):
