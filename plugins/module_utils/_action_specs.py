@@ -89,6 +89,7 @@ CADENCE_REPORT = dict(
     alert_repeat_hours=dict(type="float", default=24),
     timeout_s=dict(type="float", default=10),
     now=dict(type="float"),
+    check_role_arguments=dict(type="path"),
 )
 
 

@@ -156,6 +156,22 @@ options:
       - The time of the run (Unix seconds). Unset, the variable C(gpufleet_now), else the environment variable
         C(GPUFLEET_NOW), else the controller's clock (one clock for history, report, trends and alerts).
     type: float
+  check_role_arguments:
+    description:
+      - A role's C(meta/argument_specs.yml). Before anything else (before the history, the report and the alerts,
+        and before this task's own options), the options of its C(main) entry point are checked against the task's
+        variables as M(ansible.builtin.validate_argument_spec) checks them without
+        O(ansible.builtin.validate_argument_spec#module:provided_arguments) - each option that is a variable is
+        templated and validated by Ansible's argument spec validator.
+      - An error fails the task with C(Validation of arguments failed:) and the errors, each naming its variable,
+        and nothing is recorded, written or sent. The check runs in check mode too. Where the task is C(no_log) the
+        message is also shown as a warning (a C(no_log) result hides it).
+      - A role imported with C(rolespec_validate=false) has its arguments checked this way once per play without a
+        task of its own; P(gpufleet.maintenance.fleet_report#role) passes its own
+        C({{ role_path }}/meta/argument_specs.yml).
+      - A spec file that cannot be read, or that has no C(argument_specs.main), fails the task and says so.
+      - Unset, nothing is checked.
+    type: path
 seealso:
   - module: gpufleet.maintenance.history
   - module: gpufleet.maintenance.fleet_report
@@ -171,6 +187,14 @@ EXAMPLES = r"""
       - {title: Disk use, metric_like: 'host.disks.used\_pct', unit: '%', limit: 100}
     trend_metrics: ['host.disks.used\_pct']
     alert_targets: "{{ gpufleet_alert_webhooks }}"
+  run_once: true
+
+# In a role imported with rolespec_validate: false: its arguments checked once per play, first
+- name: Check the role's arguments, then record the run, write the report and decide the alerts
+  gpufleet.maintenance.cadence_report:
+    check_role_arguments: "{{ role_path }}/meta/argument_specs.yml"
+    cadence: "{{ fleet_report_cadence }}"
+    hosts: "{{ ansible_play_hosts | gpufleet.maintenance.fleet_facts(hostvars, ['gpufleet_host']) }}"
   run_once: true
 """
 
@@ -243,6 +267,22 @@ alert_error:
   description: A problem with the alert state or the targets, or null.
   returned: always
   type: str
+argument_errors:
+  description: The errors of the check of O(check_role_arguments), as M(ansible.builtin.validate_argument_spec) returns them.
+  returned: when O(check_role_arguments) finds an error
+  type: list
+  elements: str
+  sample:
+    - "value of fleet_report_fail_on must be one of: none, unknown, warn, crit, got: sometimes"
+argument_spec_data:
+  description: The options of the C(main) entry point that were checked (O(check_role_arguments)).
+  returned: when O(check_role_arguments) finds an error
+  type: dict
+validate_args_context:
+  description: What was checked, C(type=role), C(name) (the role's directory name), C(argument_spec_name=main), C(path).
+  returned: when O(check_role_arguments) fails
+  type: dict
+  sample: {type: role, name: fleet_report, argument_spec_name: main, path: /srv/collections/gpufleet/maintenance/roles/fleet_report}
 """
 
 from ansible.module_utils.basic import AnsibleModule

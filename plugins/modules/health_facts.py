@@ -24,6 +24,10 @@ description:
     C(gpufleet_images).
   - Each area takes the options of its module as a dict, for example O(gpu) with C(source=nvml).
     Unknown options or thresholds fail before anything is gathered.
+  - An area limited to its platform (C(only_on_wsl), C(only_on_macos) or C(only_on_proxmox) set to C(true) in
+    its dict) is first asked whether this host can be that platform; on a host that is certainly not (the
+    kernel string of C(/proc/version) not WSL's, the kernel name not C(Darwin), neither C(/etc/pve) nor QEMU/KVM
+    DMI strings) it reads nothing more, its fact is C(null) and its other options are not checked on that host.
   - The role P(gpufleet.maintenance.host_health#role) gathers the same areas with
     M(gpufleet.maintenance.health_upkeep), which can rotate logs in the same run.
 author:

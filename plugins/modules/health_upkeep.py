@@ -9,17 +9,25 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: health_upkeep
-short_description: Gather health fact areas and rotate logs in one module run
+short_description: Gather health fact areas, probe the LLM, restart on VRAM exhaustion and rotate logs in one module run
 version_added: 0.2.0
 description:
   - Gathers the health areas of a host as M(gpufleet.maintenance.health_facts) does (same options, same
-    facts), then, when O(log_rotate) is given, compresses and deletes old logs as
-    M(gpufleet.maintenance.log_rotate) does, in the same process, so a cadence pays one round trip per
-    host for both (the daily cadence; docs/performance.md, Fleet scale).
+    facts), then, each only when its option is given, probes the LLM endpoint as the benchmark role's
+    health mode does (O(llm)), restarts the inference service when VRAM stays exhausted as
+    M(gpufleet.maintenance.vram_guard) does (O(vram_restart), with the GPU reading just gathered) and
+    compresses and deletes old logs as M(gpufleet.maintenance.log_rotate) does (O(log_rotate)), in the
+    same process, so a cadence pays one round trip per host for all of them (the daily cadence;
+    docs/fleet.md, Scale).
   - M(gpufleet.maintenance.health_facts) stays the read-only module for the areas alone; this one can
     change the host (the log rotation), so it is not a C(_facts) module.
-  - Every option is checked before anything is read or changed. The areas are gathered first; when the
-    rotation then fails the task fails, and the failure result still carries C(ansible_facts), which the
+  - Every option is checked before anything is read or changed. An area limited to its platform
+    (C(only_on_wsl), C(only_on_macos) or C(only_on_proxmox) set to C(true) in its dict) is first asked whether
+    this host can be that platform; on a host that is certainly not (the kernel string of C(/proc/version) not
+    WSL's, the kernel name not C(Darwin), neither C(/etc/pve) nor QEMU/KVM DMI strings) it reads nothing more,
+    its fact is C(null) and its other options are not checked on that host.
+  - The areas are gathered first; when a
+    later step (the probe, the restart, the rotation) then fails the task fails, and the failure result still carries C(ansible_facts), which the
     cadences' rescue (P(gpufleet.maintenance.fleet_report#role) C(tasks_from=step_failed)) keeps for the
     report.
   - The role P(gpufleet.maintenance.host_health#role) uses this module for its areas.
@@ -30,7 +38,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: The areas are read as always; the log rotation returns its plan without acting.
+    description: The areas are read and the LLM probed as always (the probe changes nothing); the VRAM restart
+      and the log rotation return their plan without acting.
   diff_mode:
     support: full
     description: The files the rotation compresses or deletes, before and after (as M(gpufleet.maintenance.log_rotate)).
@@ -38,6 +47,29 @@ attributes:
     support: full
     description: Sets one namespaced fact per area (see RETURN), as M(gpufleet.maintenance.health_facts).
 options:
+  llm:
+    description:
+      - Probe an LLM endpoint once with a short prompt after the areas are gathered (the daily's C(llm) area)
+        and set C(gpufleet_benchmark) in mode C(health), as the benchmark role's health mode does.
+      - The options of M(gpufleet.maintenance.llm_probe) (O(gpufleet.maintenance.llm_probe#module:endpoint),
+        C(model), C(prompts), C(repeats), C(timeout_s), C(thresholds) ...), checked by its argument spec; an
+        empty C(model) is refused. C(gpu_busy_pct) and the C(gpu) and C(driver) of C(context) come from the
+        C(gpufleet_gpu) fact of this run when the C(gpu) area is gathered and they are not given.
+      - The probe runs in check mode too (it changes nothing on the runner).
+      - Not given, or an empty dict, no endpoint is probed.
+    type: dict
+    version_added: 0.2.0
+  vram_restart:
+    description:
+      - Restart the inference service when a GPU's VRAM stays at or above the threshold across two readings,
+        after the areas are gathered, and set C(gpufleet_vram_guard), as M(gpufleet.maintenance.vram_guard) does
+        (the daily's C(gpufleet_restart_on_vram_exhaustion)).
+      - The options of M(gpufleet.maintenance.vram_guard) (C(threshold_pct), C(recheck_s), C(services) ...),
+        checked by its argument spec; without C(first_reading) the C(gpufleet_gpu) fact of this run is the first
+        reading, so the GPUs are read again only when it is exhausted.
+      - Not given, or an empty dict, nothing is restarted.
+    type: dict
+    version_added: 0.2.0
   log_rotate:
     description:
       - Rotate logs after the areas are gathered, with the options of M(gpufleet.maintenance.log_rotate).
@@ -71,6 +103,8 @@ notes:
     See M(gpufleet.maintenance.health_facts) and the single-area modules for each area's fact.
 seealso:
   - module: gpufleet.maintenance.health_facts
+  - module: gpufleet.maintenance.llm_probe
+  - module: gpufleet.maintenance.vram_guard
   - module: gpufleet.maintenance.log_rotate
 """
 
@@ -88,12 +122,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: One fact per area, as the single-area modules set them.
+  description:
+    - One fact per area, as the single-area modules set them; C(gpufleet_benchmark) with O(llm) and
+      C(gpufleet_vram_guard) with O(vram_restart).
   returned: always
   type: dict
   sample: {gpufleet_host: {status: ok}, gpufleet_gpu: {status: ok}}
 seconds:
-  description: Time each area took on the host, and C(log_rotate) the rotation's.
+  description: Time each area took on the host, and C(llm), C(vram_restart) and C(log_rotate) their steps'.
   returned: always
   type: dict
   sample: {host: 0.004, gpu: 0.112, log_rotate: 0.002}

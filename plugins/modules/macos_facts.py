@@ -37,8 +37,8 @@ options:
   only_on_macos:
     description:
       - On a host that is not macOS, set C(gpufleet_macos) to C(null) (not reported) instead of a fact with the
-        C(ok) check "not a macOS host". The cadences use it, so that Linux hosts pay one C(uname -s) and their
-        report has no C(macos) column.
+        C(ok) check "not a macOS host". The cadences use it, so that Linux hosts only read their kernel name (the
+        C(uname(2)) call, no command) and their report has no C(macos) column.
     type: bool
     default: false
   check_updates:
@@ -146,7 +146,7 @@ ansible_facts:
           type: bool
           sample: true
         kernel_name:
-          description: C(uname -s).
+          description: The kernel name, what C(uname -s) prints (read with C(uname(2)); with O(bin_dir), the stand-in C(uname -s)).
           type: str
           sample: Darwin
         product_name:

@@ -585,13 +585,19 @@ def test_daily_costs_few_task_slots_per_host_and_still_checks_the_report_argumen
     proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(evars)], json_output=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = [t["task"]["name"] for t in json.loads(proc.stdout)["plays"][0]["tasks"] if "localhost" in t["hosts"]]
-    # 8 per host (2 module round trips) and 5 run_once on the first host (validate, report, where it is,
-    # mails, a report that could not be written); 23 before issue 21
-    assert len(results) <= 13, results
+    # 2 per host (the prerequisites step, host_health's gather) and 4 run_once on the first host (the report,
+    # which checks the role's arguments first, the summaries, where it is, the mails); the rest of fleet_report
+    # ends with meta end_role. 23 before issue 21.
+    assert len(results) <= 6, results
     assert not [name for name in results if name.startswith("Validating arguments against arg spec")], results
-    # the arguments the play does not build are still checked, once per play
-    evars["fleet_report_fail_on"] = "sometimes"
+    # the arguments the play does not build are still checked, once per play, by the report task
+    # (check_role_arguments), before it records or writes anything
+    evars.update(fleet_report_fail_on="sometimes", gpufleet_report_dir=str(tmp_path / "bad" / "reports"),
+                 gpufleet_history_path=str(tmp_path / "bad" / "history.db"))
     proc = run_playbook("playbooks/daily.yml", ["-e", json.dumps(evars)])
     assert proc.returncode == 2, proc.stdout[-3000:]
-    assert "Check the arguments of the report once per play" in proc.stdout
-    assert "fleet_report_fail_on" in proc.stdout and "sometimes" in proc.stdout, proc.stdout[-3000:]
+    assert "Record the run, write the report and decide the alerts (one pass on the controller)" in proc.stdout
+    assert "Validation of arguments failed:" in proc.stdout, proc.stdout[-3000:]
+    assert "value of fleet_report_fail_on must be one of: none, unknown, warn, crit, got: sometimes" in proc.stdout, \
+        proc.stdout[-3000:]
+    assert not (tmp_path / "bad").exists()  # nothing recorded, no report written

@@ -218,7 +218,8 @@ def test_daily_restarts_only_when_enabled_and_vram_stays_high(tmp_path, library,
     proc, report = _daily(tmp_path, env, enabled)
     assert "vram_guard" in report["areas"] and _started_at(engine) == before
     assert "vram guard: no restart needed (threshold 95 %)" in proc.stdout
-    assert "Restart the inference service when VRAM stays exhausted" in proc.stdout
+    # the restart rides in host_health's module run (health_upkeep): no upkeep task of its own
+    assert "gpufleet.maintenance.upkeep" not in proc.stdout
     assert not [p for p in report["problems"] if p["check"] == "vram_exhaustion"]
 
     # On, VRAM stays high: the runner is restarted, and the report says so.

@@ -165,10 +165,11 @@ def test_issue_19_wiring():
 
 
 def test_all_on_switches_every_optional_part():
-    # Every variable a cadence playbook tests in a `when:` or an `... if <var> ...` expression switches
-    # a part on or off: ALL_ON must set them all, so the union above is everything a playbook can run.
+    # Every variable a cadence playbook tests in a `when:` or an `... if <var> ...` expression, or hands to a
+    # role's `<role>_enabled` switch (the prerequisites step), switches a part on or off: ALL_ON must set them
+    # all, so the union above is everything a playbook can run.
     texts = "".join(open(os.path.join(REPO, "playbooks", "%s.yml" % c)).read() for c in CADENCES)
-    switches = set(re.findall(r"(?:when:\s*|\bif\s+)\(?(gpufleet_\w+)", texts))
+    switches = set(re.findall(r"(?:when:\s*|\bif\s+|_enabled:\s*\"\{\{\s*)\(?(gpufleet_\w+)", texts))
     assert switches == set(ALL_ON)
     assert all(name in _defaults() for name in switches)
 

@@ -13,7 +13,14 @@ Areas are imported when first asked for, not with this file: a ``health_facts`` 
 areas it gathers (importing all nineteen and their parsers, the Docker SDK among them, cost a host
 more than the Python start and ``ansible.module_utils.basic`` together; docs/performance.md).
 AnsiballZ still packages every area, since it reads every import of this file, the ones inside
-:func:`_load` included.
+:func:`_load` and :func:`platform_gate` included (plain ``from ... import`` statements: keep them so).
+
+An area limited to one platform by an option (:data:`PLATFORM_OPTIONS`: ``only_on_wsl``,
+``only_on_macos``, ``only_on_proxmox``) has a platform gate beside its folder (``_areas/wsl_gate.py``
+...: standard library only, no import of the area; the area's collector judges its platform with the
+same functions). ``_areas/gather.py`` asks the gate before it imports the area: on a host of another
+platform the area reads nothing more than what the gate read, its fact is None (:func:`fact_name`),
+and its other options are not checked on that host.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -64,6 +71,8 @@ GATHERED = (
 # Other names an area is known by in the cadence settings (gpufleet_daily_areas says llm).
 ALIASES = {"llm": "benchmark"}
 _FACT_PREFIX = "gpufleet_"
+# The areas that an option limits to their platform, and that option: see platform_gate.
+PLATFORM_OPTIONS = {"macos": "only_on_macos", "proxmox": "only_on_proxmox", "wsl": "only_on_wsl"}
 _LOADED = {}
 
 
@@ -110,6 +119,26 @@ def _load(name):
     else:
         raise KeyError("unknown area %r (known: %s)" % (name, ", ".join(sorted(NAMES))))
     return AREA
+
+
+def platform_gate(name):
+    """The platform gate of the area ``name`` (a key of :data:`PLATFORM_OPTIONS`): its ``may_apply(options)``,
+    False only when this host is certainly not the area's platform, given the area's raw options. Imports
+    the gate only (a few lines of standard library), never the area."""
+    if name == "macos":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import macos_gate as gate
+    elif name == "proxmox":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import proxmox_gate as gate
+    elif name == "wsl":
+        from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import wsl_gate as gate
+    else:
+        raise KeyError("area %r has no platform gate (those that have: %s)" % (name, ", ".join(sorted(PLATFORM_OPTIONS))))
+    return gate.may_apply
+
+
+def fact_name(name):
+    """The fact that the area ``name`` sets (``gpufleet_<name>``), without importing it."""
+    return _FACT_PREFIX + name
 
 
 def area(name):

@@ -111,22 +111,19 @@ def decide(first, second, threshold_pct):
     return {"stayed": stayed, "fell": fell}
 
 
-def _read(module):
+def _read(run_command, params, warnings):
     """Read the GPUs now, as the gpu area does (no processes)."""
-    params = module.params
     options = dict((key, params[key]) for key in ("source", "nvidia_smi_path", "amd_smi_path", "rocm_smi_path", "timeout"))
     options["include_processes"] = False
-    fact, warnings = GPU.gather(module.run_command, GPU.validate(options))
-    for warning in warnings:
-        module.warn(warning)
+    fact, more = GPU.gather(run_command, GPU.validate(options))
+    warnings.extend(more)
     return gpu_readings(fact), gpu_present(fact), unreadable(fact)
 
 
-def _restart(module, service):
-    params = module.params
+def _restart(run_command, params, service, check_mode):
     kind = service.get("kind") or "systemd"
     result = {"name": service["name"], "kind": kind, "restarted": False, "error": None}
-    if module.check_mode:
+    if check_mode:
         return result
     if kind == "container":
         try:
@@ -141,7 +138,7 @@ def _restart(module, service):
         result["error"] = "systemctl not found: this host does not run systemd"
         return result
     try:
-        ran = _runner.run(module.run_command, [systemctl, "restart", service["name"]], timeout=params["restart_timeout_s"])
+        ran = _runner.run(run_command, [systemctl, "restart", service["name"]], timeout=params["restart_timeout_s"])
     except _runner.ToolError as exc:
         result["error"] = str(exc)
         return result
@@ -152,34 +149,58 @@ def _restart(module, service):
     return result
 
 
-def run(module):
-    """The module: validate, read (and read again when exhausted), restart what stayed, exit with the fact."""
-    params = module.params
+def check_options(params):
+    """Every problem with validated options (the vram_guard area's argument spec applied), a list of
+    strings naming the option; empty when the guard can run."""
     problems = validate(params["threshold_pct"], params["recheck_s"], params["services"])
     if params["restart_timeout_s"] < 2:
         problems.append("restart_timeout_s must be at least 2 seconds, got %s" % params["restart_timeout_s"])
     if params["timeout"] < 1:
         problems.append("timeout must be at least 1 second, got %s" % params["timeout"])
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    if any(s.get("kind") == "container" for s in params["services"]) and not _docker_client.has_sdk():
-        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python), for services of kind container"),
-                         exception=_docker_client.sdk_import_error())
+    return problems
 
+
+def missing_sdk(params):
+    """The message for services of kind container without the Docker SDK on the host, or None."""
+    if any(s.get("kind") == "container" for s in params["services"]) and not _docker_client.has_sdk():
+        return missing_required_lib("docker (the Docker SDK for Python), for services of kind container")
+    return None
+
+
+def guard(run_command, params, check_mode=False):
+    """Read (and read again when exhausted), restart what stayed: ``(changed, fact, warnings)``.
+    ``params``: validated options that :func:`check_options` found nothing wrong with. Shared by the
+    ``vram_guard`` module and ``health_upkeep`` (the daily's ``vram_restart``, with the day's reading)."""
+    warnings = []
     if params["first_reading"] is not None:
         fact = params["first_reading"]
         first, present, unread = gpu_readings(fact), gpu_present(fact), unreadable(fact)
     else:
-        first, present, unread = _read(module)
+        first, present, unread = _read(run_command, params, warnings)
     second = None
     if exhausted(first, params["threshold_pct"]) and params["recheck_s"] > 0:
         time.sleep(params["recheck_s"])
-        second, _present, _unread = _read(module)
+        second, _present, _unread = _read(run_command, params, warnings)
     decision = decide(first, second, params["threshold_pct"])
     restarts = []
     if decision["stayed"]:
-        restarts = [_restart(module, service) for service in params["services"]]
+        restarts = [_restart(run_command, params, service, check_mode) for service in params["services"]]
     fact = build_fact(first, decision, restarts, params["threshold_pct"], params["recheck_s"],
-                      params["services"], present, check_mode=module.check_mode, unread=unread)
-    changed = any(r["restarted"] for r in restarts) or (module.check_mode and bool(restarts))
+                      params["services"], present, check_mode=check_mode, unread=unread)
+    changed = any(r["restarted"] for r in restarts) or (check_mode and bool(restarts))
+    return changed, fact, warnings
+
+
+def run(module):
+    """The module: validate, guard, exit with the fact."""
+    params = module.params
+    problems = check_options(params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    missing = missing_sdk(params)
+    if missing:
+        module.fail_json(msg=missing, exception=_docker_client.sdk_import_error())
+    changed, fact, warnings = guard(module.run_command, params, check_mode=module.check_mode)
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(changed=changed, ansible_facts={"gpufleet_vram_guard": fact})

@@ -77,6 +77,18 @@ def _clean(result):
     return dict((k, v) for k, v in (result or {}).items() if k not in NOT_RESULT)
 
 
+def gpu_context(gpu_fact):
+    """``(busy_pct, context)`` of a probe from a ``gpufleet_gpu`` fact: the busiest GPU's utilisation (None
+    when no GPU reports one) and ``{gpu, driver}`` (the GPUs' names, the driver version; None when not
+    reported). The benchmark role reads the same from the fact (its vars/main.yml)."""
+    fact = gpu_fact or {}
+    gpus = [gpu for vendor in ("nvidia", "amd") for gpu in ((fact.get(vendor) or {}).get("gpus") or [])]
+    busy = [gpu.get("utilization_gpu_pct") for gpu in gpus if isinstance(gpu.get("utilization_gpu_pct"), (int, float))]
+    driver = (fact.get("nvidia") or {}).get("driver_version") or (fact.get("amd") or {}).get("driver_version")
+    names = ", ".join(str(gpu.get("name") or "?") for gpu in gpus)
+    return (max(busy) if busy else None), dict(gpu=names or None, driver=driver or None)
+
+
 def build_fact(mode, probe=None, baseline=None, candidates=None):
     """The ``gpufleet_benchmark`` fact from an llm_probe result, a benchmark_baseline result and
     (compare mode) a list of llm_probe results; checks and the worst status over all of them."""

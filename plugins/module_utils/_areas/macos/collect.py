@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read a macOS host through its own tools: ``uname``, ``sw_vers``, ``sysctl``, ``memory_pressure``,
-``notifyutil``, ``pmset``, and (``check_updates``) ``softwareupdate --list`` and ``defaults read``.
+"""Read a macOS host through its own tools: ``sw_vers``, ``sysctl``, ``memory_pressure``, ``notifyutil``,
+``pmset``, and (``check_updates``) ``softwareupdate --list`` and ``defaults read``; its kernel name with
+``uname(2)`` (``_areas/macos_gate.py``; ``uname -s`` from the stand-ins of ``bin_dir``).
 
 I/O only, through the collection's runner (which brings its own timeout where macOS has no coreutils
 ``timeout``); parsing is in ``parse.py``, verdicts in ``checks.py``. Standard library only, Python 3.6
@@ -15,6 +16,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import macos_gate
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.macos import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 
@@ -24,7 +26,8 @@ SOFTWARE_UPDATE_DOMAIN = "/Library/Preferences/com.apple.SoftwareUpdate"
 MANAGED_SOFTWARE_UPDATE_DOMAIN = "/Library/Managed Preferences/com.apple.SoftwareUpdate"
 MANAGED_RESTRICTIONS_DOMAIN = "/Library/Managed Preferences/com.apple.applicationaccess"
 THERMAL_PRESSURE_KEY = "com.apple.system.thermalpressurelevel"
-# The tools the area runs: all of them part of macOS itself (uname also of coreutils, where it runs first).
+# The tools the area runs: all of them part of macOS itself (uname: only the stand-ins' of bin_dir; a host's
+# kernel name is read without a command).
 REQUIRED_TOOLS = ("uname", "sw_vers", "sysctl", "memory_pressure", "notifyutil", "pmset", "softwareupdate", "defaults")
 
 
@@ -166,21 +169,34 @@ def _updates(tools, data, timeout):
         data["major_upgrade_deferred"], data["major_upgrade_deferral_days"] = parse.major_deferral(restrictions)
 
 
+def _kernel_name(tools):
+    """The kernel name (``Darwin`` on macOS): this process's ``uname(2)``, as the gate reads it; with
+    ``bin_dir``, what the stand-ins' ``uname -s`` prints (they replay a Mac or a Linux host)."""
+    if not tools.bin_dir:
+        name = macos_gate.kernel_name()
+        if name is None:
+            tools.unread["uname"] = "uname(2) gave no kernel name"
+        return name
+    ran = tools.run("uname", ["uname", "-s"])
+    return (ran[1].strip() or None) if ran is not None and ran[0] == 0 else None
+
+
 def collect(run_command, params):
     """``(data, warnings)``: the ``gpufleet_macos`` readings.
 
     With ``only_on_macos``, a host whose kernel is not Darwin gives ``(None, warnings)``: no fact, at the
-    cost of one ``uname -s``.
+    cost of reading the kernel name (``uname(2)``, no command; with ``bin_dir``, the stand-ins' ``uname -s``).
+    What is macOS is said by ``_areas/macos_gate.py``, which ``_areas/gather.py`` asks first: there such
+    a host does not even import this file.
     """
     warnings, unread = [], {}
     tools = _Tools(run_command, params, warnings, unread)
     data = _empty()
     data["_unread"] = unread
-    ran = tools.run("uname", ["uname", "-s"])
-    data["kernel_name"] = (ran[1].strip() or None) if ran is not None and ran[0] == 0 else None
-    data["is_macos"] = data["kernel_name"] == "Darwin"
+    data["kernel_name"] = _kernel_name(tools)
+    data["is_macos"] = data["kernel_name"] == macos_gate.DARWIN
     if not data["is_macos"]:
-        if params.get("only_on_macos") and data["kernel_name"]:
+        if params.get("only_on_macos") and macos_gate.certainly_not(data["kernel_name"]):
             return None, warnings
         return data, warnings
 

@@ -16,27 +16,14 @@ __metaclass__ = type
 import os
 import socket
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import proxmox_gate
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.proxmox import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import pci_bus
 
-DMI_DIR = os.path.join("sys", "class", "dmi", "id")
-
-
-def _under(root, path):
-    return os.path.join(root or "/", path.lstrip("/"))
-
-
-def read_dmi(root):
-    """``{sys_vendor, product_name, bios_vendor, board_vendor}`` (None where a file is missing)."""
-    dmi = {}
-    for name in parse.DMI_FIELDS:
-        try:
-            with open(os.path.join(root or "/", DMI_DIR, name)) as handle:
-                dmi[name] = handle.read().strip() or None
-        except (IOError, OSError):
-            dmi[name] = None
-    return dmi
+# What a node and a guest are (and the DMI strings read) is said by the platform gate, which
+# _areas/gather.py asks first (only_on_proxmox): there any other host does not even import this file.
+read_dmi = proxmox_gate.read_dmi
 
 
 def _tool(run_command, argv, timeout):
@@ -122,12 +109,7 @@ def collect(run_command, params):
     neither a node nor a QEMU/KVM guest with a GPU (or an expected one) gives ``(None, warnings)``."""
     root, warnings = params.get("root") or "/", []
     dmi = read_dmi(root)
-    if os.path.isdir(_under(root, "/etc/pve")):
-        role = "host"
-    elif parse.qemu_guest(dmi):
-        role = "guest"
-    else:
-        role = "none"
+    role = proxmox_gate.role(root, dmi)
     if role == "none":
         return (None, warnings) if params.get("only_on_proxmox") else (_empty(role, dmi), warnings)
 

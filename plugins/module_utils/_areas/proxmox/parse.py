@@ -23,6 +23,7 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import proxmox_gate
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse as gpu_parse
 
 HOSTPCI_KEY = re.compile(r"^hostpci(\d+)$")
@@ -30,9 +31,9 @@ HOSTPCI_KEY = re.compile(r"^hostpci(\d+)$")
 _PCI_ID = re.compile(r"^(?:(?P<domain>[0-9a-f]{4,}):)?(?P<bus>[0-9a-f]{2}):(?P<slot>[0-9a-f]{2})(?:\.(?P<function>[0-9a-f]))?$")
 _TRUE = ("1", "on", "yes", "true")
 VFIO = "vfio-pci"
-# The DMI vendor strings of a QEMU/KVM guest (systemd-detect-virt's table: "QEMU", "KVM").
-GUEST_DMI_PREFIXES = ("QEMU", "KVM")
-DMI_FIELDS = ("sys_vendor", "product_name", "bios_vendor", "board_vendor")
+# The DMI vendor strings of a QEMU/KVM guest and the DMI files read: the platform gate's.
+GUEST_DMI_PREFIXES = proxmox_gate.GUEST_DMI_PREFIXES
+DMI_FIELDS = proxmox_gate.DMI_FIELDS
 
 
 def pci_id(text):
@@ -196,5 +197,6 @@ def vfio_ids(functions):
 
 
 def qemu_guest(dmi):
-    """Whether the DMI strings (``{sys_vendor, product_name, ...}``) are a QEMU/KVM guest's."""
-    return any(str(dmi.get(name) or "").startswith(GUEST_DMI_PREFIXES) for name in DMI_FIELDS)
+    """Whether the DMI strings (``{sys_vendor, product_name, ...}``) are a QEMU/KVM guest's (the platform
+    gate's test, ``_areas/proxmox_gate.py``)."""
+    return proxmox_gate.qemu_guest(dmi)

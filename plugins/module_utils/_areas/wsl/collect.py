@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import wsl_gate
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.wsl import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import dpkg, gpu_packages, ldconfig
@@ -69,7 +70,7 @@ def run_cuinit(run_command, python, library, timeout=15):
 
 
 def _root_path(root, path):
-    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
+    return wsl_gate.path_under(root, path)
 
 
 def _empty(version, environ):
@@ -161,7 +162,9 @@ def collect(run_command, params, environ=None, python=None, machine=None, system
     """``(data, warnings)``: the ``gpufleet_wsl`` readings; every file is read below ``root``.
 
     With ``only_on_wsl``, a host that is not WSL (its kernel string read, and not a WSL kernel) gives
-    ``(None, warnings)``: no fact, at the cost of reading ``/proc/version``.
+    ``(None, warnings)``: no fact, at the cost of reading ``/proc/version``. What is WSL is said by
+    ``_areas/wsl_gate.py``, which ``_areas/gather.py`` asks first: there such a host does not even import
+    this file.
 
     ``environ`` (for ``WSL_DISTRO_NAME``), ``python`` (runs the cuInit child) and ``machine`` default
     to this process's own.
@@ -182,7 +185,7 @@ def collect(run_command, params, environ=None, python=None, machine=None, system
             return ""
 
     unread = {}  # what could not be read, for the checks (not part of the fact)
-    if root in ("", "/") and (system or platform.system()) == "Darwin":
+    if wsl_gate.darwin(root, system):
         # macOS has no /proc/version and is never WSL: nothing unreadable to report (the daily's only_on_wsl)
         if params.get("only_on_wsl"):
             return None, warnings

@@ -19,6 +19,7 @@ import json
 import re
 import signal
 
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import wsl_gate
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import gpu_packages
 
 WSL_LIB_DIR = "/usr/lib/wsl/lib"
@@ -58,8 +59,7 @@ def parse_proc_version(text):
     text = (text or "").strip()
     match = re.match(r"Linux version (\S+)", text)
     release = match.group(1) if match else None
-    lowered = text.lower()
-    if "microsoft" not in lowered:
+    if not wsl_gate.wsl_kernel(text):  # the gate's test (only_on_wsl): one place says what WSL is
         return {"is_wsl": False, "wsl_version": None, "kernel_release": release}
     if release and ("wsl2" in release.lower() or "microsoft-standard" in release.lower()):
         version = 2

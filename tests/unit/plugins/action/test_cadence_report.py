@@ -194,3 +194,96 @@ def test_unknown_trend_check_names_and_thresholds_fail_the_task(tmp_path):
     assert result["failed"] is True and "disk_full_days" in result["msg"]
     result = _disk_run(tmp_path, 10, "not a time")
     assert result["failed"] is True and "gpufleet_now" in result["msg"]
+
+
+# ------------------------------------------------------------------ check_role_arguments (the role's arguments, first)
+
+ROLE_SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "fleet_report", "meta",
+                         "argument_specs.yml")
+ROLE_DEFAULTS = os.path.join(os.path.dirname(ROLE_SPEC), "..", "defaults", "main.yml")
+
+
+def _run_checking_the_role(tmp_path, role_vars, spec=ROLE_SPEC, check_mode=False, no_log=False):
+    """The report task as fleet_report runs it: the role's defaults and ``role_vars`` are the task's variables."""
+    from ansible.template import Templar
+    with open(CASE_TWO_HOSTS) as handle:
+        args = yaml.safe_load(handle)["args"]
+    with open(ROLE_DEFAULTS) as handle:
+        task_vars = dict(yaml.safe_load(handle), inventory_dir=str(tmp_path), **role_vars)
+    task = Task()
+    task.args = dict(args, check_role_arguments=str(spec), dest=str(tmp_path / "reports"),
+                     history_path=str(tmp_path / "history.db"))
+    task.check_mode = check_mode
+    task.no_log = no_log
+    loader = DataLoader()
+    action = ActionModule(task=task, connection=MagicMock(), play_context=PlayContext(), loader=loader,
+                          templar=Templar(loader=loader, variables=task_vars), shared_loader_obj=None)
+    return action.run(task_vars=task_vars)
+
+
+def _nothing_written(tmp_path):
+    return not os.path.exists(str(tmp_path / "history.db")) and not os.path.exists(str(tmp_path / "reports"))
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check_mode"])
+def test_a_bad_role_argument_fails_first_names_it_and_writes_nothing(tmp_path, check_mode):
+    result = _run_checking_the_role(tmp_path, {"fleet_report_fail_on": "sometimes"}, check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["msg"].startswith("Validation of arguments failed:\n")
+    assert "fleet_report_fail_on" in result["msg"] and "sometimes" in result["msg"]
+    assert result["argument_errors"] == [
+        "value of fleet_report_fail_on must be one of: none, unknown, warn, crit, got: sometimes"]
+    assert result["argument_spec_data"]["fleet_report_fail_on"]["choices"] == ["none", "unknown", "warn", "crit"]
+    context = result["validate_args_context"]
+    assert (context["type"], context["name"], context["argument_spec_name"]) == ("role", "fleet_report", "main")
+    assert "files" not in result and "history" not in result and "alerts" not in result
+    assert _nothing_written(tmp_path)  # no history recorded, no report written, nothing sent
+
+
+def test_the_role_arguments_are_templated_before_they_are_checked(tmp_path):
+    from ansible.template import trust_as_template
+    bad = _run_checking_the_role(tmp_path, {"days": "many", "fleet_report_trend_days": trust_as_template("{{ days }}")})
+    assert bad["failed"] is True and "fleet_report_trend_days" in bad["msg"], bad
+    assert _nothing_written(tmp_path)
+    good = _run_checking_the_role(tmp_path, {"days": 30, "fleet_report_trend_days": trust_as_template("{{ days }}"),
+                                             "fleet_report_fail_on": "warn", "fleet_report_cadence": "daily",
+                                             "fleet_report_alert_repeat_hours": "12"})
+    assert good.get("failed") is not True, good
+    assert good["history"]["recorded"] is True and good["files"]
+    assert "argument_errors" not in good
+
+
+def test_the_role_defaults_pass_and_the_run_goes_on(tmp_path):
+    result = _run_checking_the_role(tmp_path, {})
+    assert result.get("failed") is not True, result
+    assert result["status"] == "crit" and result["history"]["recorded"] is True
+
+
+def test_a_missing_or_wrong_role_spec_fails_clearly_and_writes_nothing(tmp_path):
+    missing = tmp_path / "no_role" / "meta" / "argument_specs.yml"
+    result = _run_checking_the_role(tmp_path, {}, spec=missing)
+    assert result["failed"] is True
+    assert result["msg"].startswith("check_role_arguments: cannot read the role's argument specification %s" % missing)
+    assert _nothing_written(tmp_path)
+    wrong = tmp_path / "role" / "meta" / "argument_specs.yml"
+    wrong.parent.mkdir(parents=True)
+    wrong.write_text("---\nargument_specs:\n  other:\n    options: {}\n")
+    result = _run_checking_the_role(tmp_path, {}, spec=wrong)
+    assert result["failed"] is True and result["msg"] == (
+        "check_role_arguments: %s has no argument_specs.main with options (give a role's meta/argument_specs.yml)"
+        % wrong)
+    assert _nothing_written(tmp_path)
+    wrong.write_text("---\n- not a spec\n")
+    assert "has no argument_specs.main" in _run_checking_the_role(tmp_path, {}, spec=wrong)["msg"]
+    wrong.write_text("argument_specs: [\n")
+    assert "cannot read" in _run_checking_the_role(tmp_path, {}, spec=wrong)["msg"]
+    assert _nothing_written(tmp_path)
+
+
+def test_a_no_log_report_task_still_says_which_role_argument_is_wrong(tmp_path, monkeypatch):
+    from ansible.plugins.action import display
+    shown = []
+    monkeypatch.setattr(display, "warning", lambda msg, *args, **kwargs: shown.append(msg))
+    result = _run_checking_the_role(tmp_path, {"fleet_report_fail_on": "sometimes"}, no_log=True)
+    assert result["failed"] is True
+    assert len(shown) == 1 and "fleet_report_fail_on" in shown[0] and "sometimes" in shown[0]

@@ -117,3 +117,94 @@ def test_the_argument_spec_is_health_facts_and_log_rotate():
     assert spec["areas"]["choices"] == sorted(registry.GATHERED)
     assert all(spec[area] == {"type": "dict", "default": {}} for area in registry.GATHERED)
     assert spec["log_rotate"]["options"] is log_rotate.ARGUMENT_SPEC and "default" not in spec["log_rotate"]
+
+
+# ---------------------------------------------------------- llm and vram_restart ride in the same run (issue 21)
+
+GPU_FACT = {"nvidia": {"present": True, "driver_version": "550.54.15",
+                       "gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 4090", "utilization_gpu_pct": 97,
+                                 "memory_used_pct": 40.0}]},
+            "amd": {"present": False, "gpus": []}, "checks": [], "status": "ok"}
+
+
+def _with_gpu(monkeypatch, fact):
+    """The gpu area answers ``fact`` (the hardware boundary); the host area is read for real."""
+    monkeypatch.setattr(registry.area("gpu"), "gather", lambda run_command, params: (fact, []))
+    params = _params()
+    params["areas"] = ["host", "gpu"]
+    return params
+
+
+@pytest.fixture
+def replay_server():
+    from testlib.llm_servers import replay_servers
+    yield from replay_servers()
+
+
+def _llm(url, **extra):
+    return dict(dict(endpoint=url, api="ollama", model="replay:1b", repeats=1, warmup=0, timeout_s=5,
+                     prompts=[{"name": "health", "prompt": "Reply with one word: ready.", "max_tokens": 16}],
+                     context={"host": "box1"}), **extra)
+
+
+def test_the_llm_probe_runs_after_the_areas_with_the_gpu_reading_of_the_run(monkeypatch, replay_server):
+    server = replay_server(first_delay_s=0.02, interval_s=0.002, tokens=6)
+    params = _with_gpu(monkeypatch, GPU_FACT)
+    params["llm"] = _llm(server.url)
+    result, _warnings = health_upkeep.run(_no_commands, params, check_mode=True)   # the probe runs in check mode too
+    fact = result["ansible_facts"]["gpufleet_benchmark"]
+    assert fact["mode"] == "health" and fact["status"] == "ok", fact
+    assert fact["probe"]["host"] == "box1" and fact["probe"]["endpoint"] == server.url
+    # the probe's context is the run's GPU reading (the benchmark role read it from the fact the same way)
+    assert fact["probe"]["context"] == {"gpu": "NVIDIA GeForce RTX 4090", "driver": "550.54.15"}
+    assert [r["prompt"] for r in fact["probe"]["results"]] == ["health"]
+    assert result["changed"] is False and set(result["seconds"]) == {"host", "gpu", "llm"}
+    from testlib.llm_servers import http_json
+    assert http_json(server.url + "/_stats")["requests"] == 1
+
+
+def test_the_llm_probe_skips_while_the_gpu_of_this_run_is_busy(monkeypatch):
+    params = _with_gpu(monkeypatch, GPU_FACT)   # 97 % busy
+    params["llm"] = _llm("http://127.0.0.1:9", skip_if_gpu_busy_pct=90)   # nothing listens: a request would fail
+    result, _warnings = health_upkeep.run(_no_commands, params)
+    probe = result["ansible_facts"]["gpufleet_benchmark"]["probe"]
+    assert probe["measured"] is False and "GPU busy 97 %" in probe["skipped_reason"]
+    assert result["ansible_facts"]["gpufleet_benchmark"]["status"] == "unknown"
+
+
+def test_llm_and_vram_options_are_refused_before_anything_is_read(monkeypatch):
+    monkeypatch.setattr(health_upkeep.gather, "gather_areas", lambda *a, **k: pytest.fail("gathered despite bad options"))
+    params = _params()
+    params["llm"] = _llm("http://127.0.0.1:9", model=" ")
+    params["vram_restart"] = {"threshold_pct": 150, "services": [{"name": "ollama"}, {"name": "ollama"}]}
+    with pytest.raises(health_upkeep.UpkeepError) as err:
+        health_upkeep.run(_no_commands, params)
+    message = str(err.value)
+    assert "llm: model is empty: set it to the model the runner at http://127.0.0.1:9 serves" in message
+    assert "vram_restart: threshold_pct must be above 0 and at most 100, got 150" in message
+    assert "ollama (systemd) is listed twice" in message and err.value.results == {}
+    params = _params()
+    params["llm"] = _llm("http://127.0.0.1:9", api="vllm")
+    with pytest.raises(health_upkeep.UpkeepError, match="llm: benchmark: .*api"):
+        health_upkeep.run(_no_commands, params)
+
+
+def test_vram_restart_takes_the_gpu_reading_of_the_run_and_reads_nothing_more_below_the_threshold(monkeypatch):
+    params = _with_gpu(monkeypatch, GPU_FACT)   # 40 % used
+    params["vram_restart"] = {"threshold_pct": 95, "recheck_s": 60, "services": [{"name": "ollama"}]}
+    result, _warnings = health_upkeep.run(_no_commands, params)   # a second reading or a restart would run a command
+    guard = result["ansible_facts"]["gpufleet_vram_guard"]
+    assert [(g["gpu"], g["used_pct"]) for g in guard["gpus"]] == [(0, 40.0)]
+    assert guard["stayed"] == [] and guard["restarts"] == [] and guard["status"] == "ok"
+    assert result["changed"] is False and "vram_restart" in result["seconds"]
+
+
+def test_vram_restart_plans_the_restart_in_check_mode_when_vram_stays_exhausted(monkeypatch):
+    full = dict(GPU_FACT, nvidia=dict(GPU_FACT["nvidia"], gpus=[dict(GPU_FACT["nvidia"]["gpus"][0], memory_used_pct=98.5)]))
+    params = _with_gpu(monkeypatch, full)
+    params["vram_restart"] = {"threshold_pct": 95, "recheck_s": 0, "services": [{"name": "ollama"}]}
+    result, _warnings = health_upkeep.run(_no_commands, params, check_mode=True)   # nothing is restarted
+    guard = result["ansible_facts"]["gpufleet_vram_guard"]
+    assert [s["gpu"] for s in guard["stayed"]] == [0]
+    assert guard["restarts"] == [{"name": "ollama", "kind": "systemd", "restarted": False, "error": None}]
+    assert result["changed"] is True   # check mode: a restart would happen

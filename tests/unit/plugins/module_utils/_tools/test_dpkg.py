@@ -158,3 +158,17 @@ def test_the_answer_is_the_roles_former_filter(fixture_path):
 def test_a_multi_arch_package_with_one_installed_instance_is_installed():
     statuses = _dpkg.parse_status_abbrev("libc6 ii \nlibc6 rc \n")
     assert statuses == {"libc6": ["ii ", "rc "]} and _dpkg.installed_names(statuses) == ["libc6"]
+
+
+def test_select_means_what_fnmatchcase_means_for_every_pattern_form():
+    # select matches all patterns with one expression per list; the oracle is the standard library's
+    # fnmatch.fnmatchcase, name by name (case-sensitive, ?, [...], [!...], the whole name)
+    import fnmatch
+    names = ["nvidia-driver-550", "libnvidia-compute-550", "libnvidia-x", "cuda-toolkit-12-4", "cuda-toolkit",
+             "NVIDIA-driver", "abc", "ac", "xdy", "xay", "nvidia", "nvidia-driver-550\n", "linux-image-6.1.0-18-amd64"]
+    packages = [_dpkg.make_package(name, "1", "install ok installed") for name in names]
+    for patterns in (["nvidia-*"], ["libnvidia-[0-9]*", "libnvidia-c*"], ["cuda-toolkit-[0-9]*", "a?c", "x[!a-c]y"],
+                     ["linux-image-[0-9]*"], []):
+        expected = sorted(n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns))
+        assert [p["name"] for p in _dpkg.select(packages, patterns)] == expected, patterns
+    assert [p["name"] for p in _dpkg.select(packages, ["x[!a-c]y", "a?c"])] == ["abc", "xdy"]
