@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: gpufleet.maintenance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the benchmark role: benchmark_table, benchmark_fact."""
+"""Filters for the benchmark role: benchmark_table, benchmark_fact, benchmark_gpu_context."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import build_fact
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import build_fact, gpu_context
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.present import candidate_lines, candidate_rows
 
 
@@ -41,8 +41,17 @@ def benchmark_fact(mode, probe=None, baseline=None, candidates=None):
         raise AnsibleFilterError("benchmark_fact: %s" % exc)
 
 
+def benchmark_gpu_context(gpu_fact):
+    """``{busy_pct, gpu, driver}`` of a probe from a ``gpufleet_gpu`` fact (None or {}: nothing reported)."""
+    if gpu_fact is not None and not isinstance(gpu_fact, dict):
+        raise AnsibleFilterError("benchmark_gpu_context expects a gpufleet_gpu fact (a dict), got %s" % type(gpu_fact).__name__)
+    busy_pct, context = gpu_context(gpu_fact)
+    return dict(context, busy_pct=busy_pct)
+
+
 class FilterModule(object):
     """Benchmark filters."""
 
     def filters(self):
-        return {"benchmark_table": benchmark_table, "benchmark_fact": benchmark_fact}
+        return {"benchmark_table": benchmark_table, "benchmark_fact": benchmark_fact,
+                "benchmark_gpu_context": benchmark_gpu_context}

@@ -8,8 +8,8 @@ so a host that is not WSL pays for reading ``/proc/version`` and not for compili
 area's own ``collect.py`` (the Darwin short cut, the path below ``root``) and ``parse.py`` (the kernel
 string) use the functions here, so the gate and the area cannot disagree.
 
-Standard library only, and no import of the area (importing ``_areas/wsl`` would import all of it):
-this file lies beside the area's folder, not in it.
+Standard library only (and the macos gate's kernel name), no import of the area (importing
+``_areas/wsl`` would import all of it): this file lies beside the area's folder, not in it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +17,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
+# the kernel name as the macos gate reads it (a sibling gate, standard library only itself)
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.macos_gate import DARWIN, kernel_name
 
 PROC_VERSION = "/proc/version"
 
@@ -26,19 +29,11 @@ def path_under(root, path):
     return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
 
 
-def kernel_name():
-    """This host's kernel name (``Darwin`` on macOS, ``Linux``), or None when it cannot be read."""
-    try:
-        return os.uname()[0] or None
-    except (AttributeError, OSError):
-        return None
-
-
 def darwin(root, system=None):
     """Whether the tree read is this host's own and the host is macOS: no ``/proc/version``, never WSL.
 
     ``system``: the kernel name to judge (the tests'); this host's when None."""
-    return root in ("", "/") and (system or kernel_name()) == "Darwin"
+    return root in ("", "/") and (system or kernel_name()) == DARWIN
 
 
 def wsl_kernel(proc_version):

@@ -71,9 +71,9 @@ def _vram_options(options):
     return params
 
 
-def _probe(params, facts, warnings):
-    """The LLM health probe, with the GPU load and context read from this run's gpu fact: the
-    ``gpufleet_benchmark`` fact (mode health). The probe runs in check mode too (it changes nothing)."""
+def _probe(run_command, params, facts, warnings, check_mode):  # pylint: disable=unused-argument
+    """The LLM health probe, with the GPU load and context read from this run's gpu fact: ``(False, the
+    gpufleet_benchmark fact)`` (mode health). The probe runs in check mode too (it changes nothing)."""
     from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import build_fact, gpu_context
     from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import collect
     busy_pct, context = gpu_context(facts.get("gpufleet_gpu"))
@@ -85,7 +85,7 @@ def _probe(params, facts, warnings):
     except ValueError as exc:
         raise AreaError("llm: %s" % exc)
     warnings.extend("llm: %s" % warning for warning in more)
-    return build_fact("health", probe)
+    return False, build_fact("health", probe)
 
 
 def _restart_on_vram(run_command, params, facts, warnings, check_mode):
@@ -98,28 +98,32 @@ def _restart_on_vram(run_command, params, facts, warnings, check_mode):
     return changed, fact
 
 
+# The steps after the areas, in order: option, its check (before anything is read), what it does
+# (``(changed, fact)``) and the fact it sets.
+_STEPS = (
+    ("llm", _llm_options, _probe, "gpufleet_benchmark"),
+    ("vram_restart", _vram_options, _restart_on_vram, "gpufleet_vram_guard"),
+)
+
+
 def run(run_command, params, check_mode=False, diff=False):
     """``(result, warnings)`` for ``exit_json``; raises :class:`UpkeepError`."""
     rotate = params.get("log_rotate")
     problems = log_rotate.check_options(rotate) if rotate is not None else []
     options = dict((area, params.get(area)) for area in registry.GATHERED)
-    validated = llm = vram = None
+    validated = None
     try:
         validated = gather.validate(params["areas"], options)
     except AreaError as exc:
         problems.insert(0, "gathering health facts: %s" % exc)
-    for key, check in (("llm", _llm_options), ("vram_restart", _vram_options)):
+    steps = []
+    for key, check, apply_step, fact_name in _STEPS:
         if not params.get(key):   # not given, or {} (the roles' default): no probe, no restart
             continue
         try:
-            checked = check(params[key])
+            steps.append((key, check(params[key]), apply_step, fact_name))
         except AreaError as exc:
             problems.append("%s: %s" % (key, exc))
-            continue
-        if key == "llm":
-            llm = checked
-        else:
-            vram = checked
     if problems:
         raise UpkeepError("; ".join(problems))
     # validated once: on a host the options' check is part of every run's cost
@@ -127,18 +131,13 @@ def run(run_command, params, check_mode=False, diff=False):
     if errors:
         raise UpkeepError("gathering health facts: %s" % "; ".join(errors), dict(ansible_facts=facts, seconds=seconds))
     result = dict(changed=False, ansible_facts=facts, seconds=seconds, log_rotate=None)
-    for key, step in (("llm", llm), ("vram_restart", vram)):
-        if step is None:
-            continue
+    for key, step_params, apply_step, fact_name in steps:
         started = time.time()
         try:
-            if key == "llm":
-                facts["gpufleet_benchmark"] = _probe(step, facts, warnings)
-            else:
-                changed, facts["gpufleet_vram_guard"] = _restart_on_vram(run_command, step, facts, warnings, check_mode)
-                result["changed"] = result["changed"] or changed
+            changed, facts[fact_name] = apply_step(run_command, step_params, facts, warnings, check_mode)
         except AreaError as exc:
             raise UpkeepError(str(exc), dict(ansible_facts=facts, seconds=seconds))
+        result["changed"] = result["changed"] or changed
         seconds[key] = round(time.time() - started, 3)
     if rotate is None:
         return result, warnings

@@ -80,7 +80,8 @@ def _clean(result):
 def gpu_context(gpu_fact):
     """``(busy_pct, context)`` of a probe from a ``gpufleet_gpu`` fact: the busiest GPU's utilisation (None
     when no GPU reports one) and ``{gpu, driver}`` (the GPUs' names, the driver version; None when not
-    reported). The benchmark role reads the same from the fact (its vars/main.yml)."""
+    reported). ``health_upkeep``'s ``llm`` reads its own run's fact with it, the benchmark role the gathered
+    fact (the filter ``benchmark_gpu_context``)."""
     fact = gpu_fact or {}
     gpus = [gpu for vendor in ("nvidia", "amd") for gpu in ((fact.get(vendor) or {}).get("gpus") or [])]
     busy = [gpu.get("utilization_gpu_pct") for gpu in gpus if isinstance(gpu.get("utilization_gpu_pct"), (int, float))]

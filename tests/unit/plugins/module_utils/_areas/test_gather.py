@@ -1,5 +1,6 @@
 """_areas.gather: health_facts' areas validated before any I/O, then gathered in one run."""
 
+import os
 import subprocess
 import sys
 
@@ -119,11 +120,12 @@ def _dell_root(tmp_path):
     return str(root)
 
 
-@pytest.mark.skipif(sys.platform == "darwin", reason="the macos gate reads this machine's kernel name: not Darwin here")
 def test_platform_areas_on_a_host_of_another_platform_are_neither_imported_nor_validated(tmp_path, fixture_path, monkeypatch):
     # The daily's three platform areas on a Linux host that is not WSL (its kernel string), not macOS
-    # (this machine's kernel name, Linux) and neither a Proxmox node nor a guest (DMI Dell, no /etc/pve).
+    # (its uname(2) says Linux: this machine's does, and it is patched so on any machine) and neither a
+    # Proxmox node nor a guest (DMI Dell, no /etc/pve).
     # Their other options are out of range on purpose: a gated-off area's options are not checked.
+    monkeypatch.setattr(os, "uname", lambda: ("Linux", "box1", "6.1.0-18-amd64", "#1 SMP", "x86_64"))
     calls = []
 
     def recording(args, **kwargs):
@@ -139,7 +141,8 @@ def test_platform_areas_on_a_host_of_another_platform_are_neither_imported_nor_v
     facts, warnings, errors, seconds = gather_areas(recording, areas, options)
     assert (facts, warnings, errors, calls) == (
         {"gpufleet_wsl": None, "gpufleet_macos": None, "gpufleet_proxmox": None}, [], [], [])
-    assert set(seconds) == set(areas) and all(0 <= s < 1 for s in seconds.values())
+    # each area's time is the gate's (how long is the bench's to measure, not a test's)
+    assert set(seconds) == set(areas) and all(isinstance(s, float) and s >= 0 for s in seconds.values())
     # health_upkeep's way: validate first, then gather with what it gave
     validated = validate(areas, options)
     assert [type(validated[name]).__name__ for name in areas] == ["GatedOff"] * 3

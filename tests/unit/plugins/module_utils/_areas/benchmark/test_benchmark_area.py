@@ -5,7 +5,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.maintenance.plugins.filter.benchmark import benchmark_fact
+from ansible_collections.gpufleet.maintenance.plugins.filter.benchmark import benchmark_fact, benchmark_gpu_context
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark import AREA, baseline, checks, parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.benchmark.collect import probe
@@ -139,3 +139,22 @@ def test_the_fact_filter_leaves_out_a_skipped_baseline_and_refuses_a_bad_mode(re
         benchmark_fact("compare", probe=probe_result)
     with pytest.raises(AnsibleFilterError, match="probe must be an llm_probe result"):
         benchmark_fact("health", probe=[probe_result])
+
+
+def test_the_gpu_context_of_a_probe_from_a_gpu_fact():
+    # what health_upkeep's llm reads from its own run and the benchmark role from the gathered fact
+    fact = {"nvidia": {"present": True, "driver_version": "550.54.15",
+                       "gpus": [{"name": "NVIDIA GeForce RTX 4090", "utilization_gpu_pct": 12},
+                                {"name": "NVIDIA GeForce RTX 3090", "utilization_gpu_pct": 88}]},
+            "amd": {"present": True, "driver_version": "6.8.5",
+                    "gpus": [{"name": "AMD Radeon PRO W7900", "utilization_gpu_pct": None}]}}
+    assert benchmark_gpu_context(fact) == {
+        "busy_pct": 88, "driver": "550.54.15",
+        "gpu": "NVIDIA GeForce RTX 4090, NVIDIA GeForce RTX 3090, AMD Radeon PRO W7900"}
+    amd_only = {"nvidia": {"present": False, "driver_version": None, "gpus": []},
+                "amd": {"present": True, "driver_version": "6.8.5", "gpus": [{"utilization_gpu_pct": 3.5}]}}
+    assert benchmark_gpu_context(amd_only) == {"busy_pct": 3.5, "driver": "6.8.5", "gpu": "?"}
+    for nothing in (None, {}, {"nvidia": None, "amd": None}):
+        assert benchmark_gpu_context(nothing) == {"busy_pct": None, "gpu": None, "driver": None}
+    with pytest.raises(AnsibleFilterError, match="expects a gpufleet_gpu fact"):
+        benchmark_gpu_context(["not", "a", "fact"])
