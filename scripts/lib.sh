@@ -29,10 +29,12 @@ apt_ensure() {
   command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} by hand"
   [ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root (run with sudo)"
   say "installing Debian packages: ${missing[*]}"
+  # Another layer running alongside (or unattended-upgrades) may hold the dpkg lock: wait for it.
+  local wait=(-o DPkg::Lock::Timeout=600)
   if [ ! -f /tmp/.gpufleet-apt-updated ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed: is the Debian archive reachable?"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq "${wait[@]}" || die "apt-get update failed: is the Debian archive reachable?"
     touch /tmp/.gpufleet-apt-updated
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wait[@]}" "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 }

@@ -136,28 +136,8 @@ def test_daily_writes_history_and_a_report_that_opens_in_chromium(tmp_path):
     assert "Fleet status:" in dom
 
 
-def test_every_cadence_runs_in_check_mode_and_records_nothing(tmp_path):
-    for cadence in ("daily", "weekly", "monthly", "quarterly", "annual"):
-        proc = _play(tmp_path, cadence, args=["--check"])
-        assert proc.returncode == 0, cadence + proc.stdout[-3000:]
-        report = _last_report(tmp_path, cadence)
-        assert report["check_mode"] is True and report["history"]["run_id"] is None
-    assert not os.path.exists(str(tmp_path / "history.db"))
-    assert _last_report(tmp_path, "quarterly")["sections"][1]["title"] == "Physical checklist (to do)"
-    assert "maintenance" in _last_report(tmp_path, "weekly")["areas"]
-
-
-def test_every_cadence_records_its_run(tmp_path):
-    for cadence in ("daily", "weekly", "monthly", "quarterly", "annual"):
-        proc = _play(tmp_path, cadence)
-        assert proc.returncode == 0, cadence + proc.stdout[-3000:]
-    conn = sqlite3.connect(str(tmp_path / "history.db"))
-    assert [r[0] for r in conn.execute("SELECT cadence FROM runs ORDER BY id")] == ["daily", "weekly", "monthly", "quarterly", "annual"]
-    annual = _last_report(tmp_path, "annual")
-    incidents = [s for s in annual["sections"] if s["title"].startswith("Incidents")][0]
-    assert incidents["lines"][0].startswith("localhost: ")
-    weekly = _last_report(tmp_path, "weekly")
-    assert weekly["sections"][0]["title"] == "Temperature maxima of the week"
+# Every cadence in check mode and each recording its run: test_fleet_ssh.py asserts both on the runs it
+# makes over SSH (the report's check_mode and run_id, the history's runs, the sections of each cadence).
 
 
 def test_one_unreachable_host_does_not_stop_the_fleet(tmp_path):

@@ -13,7 +13,9 @@ Python libraries can only come from the controller's wheels (the prerequisites r
 
 The containers live for the whole module: the cadences run one after another over the same boxes
 (daily with ``gpufleet_prerequisites=false``, then all five for real, then all five in check mode,
-then again those whose first run changed something).
+then again those whose first run changed something). The history of those runs and the report sections
+of each cadence, in check mode and not, are checked on these runs too (no runs of their own on the
+controller).
 The verdicts of issue 18 are asserted on the reports those runs wrote (no run of their own): the
 stopped box unreachable, not failed; without the SDK docker is ``unknown`` naming the SDK, never
 "not present"; with the SDK and dockerd stopped docker is ``crit`` with the fix; a cell is ``ok``
@@ -24,6 +26,7 @@ import glob
 import json
 import os
 import re
+import sqlite3
 
 import pytest
 
@@ -79,12 +82,22 @@ class FleetState:
                                         for c in CADENCES)
         return self.runs["applied"]
 
+    def history_cadences(self):
+        """The cadence of every run the history holds, in order."""
+        conn = sqlite3.connect(os.path.join(self.tmp, "history.db"))
+        try:
+            return [row[0] for row in conn.execute("SELECT cadence FROM runs ORDER BY id")]
+        finally:
+            conn.close()
+
     def checked(self):
         if "checked" not in self.runs:
             self.applied()
+            self.recorded_before_check = self.history_cadences()
             self.runs["checked"] = dict((c, self.fleet.playbook("playbooks/%s.yml" % c, check=True,
                                                                 extra_vars=self.vars("checked")))
                                         for c in CADENCES)
+            self.recorded_after_check = self.history_cadences()
         return self.runs["checked"]
 
     def first_changes(self):
@@ -160,6 +173,19 @@ def test_every_cadence_completes_over_ssh_with_become(state):
         assert all(rows[state.fleet.name(h)]["reachable"] for h in REACHABLE), cadence
 
 
+def test_every_cadence_records_its_run_and_its_sections(state):
+    state.applied()
+    # the daily with the prerequisites switched off, then the five: one run each in the history, in order
+    assert state.history_cadences()[:6] == ["daily"] + CADENCES
+    annual = _report(state, "applied", "annual")
+    incidents = [s for s in annual["sections"] if s["title"].startswith("Incidents")][0]
+    # the stopped box has been crit in every run: the first incident line names it
+    assert incidents["lines"] and incidents["lines"][0].startswith(state.fleet.name("down") + ": "), incidents
+    weekly = _report(state, "applied", "weekly")
+    assert weekly["sections"][0]["title"] == "Temperature maxima of the week", weekly["sections"][0]
+    assert weekly["history"]["run_id"] is not None and weekly["check_mode"] is False
+
+
 def test_prerequisites_came_from_the_controllers_pinned_wheels(state):
     runs = state.applied()
     pins = _pins()
@@ -191,13 +217,20 @@ def test_the_fact_modules_read_through_the_venv(state):
         assert runs["quarterly"].facts(name, "gpufleet_smart") is not None, host
 
 
-def test_check_mode_changes_nothing(state):
+def test_check_mode_changes_nothing_and_records_nothing(state):
     runs = state.checked()
     for cadence in CADENCES:
         _assert_completed(state, runs[cadence], "check mode " + cadence)
         for host in REACHABLE:
             changed = runs[cadence].changed_tasks(state.fleet.name(host))
             assert changed == [], "check mode %s on %s: %s" % (cadence, host, changed)
+        report = _report(state, "checked", cadence)
+        assert report["check_mode"] is True and report["history"]["run_id"] is None, (cadence, report["history"])
+    # the report of each run was written; the history gained no run
+    assert state.recorded_after_check == state.recorded_before_check, (state.recorded_before_check,
+                                                                       state.recorded_after_check)
+    assert _report(state, "checked", "quarterly")["sections"][1]["title"] == "Physical checklist (to do)"
+    assert "maintenance" in _report(state, "checked", "weekly")["areas"]
 
 
 def test_a_second_run_changes_nothing(state):

@@ -73,10 +73,23 @@ layer_timeline() { touch "$MARKS/timeline-start"; sleep 1; echo "TIMELINE-OUTPUT
 layer_after() { [ -e "$MARKS/integration-end" ] && echo "AFTER-RAN"; }
 """
 
+STATIC = r"""
+layer_integration() {
+  touch "$MARKS/integration-start"
+  for _ in $(seq 1 50); do [ -e "$MARKS/sanity-end" ] && break; sleep 0.1; done
+  [ -e "$MARKS/sanity-end" ] && echo "SAW-SANITY-END"
+  touch "$MARKS/integration-end"
+}
+layer_timeline() { echo "TIMELINE-OUTPUT"; }
+layer_lint() { touch "$MARKS/lint-start"; echo "LINT-OUTPUT"; [ -z "${LINT_FAILS:-}" ]; }
+layer_sanity() { [ -e "$MARKS/lint-start" ] && echo "SANITY-AFTER-LINT"; echo "SANITY-OUTPUT"; touch "$MARKS/sanity-end"; }
+layer_after() { [ -e "$MARKS/integration-end" ] && echo "AFTER-RAN"; }
+"""
 
-def run_alongside(tmp_path, *layers, **env_extra):
+
+def run_alongside(tmp_path, *layers, layers_text=ALONGSIDE, **env_extra):
     extra = tmp_path / "alongside.sh"
-    extra.write_text(ALONGSIDE)
+    extra.write_text(layers_text)
     marks = tmp_path / "marks"
     marks.mkdir()
     env = dict(os.environ, GPUFLEET_EXTRA_LAYERS=str(extra), GPUFLEET_VENV=sys.prefix, MARKS=str(marks), **env_extra)
@@ -122,3 +135,33 @@ def test_a_timeline_named_before_integration_runs_on_its_own_in_order(tmp_path):
     assert "alongside" not in out and "PREPARED" not in out
     assert out.index("layer timeline passed") < out.index("=== layer integration ===")
     assert "layers: 2 passed, 0 failed" in proc.stdout
+
+
+def test_lint_and_sanity_run_alongside_integration_one_after_the_other(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", "lint", "sanity", "after", layers_text=STATIC)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "SAW-SANITY-END" in out  # lint and sanity had both ended before integration did
+    assert "SANITY-AFTER-LINT" in out  # in their lane, one after the other
+    # each one's output whole, after integration's verdict, in the order the layers were asked for
+    order = ["layer integration passed", "TIMELINE-OUTPUT", "layer timeline passed", "LINT-OUTPUT",
+             "layer lint passed", "SANITY-OUTPUT", "layer sanity passed", "AFTER-RAN"]
+    assert [out.index(mark) for mark in order] == sorted(out.index(mark) for mark in order), out
+    assert "layer sanity passed in " in out and out.count("(alongside integration)") == 3
+    assert "layers: 5 passed, 0 failed" in proc.stdout
+
+
+def test_a_failing_layer_alongside_fails_alone_and_its_lane_goes_on(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "lint", "sanity", layers_text=STATIC, LINT_FAILS="1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "FAILED layers: lint\n" in proc.stdout and "layer sanity passed" in out
+    assert "[test:lint] step failed (exit 1)" in out
+
+
+def test_lint_named_before_integration_runs_on_its_own_in_order(tmp_path):
+    proc = run_alongside(tmp_path, "lint", "integration", "sanity", layers_text=STATIC)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert out.index("layer lint passed") < out.index("=== layer integration ===")
+    assert out.count("(alongside integration)") == 1  # sanity only
