@@ -179,8 +179,11 @@ def test_every_cadence_records_its_run_and_its_sections(state):
     assert state.history_cadences()[:6] == ["daily"] + CADENCES
     annual = _report(state, "applied", "annual")
     incidents = [s for s in annual["sections"] if s["title"].startswith("Incidents")][0]
-    # the stopped box has been crit in every run: the first incident line names it
-    assert incidents["lines"] and incidents["lines"][0].startswith(state.fleet.name("down") + ": "), incidents
+    # a line per box, by name; the stopped box was crit in each of the six runs (the annual's included)
+    names = sorted(state.fleet.name(h) for h in ["down"] + REACHABLE)
+    assert [line.split(": ")[0] for line in incidents["lines"]] == names, incidents
+    down = [line for line in incidents["lines"] if line.startswith(state.fleet.name("down") + ": ")]
+    assert down[0].startswith(state.fleet.name("down") + ": 6 run(s) critical"), incidents
     weekly = _report(state, "applied", "weekly")
     assert weekly["sections"][0]["title"] == "Temperature maxima of the week", weekly["sections"][0]
     assert weekly["history"]["run_id"] is not None and weekly["check_mode"] is False
