@@ -141,7 +141,11 @@ def llama_server_binary():
     return proc.stdout.strip().splitlines()[-1]
 
 
-def start_llama_server(binary, model, tmpdir, threads=2, alias="tiny", extra=()):
+def start_llama_server(binary, model, tmpdir, threads=1, alias="tiny", extra=()):
+    """One compute thread: the tiny model needs no more, and with two, a token waits at ggml's thread
+    barrier whenever the other thread is off the CPU. Under eight busy loops on two cores that cost
+    Debian's build about 200 ms a token (4.4 tokens/s against 49 with one thread, measured 2026-12-05),
+    which hides the pacing the regression test injects."""
     argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", str(free_port()), "-c", "1024",
             "-t", str(threads), "--alias", alias, "--metrics", "-np", "2"] + list(extra)
     port = int(argv[argv.index("--port") + 1])
