@@ -8,6 +8,7 @@ with its real layer runner. Each broken layer would have passed under the old
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -165,3 +166,30 @@ def test_lint_named_before_integration_runs_on_its_own_in_order(tmp_path):
     assert proc.returncode == 0, out
     assert out.index("layer lint passed") < out.index("=== layer integration ===")
     assert out.count("(alongside integration)") == 1  # sanity only
+
+
+PREPARE = r"""
+prepare_alongside() { sleep 1; touch "$MARKS/prepared"; [ -z "${PREPARE_FAILS:-}" ]; }
+start_prebuilds() { :; }
+layer_integration() { [ -e "$MARKS/prepared" ] && echo "INTEGRATION-AFTER-PREPARED"; }
+layer_timeline() { [ -e "$MARKS/prepared" ] && echo "TIMELINE-AFTER-PREPARED"; }
+layer_lint() { [ -e "$MARKS/prepared" ] || echo "LINT-BEFORE-PREPARED"; sleep 3; touch "$MARKS/lint-end"; }
+"""
+
+
+def test_a_lane_without_containers_starts_before_the_images_are_prepared(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", "lint", layers_text=PREPARE)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "LINT-BEFORE-PREPARED" in out  # the lint lane used the time the image builds take
+    assert "TIMELINE-AFTER-PREPARED" in out and "INTEGRATION-AFTER-PREPARED" in out
+    assert "layers: 3 passed, 0 failed" in proc.stdout
+
+
+def test_a_failed_preparation_stops_the_run_and_the_lane_already_started(tmp_path):
+    proc = run_alongside(tmp_path, "integration", "timeline", "lint", layers_text=PREPARE, PREPARE_FAILS="1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "could not be prepared" in out and "=== layer integration ===" not in out
+    time.sleep(4)  # longer than the lint stand-in would have run
+    assert not (tmp_path / "marks" / "lint-end").exists(), "the lint lane went on after the run stopped"
