@@ -44,7 +44,7 @@ def parse_index(text):
                 packages.setdefault(stanza["Package"], stanza)
             stanza = {}
         elif not line[0].isspace() and ":" in line:
-            key, _, value = line.partition(":")
+            key, value = line.split(":", 1)
             stanza[key] = value.strip()
     return packages
 
@@ -141,7 +141,7 @@ def fetch(dest, roots, suite="testing", mirror=MIRROR, keyring=KEYRING, arch="am
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--dest", required=True)
     parser.add_argument("--suite", default="testing")
     parser.add_argument("--mirror", default=MIRROR)

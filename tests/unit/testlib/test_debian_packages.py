@@ -3,6 +3,7 @@ SHA256 that a Release file lists (what scripts/llama-server-build relies on to f
 llama-server), on index text written as the archive writes it; and a fetch from a local archive over
 HTTP, signed with a key of the test's own, checked and unpacked."""
 
+import functools
 import hashlib
 import http.server
 import lzma
@@ -154,9 +155,11 @@ def archive(tmp_path):
     keyring = tmp_path / "keyring.gpg"
     subprocess.run(gpg + ["--export", "-o", str(keyring)], check=True, capture_output=True)
 
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(mirror), **kw)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.RequestHandlerClass.log_message = lambda *a: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(mirror)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"url": "http://127.0.0.1:%d" % server.server_address[1], "keyring": str(keyring), "mirror": mirror}
