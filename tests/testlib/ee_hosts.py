@@ -11,14 +11,27 @@ import subprocess
 import tempfile
 import time
 
+import yaml
+
 from testlib.ansible_run import REPO_ROOT
 
 HOST_IMAGE = "local/h-awx-sshd:bookworm"
+# The image carries the distribution packages the prerequisites role installs on Debian
+# (roles/prerequisites/vars/Debian.yml, read at build time so the two cannot drift), so the role finds
+# nothing missing: these hosts are the shared pre-provisioned image, not fresh boxes (the fleet tests
+# prove the install on fresh ones), and with the image's emptied package lists the role's apt install
+# failed here ("No package matching 'dmidecode'", 2026-12-05).
 _DOCKERFILE = """FROM local/gpufleet-debian:bookworm
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server \\
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server {packages} \\
  && rm -rf /var/lib/apt/lists/* && ssh-keygen -A && mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh
 CMD ["/usr/sbin/sshd", "-D", "-e"]
 """
+
+
+def prerequisites_packages():
+    """The Debian packages the prerequisites role installs (its vars/Debian.yml)."""
+    with open(os.path.join(REPO_ROOT, "roles", "prerequisites", "vars", "Debian.yml")) as handle:
+        return list(yaml.safe_load(handle)["__prerequisites_packages"])
 
 
 def docker(*args, check=True, timeout=300, **kwargs):
@@ -33,7 +46,7 @@ def ensure_host_image():
     subprocess.run([os.path.join(REPO_ROOT, "scripts", "docker-infra"), "image"], check=True, capture_output=True, timeout=1200)
     with tempfile.TemporaryDirectory(prefix="h-awx-sshd-") as context:
         with open(os.path.join(context, "Dockerfile"), "w") as handle:
-            handle.write(_DOCKERFILE)
+            handle.write(_DOCKERFILE.format(packages=" ".join(prerequisites_packages())))
         # --network=host: apt reaches the archive whatever happens to the docker0 bridge meanwhile
         docker("build", "-q", "--network=host", "-t", HOST_IMAGE, context, timeout=900)
     return HOST_IMAGE
