@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from testlib import debian_packages as dp
+from testlib import fake_debs
 
 INDEX = """\
 Package: tool
@@ -108,22 +109,7 @@ def test_release_sha256_reads_the_sha256_list_not_md5():
 
 
 # A fetch end to end: a local archive served over HTTP on 127.0.0.1, its InRelease signed by a key made
-# for the test (gpg), two real .deb files built with dpkg-deb.
-
-def _deb(workdir, name, files):
-    root = os.path.join(workdir, "build-" + name)
-    os.makedirs(os.path.join(root, "DEBIAN"))
-    with open(os.path.join(root, "DEBIAN", "control"), "w") as handle:
-        handle.write("Package: %s\nVersion: 1.0\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n" % name)
-    for path, text in files.items():
-        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
-        with open(os.path.join(root, path), "w") as handle:
-            handle.write(text)
-    deb = os.path.join(workdir, "%s_1.0_amd64.deb" % name)
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", root, deb], check=True, capture_output=True)
-    with open(deb, "rb") as handle:
-        return handle.read()
-
+# for the test (gpg), two real .deb files built with dpkg-deb (testlib.fake_debs).
 
 @pytest.fixture
 def archive(tmp_path):
@@ -131,8 +117,10 @@ def archive(tmp_path):
         if not shutil.which(tool):
             pytest.fail("%s is missing: scripts/setup installs it" % tool)
     mirror = tmp_path / "mirror"
-    debs = {"prog": _deb(str(tmp_path), "prog", {"usr/bin/prog": "#!/bin/sh\necho prog\n"}),
-            "libprog0": _deb(str(tmp_path), "libprog0", {"usr/lib/libprog.so.0": "lib\n"})}
+    debs = {}
+    for name, files in (("prog", {"usr/bin/prog": "#!/bin/sh\necho prog\n"}), ("libprog0", {"usr/lib/libprog.so.0": "lib\n"})):
+        with open(fake_debs.build_deb(str(tmp_path), name, "1.0", files=files), "rb") as handle:
+            debs[name] = handle.read()
     stanzas = []
     for name, data in debs.items():
         filename = "pool/main/p/%s_1.0_amd64.deb" % name
