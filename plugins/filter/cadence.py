@@ -22,7 +22,7 @@ def area_facts(areas):
     if isinstance(areas, str) or not isinstance(areas, (list, tuple)):
         raise AnsibleFilterError("area_facts expects a list of area names, got %s" % type(areas).__name__)
     try:
-        return [_registry.area(name).fact for name in areas]
+        return [_registry.fact_of(name) for name in areas]
     except KeyError as exc:
         raise AnsibleFilterError("area_facts: %s" % exc.args[0])
 

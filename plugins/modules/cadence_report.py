@@ -222,6 +222,15 @@ summaries:
       - "disk /: 82.0% used (167.7 GiB free of 931.5 GiB) on /"
       - "WARN disk_used: disk use of / (/) is 82 % (warning at 80 %): free space (docker_hygiene, old models, logs) or
         grow the filesystem"
+statuses:
+  description:
+    - Each reached host's worst status (C(ok), C(unknown), C(warn) or C(crit)), by host name, over the same facts as
+      its summary (trend checks included, a failed step not; the role fails such a host for its step).
+    - The role P(gpufleet.maintenance.fleet_report#role) fails the hosts whose status reaches its C(fleet_report_fail_on)
+      from it, without summarising each host again.
+  returned: always
+  type: dict
+  sample: {gpu1: warn, gpu2: ok}
 files:
   description: Format to the path of the report file written.
   returned: always

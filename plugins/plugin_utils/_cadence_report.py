@@ -57,8 +57,9 @@ def _open_and_record(path, args, now, record):
 def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     """One cadence's end. ``args`` are validated by ``_action_specs.CADENCE_REPORT``.
 
-    Returns ``{history, trends, summaries, files, report_error, status, counts, problems, charts, alerts,
-    sent, emails, alert_error}`` (``summaries``: each host's summary lines, trend checks included);
+    Returns ``{history, trends, summaries, statuses, files, report_error, status, counts, problems, charts,
+    alerts, sent, emails, alert_error}`` (``summaries``: each host's summary lines, trend checks included;
+    ``statuses``: each host's worst status, see :func:`statuses`);
     ``report_error`` is set when the report files could not be written (the action
     fails after the alerts went out).
     """
@@ -102,7 +103,7 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
         if conn is not None:
             conn.close()
     return {"history": answer, "trends": answer.get("trend_facts") or {},
-            "summaries": summaries(hosts, args["step_failures"]),
+            "summaries": summaries(hosts, args["step_failures"]), "statuses": statuses(hosts),
             "files": files, "report_error": report_error,
             "status": report["status"],
             "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
@@ -162,6 +163,14 @@ def _decide_and_send(conn, args, report, files, now, check_mode, poster):
         except _history.HistoryError as exc:
             alert_error = "alert state not saved: %s" % exc
     return alerts, sent, emails, alert_error
+
+
+def statuses(hosts):
+    """``{host: ok|unknown|warn|crit}``: the worst status of each reached host's ``gpufleet_*`` facts, trend
+    checks included, as the ``health_summary`` filter gives it (a failed step is not in it: the role fails
+    such a host for its step, ``fleet_report_fail_failed_steps``). The role's verdict reads it, so a run
+    that fails hosts on request summarises each host once, here, not again in a task per host."""
+    return dict((host, _summary.summary(dict(facts or {}))["status"]) for host, facts in hosts.items())
 
 
 def summaries(hosts, step_failures=None):

@@ -23,10 +23,6 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import readings as _readings
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import subject_of, subject_text
 
-# On the controller every area is needed: load them all when this file is imported (once, in the
-# process Ansible forks its workers from), not in each worker (registry.py imports areas on demand).
-registry.areas()
-
 SCHEMA_VERSION = 3
 SECONDS_PER_DAY = 86400.0
 DEFAULT_MAXIMA_LIKE = "%temperature\\_c"

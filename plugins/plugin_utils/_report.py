@@ -30,10 +30,6 @@ from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.text import iso
 from ansible_collections.gpufleet.maintenance.plugins.plugin_utils import _charts
 
-# On the controller every area is needed: load them all when this file is imported (once, in the
-# process Ansible forks its workers from), not in each worker (registry.py imports areas on demand).
-registry.areas()
-
 REPORT_SCHEMA_VERSION = 1
 PROJECTION_HORIZON_DAYS = 36500
 
@@ -61,7 +57,7 @@ def _areas_of(hosts):
     """The areas of the facts the hosts have: registry order first, then facts it does not know."""
     names = set(name for facts in hosts.values() for name in (facts or {})
                 if name.startswith("gpufleet_") and isinstance(facts[name], dict))
-    known = [area.name for area in registry.areas() if area.fact in names]
+    known = [name for name in registry.NAMES if registry.fact_name(name) in names]
     return known + sorted(name[len("gpufleet_"):] for name in names if registry.of_fact(name) is None)
 
 

@@ -18,13 +18,9 @@ __metaclass__ = type
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import status_rank, worst_status
 
-# On the controller every area is needed: load them all when this file is imported (once, in the
-# process Ansible forks its workers from), not in each worker (registry.py imports areas on demand).
-registry.areas()
-
 
 def _facts_in_order(facts):
-    known = [(area, facts[area.fact]) for area in registry.areas() if isinstance(facts.get(area.fact), dict)]
+    known = [(area, facts[area.fact]) for area in registry.present_in(facts)]
     others = [(None, facts[name]) for name in sorted(facts)
               if name.startswith("gpufleet_") and registry.of_fact(name) is None and isinstance(facts[name], dict)]
     return known + others

@@ -89,6 +89,13 @@ def test_daily_playbook_fails_the_host_on_request():
     assert "is CRIT" in proc.stdout
 
 
+def test_daily_playbook_refuses_a_fail_level_it_does_not_know():
+    # summary_fail_on given with -e overrides fleet_report_fail_on (whose choices the report checks first)
+    proc = run_playbook("playbooks/daily.yml", ["-e", "summary_fail_on=sometimes"])
+    assert proc.returncode != 0
+    assert "summary_fail_on must be one of none, unknown, warn, crit, got: sometimes" in proc.stdout, proc.stdout[-3000:]
+
+
 def test_health_facts_gathers_several_areas_like_their_modules():
     areas = {"areas": ["host", "gpu", "driver_stack", "exposure"], "host": {"paths": ["/"]}, "gpu": {"source": "auto"}}
     combined = run_module("gpufleet.maintenance.health_facts", areas)

@@ -141,6 +141,16 @@ def fact_name(name):
     return _FACT_PREFIX + name
 
 
+def fact_of(name):
+    """The fact that the area called ``name`` (or one of its :data:`ALIASES`) sets, without importing the
+    area (the controller maps area settings to facts per host: an import there is paid by every worker);
+    KeyError names the known ones, as :func:`area` does."""
+    resolved = ALIASES.get(name, name)
+    if resolved not in NAMES:
+        raise KeyError("unknown area %r (known: %s)" % (name, ", ".join(sorted(NAMES))))
+    return fact_name(resolved)
+
+
 def area(name):
     """The area called ``name`` (or one of its :data:`ALIASES`); KeyError names the known ones."""
     name = ALIASES.get(name, name)
@@ -155,8 +165,15 @@ def known(name):
 
 
 def areas():
-    """Every area, in summary order (imports them all: for the controller's report and summary)."""
+    """Every area, in summary order (imports them all: for listings and tests; the report and the summary
+    import only the areas whose facts they are given, see :func:`present_in`)."""
     return tuple(area(name) for name in NAMES)
+
+
+def present_in(facts):
+    """The areas (in summary order) whose fact is a dict in ``facts`` (``{gpufleet_<area>: fact}``); imports
+    only those: a daily's report on the controller loads its five areas, not all nineteen."""
+    return tuple(area(name) for name in NAMES if isinstance(facts.get(fact_name(name)), dict))
 
 
 def of_fact(fact_name):

@@ -16,11 +16,12 @@ import json
 import re
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import AMD_NOT_FOUND as NOT_FOUND
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import amd_absent as absent
 
 ROCM_SMI_ARGS = ["--showproductname", "--showvbios", "--showtemp", "--showpower", "--showmaxpower", "--showfan",
                  "--showmeminfo", "vram", "--showuse", "--showdriverversion", "--showbus", "--json"]
 MIB = 1024 * 1024
-NOT_FOUND = "neither amd-smi nor rocm-smi found"
 _NUMBER = re.compile(r"^\s*\(?(-?\d+(?:\.\d+)?)")
 
 
@@ -50,10 +51,6 @@ def _text(raw):
 
 def _pct(used, total):
     return round(100.0 * used / total, 1) if used is not None and total else None
-
-
-def absent(reason, source=None):
-    return dict(present=False, reason=reason, source=source, rocm_version=None, driver_version=None, gpus=[])
 
 
 def parse_rocm_smi(text):

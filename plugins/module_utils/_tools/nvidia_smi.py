@@ -7,8 +7,9 @@
 ``[Unknown Error]`` and friends become ``None`` (never the string, never 0). Truncated or garbled
 XML keeps every complete ``<gpu>`` element and names what could not be read.
 ``gather(run_command, path, ...)`` runs the tool through ``_common/runner.py`` (no Ansible import).
-Used by the ``gpu`` area (and so by ``vram_guard``); ``_tools/nvml.py`` builds its entries with
-:func:`absent` and :func:`lost_gpu` from here, so both paths give the same layout.
+Used by the ``gpu`` area (and so by ``vram_guard``) where NVML did not report and nvidia-smi is installed;
+both readers build their ``absent`` sections and lost GPUs with ``_tools/gpu_shapes.py``, so both paths give
+the same layout.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +20,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import nvidia_absent as absent
 
 XML_ARGS = ["-q", "-x"]
 THROTTLE_REASONS = (
@@ -247,30 +250,8 @@ def lost_gpus_from_stderr(stderr):
     return [dict(pci_bus_id=m.group(1), error=m.group(2).strip()) for m in _LOST_HANDLE.finditer(stderr or "")]
 
 
-def lost_gpu(index, pci_bus_id, error):
-    """A GPU entry for a GPU the driver lost: identity where known, every reading None."""
-    entry = dict((key, None) for key in (
-        "name", "uuid", "serial", "vbios_version", "temperature_c", "memory_temperature_c",
-        "temperature_slowdown_c", "temperature_shutdown_c", "power_draw_w", "power_limit_w",
-        "power_default_limit_w", "power_max_limit_w", "fan_speed_pct", "memory_total_mib", "memory_used_mib",
-        "memory_used_pct", "utilization_gpu_pct", "clocks_sm_mhz", "clocks_mem_mhz", "throttle_reasons",
-        "persistence_mode", "compute_mode", "processes"))
-    entry.update(index=index, state="lost", error=error, pci_bus_id=pci_bus_id,
-                 ecc=dict.fromkeys(("mode_current", "volatile_corrected", "volatile_uncorrected",
-                                    "aggregate_corrected", "aggregate_uncorrected")),
-                 retired_pages=dict.fromkeys(("single_bit", "double_bit", "pending")),
-                 remapped_rows=dict.fromkeys(("correctable", "uncorrectable", "pending", "failure")),
-                 pcie=dict.fromkeys(("gen_current", "gen_max", "width_current", "width_max")))
-    return entry
-
-
 MISMATCH_PATTERN = re.compile(r"Driver/library version mismatch", re.I)
 NO_DRIVER_PATTERN = re.compile(r"couldn't communicate with the NVIDIA driver|Driver Not Loaded|No devices were found", re.I)
-
-
-def absent(reason, source):
-    return dict(present=False, reason=reason, source=source, driver_version=None, cuda_driver_version=None,
-                nvml_version=None, gpu_count=0, gpus=[])
 
 
 def gather(run_command, path, timeout=20, include_processes=True):

@@ -15,7 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.nvidia_smi import absent, lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import lost_gpu
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools.gpu_shapes import nvidia_absent as absent
 
 # Bit of each clock event reason (nvmlClocksEventReason*), in the order of THROTTLE_REASONS.
 THROTTLE_BITS = (

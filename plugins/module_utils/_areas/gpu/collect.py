@@ -6,8 +6,10 @@ and the GPUs on the PCI bus from sysfs (below ``root``), which are there even wh
 
 I/O only, through the tools' readers (``_tools/nvml.py``, ``_tools/nvidia_smi.py``,
 ``_tools/amd_smi.py``); verdicts are in ``checks.py``. ``run_command`` is any callable with
-``AnsibleModule.run_command``'s signature, and ``pynvml`` is imported lazily. Never raises for host
-faults: what a tool could not say is in the data (and in the warnings).
+``AnsibleModule.run_command``'s signature, and ``pynvml`` is imported lazily. The nvidia-smi and amd-smi
+readers are imported where their tool is installed (and, for nvidia-smi, NVML did not report): a host
+compiles each module its run imports, every daily. Never raises for host faults: what a tool could not say
+is in the data (and in the warnings).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import parse
 from ansible_collections.gpufleet.maintenance.plugins.module_utils._common import runner as _runner
-from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import amd_smi, nvidia_smi, nvml, pci_bus
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import gpu_shapes, nvml, pci_bus
 
 SOURCES = ("auto", "nvml", "nvidia_smi", "none")
 
@@ -50,12 +52,21 @@ def gather_nvidia(run_command, source="auto", nvidia_smi_path=None, timeout=20, 
         reason = "nvidia-smi not found" + (" at %s" % nvidia_smi_path if nvidia_smi_path else " on PATH")
         if nvml_reason:
             reason = "%s; %s" % (nvml_reason, reason)
-        return nvidia_smi.absent(reason, "nvidia_smi" if source == "nvidia_smi" else None), [], None, nvml_failed
+        return gpu_shapes.nvidia_absent(reason, "nvidia_smi" if source == "nvidia_smi" else None), [], None, nvml_failed
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import nvidia_smi
     facts, problems, mismatch = nvidia_smi.gather(run_command, path, timeout=timeout, include_processes=include_processes)
     failed = None
     if not facts.get("present"):
         failed = "; ".join(r for r in (nvml_failed, facts.get("reason")) if r)
     return facts, problems, mismatch, failed
+
+
+def gather_amd(run_command, amd_smi_path=None, rocm_smi_path=None, timeout=20):
+    """AMD facts; returns ``(amd_facts, problems)`` (amd-smi, else rocm-smi; neither installed: absent)."""
+    if not (_runner.find_tool("amd-smi", amd_smi_path) or _runner.find_tool("rocm-smi", rocm_smi_path)):
+        return gpu_shapes.amd_absent(gpu_shapes.AMD_NOT_FOUND), []
+    from ansible_collections.gpufleet.maintenance.plugins.module_utils._tools import amd_smi
+    return amd_smi.gather(run_command, amd_smi_path, rocm_smi_path, timeout)
 
 
 def read_pci(root):
@@ -79,13 +90,13 @@ def collect(run_command, params):
     for the verdicts what the tools said that went wrong (``_problems``, ``_mismatch``, ``_failed``;
     not part of the fact)."""
     if params["source"] == "none":
-        return {"nvidia": nvidia_smi.absent("disabled (source=none)", None),
-                "amd": amd_smi.absent("disabled (source=none)")}, []
+        return {"nvidia": gpu_shapes.nvidia_absent("disabled (source=none)", None),
+                "amd": gpu_shapes.amd_absent("disabled (source=none)")}, []
     timeout = int(params["timeout"])
     nvidia, problems, mismatch, nvidia_failed = gather_nvidia(
         run_command, params["source"], params.get("nvidia_smi_path"), timeout, params["include_processes"])
-    amd, amd_problems = amd_smi.gather(run_command, params.get("amd_smi_path"), params.get("rocm_smi_path"), timeout)
-    amd_failed = amd.get("reason") if not amd.get("present") and amd.get("reason") != amd_smi.NOT_FOUND else None
+    amd, amd_problems = gather_amd(run_command, params.get("amd_smi_path"), params.get("rocm_smi_path"), timeout)
+    amd_failed = amd.get("reason") if not amd.get("present") and amd.get("reason") != gpu_shapes.AMD_NOT_FOUND else None
     data = {"nvidia": nvidia, "amd": amd, "pci": read_pci(params.get("root") or "/"),
             "_problems": {"nvidia": _split(problems), "amd": _split(amd_problems)}, "_mismatch": mismatch,
             "_failed": {"nvidia": nvidia_failed, "amd": amd_failed}}

@@ -19,6 +19,7 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 
 from ansible_collections.gpufleet.maintenance.plugins.action.cadence_report import ActionModule
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._common.checks import worst_status
 
 CASES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "fixtures", "cadence_report", "*.yml")))
 CASE_TWO_HOSTS = [c for c in CASES if c.endswith("two_hosts_one_failed.yml")][0]
@@ -61,6 +62,13 @@ def test_case(case, tmp_path):
         assert sorted(result["summaries"]) == sorted(spec["args"]["hosts"])
         for host, lines in result["summaries"].items():
             assert lines[0] == "status: %s" % rows[host]["status"].upper()
+        # Each host's status for the role's verdict (fleet_report_fail_on): the report's row, where no step
+        # failed; where one did, the worst of the areas it gathered (the role fails it for its step instead).
+        assert sorted(result["statuses"]) == sorted(spec["args"]["hosts"])
+        failures = spec["args"].get("step_failures") or {}
+        for host, status in result["statuses"].items():
+            gathered = [s for area, s in rows[host]["areas"].items() if area != "run"]
+            assert status == (rows[host]["status"] if host not in failures else worst_status(gathered))
     if "json" in result["files"] and spec["args"].get("step_failures"):
         with open(result["files"]["json"]) as handle:
             rows = dict((row["host"], row) for row in json.load(handle)["hosts"])

@@ -54,6 +54,25 @@ def test_an_area_is_imported_only_when_asked_for():
     assert "docker" not in out
 
 
+def test_the_controller_maps_names_to_facts_and_facts_to_areas_importing_only_those_present():
+    # The report, the summary and the area_facts filter run on the controller, in a worker per host for
+    # some: they import the areas of the facts they are given, not all nineteen (docs/fleet.md, Scale).
+    import subprocess
+    import sys
+    code = ("import sys; from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas import registry; "
+            "facts = [registry.fact_of(n) for n in ('host', 'llm', 'wsl')]; "
+            "present = [a.name for a in registry.present_in({'gpufleet_gpu': {}, 'gpufleet_host': None, "
+            "'gpufleet_trends': {}, 'gpufleet_wsl': 'not a dict'})]; "
+            "prefix = registry.__name__.rsplit('.', 1)[0] + '.'; "
+            "print(facts, present, sorted(set(m[len(prefix):].split('.')[0] for m in sys.modules if m.startswith(prefix))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    assert out.strip() == "['gpufleet_host', 'gpufleet_benchmark', 'gpufleet_wsl'] ['gpu'] ['gpu', 'registry']"
+    with pytest.raises(KeyError, match="unknown area 'nope'.*known: access"):
+        registry.fact_of("nope")
+    assert [registry.fact_of(name) for name in registry.NAMES] == [registry.area(name).fact for name in registry.NAMES]
+
+
 def test_unknown_names():
     with pytest.raises(KeyError, match="unknown area 'nope'.*known: access"):
         registry.area("nope")

@@ -4,8 +4,10 @@ Runs in this process with the real nvidia-ml-py and no libnvidia-ml.so.1 (this m
 driver), so ``auto`` really falls back to the nvidia-smi stand-in.
 """
 
+import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -96,3 +98,44 @@ def test_a_hung_nvidia_smi_that_ignores_sigterm_is_a_tool_output_warning_that_sa
     assert warnings == ["%s -q -x: %s" % (tool, said)]
     [check] = [c for c in fact["checks"] if c["check"] == "tool_output"]
     assert check["status"] == "warn" and said in check["message"] and "exited -9" not in check["message"]
+
+
+_READERS_IMPORTED = r"""
+import json, os, subprocess, sys
+from ansible_collections.gpufleet.maintenance.plugins.module_utils._areas.gpu import AREA
+
+def run(args, check_rc=False, environ_update=None, data=None, handle_exceptions=False):
+    proc = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, **(environ_update or {})))
+    return proc.returncode, proc.stdout, proc.stderr
+
+options = json.loads(sys.argv[1])
+fact, _warnings = AREA.gather(run, AREA.validate(options))
+prefix = "ansible_collections.gpufleet.maintenance.plugins.module_utils._tools."
+print(json.dumps({"readers": sorted(m[len(prefix):] for m in sys.modules if m.startswith(prefix)),
+                  "nvidia": fact["nvidia"]["reason"], "amd": fact["amd"]["reason"]}))
+"""
+
+
+def _readers_imported(tmp_path, **options):
+    proc = subprocess.run([sys.executable, "-c", _READERS_IMPORTED, json.dumps(options)], capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PATH=str(tmp_path / "empty"), PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_host_imports_the_reader_of_a_tool_only_where_the_tool_is(tmp_path):
+    # Every daily gathers this area on every host, which compiles each module the run imports (docs/performance.md,
+    # Fleet scale): where neither nvidia-smi nor amd-smi/rocm-smi is installed their readers are not imported...
+    seen = _readers_imported(tmp_path, source="auto", nvidia_smi_path=str(tmp_path / "no-nvidia-smi"), **_no_amd(tmp_path))
+    assert "nvidia_smi" not in seen["readers"] and "amd_smi" not in seen["readers"], seen
+    assert "nvidia-smi not found" in seen["nvidia"] and seen["amd"] == "neither amd-smi nor rocm-smi found"
+    # ... and where they are, each is (the stand-ins answer with no GPU: what is reported comes from their readers).
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name, text in (("nvidia-smi", "No devices were found"), ("amd-smi", "[]")):
+        (tools / name).write_text("#!/bin/sh\necho '%s'\n" % text)
+        (tools / name).chmod(0o755)
+    seen = _readers_imported(tmp_path, source="auto", nvidia_smi_path=str(tools / "nvidia-smi"),
+                             amd_smi_path=str(tools / "amd-smi"), rocm_smi_path=str(tmp_path / "no-rocm-smi"))
+    assert "nvidia_smi" in seen["readers"] and "amd_smi" in seen["readers"], seen
+    assert seen["amd"] == "amd-smi reports no AMD GPU", seen
