@@ -59,7 +59,7 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
 
     Returns ``{history, trends, summaries, statuses, files, report_error, status, counts, problems, charts,
     alerts, sent, emails, alert_error}`` (``summaries``: each host's summary lines, trend checks included;
-    ``statuses``: each host's worst status, see :func:`statuses`);
+    ``statuses``: each host's worst status, see :func:`summaries`);
     ``report_error`` is set when the report files could not be written (the action
     fails after the alerts went out).
     """
@@ -102,8 +102,8 @@ def run(args, now, history_path, check_mode=False, poster=_alerts.post):
     finally:
         if conn is not None:
             conn.close()
-    return {"history": answer, "trends": answer.get("trend_facts") or {},
-            "summaries": summaries(hosts, args["step_failures"]), "statuses": statuses(hosts),
+    lines, statuses = summaries(hosts, args["step_failures"])
+    return {"history": answer, "trends": answer.get("trend_facts") or {}, "summaries": lines, "statuses": statuses,
             "files": files, "report_error": report_error,
             "status": report["status"],
             "counts": report["counts"], "problems": report["problems"], "charts": _report.drawn_charts(report),
@@ -165,23 +165,23 @@ def _decide_and_send(conn, args, report, files, now, check_mode, poster):
     return alerts, sent, emails, alert_error
 
 
-def statuses(hosts):
-    """``{host: ok|unknown|warn|crit}``: the worst status of each reached host's ``gpufleet_*`` facts, trend
-    checks included, as the ``health_summary`` filter gives it (a failed step is not in it: the role fails
-    such a host for its step, ``fleet_report_fail_failed_steps``). The role's verdict reads it, so a run
-    that fails hosts on request summarises each host once, here, not again in a task per host."""
-    return dict((host, _summary.summary(dict(facts or {}))["status"]) for host, facts in hosts.items())
-
-
 def summaries(hosts, step_failures=None):
-    """``{host: summary lines}`` of the reached hosts (``hosts``: their ``gpufleet_*`` facts, trend checks
-    included). A host whose step failed (``step_failures``, ``{host: "task: message"}``) is CRIT with a
-    ``step_failed`` line, as in the report (``run/step_failed``), above the facts it gathered before."""
+    """``({host: summary lines}, {host: status})`` of the reached hosts (``hosts``: their ``gpufleet_*`` facts,
+    trend checks included), one summary per host.
+
+    The lines: a host whose step failed (``step_failures``, ``{host: "task: message"}``) is CRIT with a
+    ``step_failed`` line, as in the report (``run/step_failed``), above the facts it gathered before. The
+    status (``ok|unknown|warn|crit``, as the ``health_summary`` filter gives it) leaves the failed step out:
+    the role fails such a host for its step (``fleet_report_fail_failed_steps``). The role's verdict reads
+    the statuses, so a run that fails hosts on request summarises each host here, not again in a task per host."""
     step_failures = step_failures or {}
-    out = {}
+    lines, statuses = {}, {}
     for host, facts in hosts.items():
         facts = dict(facts or {})
+        summary = _summary.summary(facts)
+        statuses[host] = summary["status"]
         if step_failures.get(host):
             facts["gpufleet_run"] = {"status": "crit", "checks": [_report.step_failed_check(step_failures[host])]}
-        out[host] = _summary.summary_lines(facts)
-    return out
+            summary = _summary.summary(facts)
+        lines[host] = summary["lines"]
+    return lines, statuses
